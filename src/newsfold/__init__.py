@@ -1,0 +1,14 @@
+"""newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def run(inputs, out, config=None, **kwargs):
+    """Read INPUTS (files or folders) and write the corpus into OUT.  See ``newsfold.pipeline.run``."""
+    from .pipeline import run as _run
+
+    return _run(inputs, out, config, **kwargs)
+
+
+__all__ = ["run", "__version__"]

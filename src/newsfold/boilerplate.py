@@ -1,0 +1,116 @@
+"""Boilerplate learned from the corpus itself.
+
+As CCNet and dolma do, every short line is hashed (after normalisation) together with its outlet.
+A line that recurs on many *different* articles of one outlet (navigation, bylines, promos,
+copyright notices) is boilerplate.  Counting distinct articles, not pages, keeps the body of an
+article that was scraped many times from being learned as boilerplate: copies share their title,
+so a line is counted once per distinct title.
+
+Memory: two uint64 per observed line, in compact arrays; counting is done with numpy.
+"""
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+import xxhash
+
+from .clean import assemble, norm_line
+from .config import CleanConfig
+from .records import Article, Removal
+from .segment import split_lines
+
+_UNKNOWN = "(unknown outlet)"
+
+
+def _h(*parts: str) -> int:
+    return xxhash.xxh3_64_intdigest("\x1f".join(parts).encode("utf-8", "surrogatepass"))
+
+
+def outlet_key(art: Article) -> str:
+    return art.outlet or _UNKNOWN
+
+
+@dataclass
+class LearnedBoilerplate:
+    """The learned lines: a set of (outlet, line) hashes with how many distinct articles had them."""
+
+    counts: dict[int, int] = field(default_factory=dict)  # line hash -> distinct articles
+    outlet_articles: dict[int, int] = field(default_factory=dict)  # outlet hash -> distinct articles
+    texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # line hash -> (outlet, line), filled by apply
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def apply(self, art: Article) -> Article:
+        """Remove learned lines from the article's kept lines; record each removal."""
+        if not self.counts:
+            return art
+        keep: list[int] = art.extra.get("kept_lines", [])
+        if not keep:
+            return art
+        lines = split_lines(art.raw)
+        outlet = outlet_key(art)
+        new_keep = []
+        for i in keep:
+            h = _h(outlet, norm_line(lines[i].text))
+            n = self.counts.get(h)
+            if n is None:
+                new_keep.append(i)
+                continue
+            self.texts.setdefault(h, (outlet, lines[i].text))
+            art.removals.append(Removal(i, lines[i].text, "learned_boilerplate", f"recurs in {n} articles of {outlet}"))
+        if len(new_keep) != len(keep):
+            art.removals.sort(key=lambda r: r.line)
+            art.extra["kept_lines"] = new_keep
+            art.text = assemble(lines, new_keep)
+        return art
+
+    def rows(self) -> list[dict]:
+        return [
+            {"outlet": o, "line": t, "n_articles": self.counts[h]}
+            for h, (o, t) in sorted(self.texts.items(), key=lambda kv: (kv[1][0], -self.counts[kv[0]], kv[1][1]))
+        ]
+
+
+class BoilerplateLearner:
+    """Observe cleaned article copies, then ``finish()`` into a LearnedBoilerplate."""
+
+    def __init__(self, cfg: CleanConfig):
+        self.cfg = cfg
+        self._line = array("Q")
+        self._title = array("Q")
+        self._outlet_line = array("Q")
+        self._outlet_title: dict[int, set[int]] = {}
+
+    def observe(self, art: Article) -> None:
+        if not self.cfg.learn_boilerplate:
+            return
+        outlet = outlet_key(art)
+        oh = _h(outlet)
+        th = _h(norm_line(art.title or ""), art.text[:200] if not art.title else "")
+        self._outlet_title.setdefault(oh, set()).add(th)
+        lines = split_lines(art.raw)
+        for i in art.extra.get("kept_lines", []):
+            text = lines[i].text
+            if len(text.split()) > self.cfg.boilerplate_max_words:
+                continue
+            self._line.append(_h(outlet, norm_line(text)))
+            self._title.append(th)
+            self._outlet_line.append(oh)
+
+    def finish(self) -> LearnedBoilerplate:
+        learned = LearnedBoilerplate(outlet_articles={k: len(v) for k, v in self._outlet_title.items()})
+        if not self._line:
+            return learned
+        pairs = np.stack([np.frombuffer(self._line, np.uint64), np.frombuffer(self._title, np.uint64)], axis=1)
+        outlets = np.frombuffer(self._outlet_line, np.uint64)
+        _, first = np.unique(pairs, axis=0, return_index=True)  # one count per (line, distinct article)
+        lines, counts = np.unique(pairs[first, 0], return_counts=True)
+        line_outlet = dict(zip(pairs[first, 0].tolist(), outlets[first].tolist()))
+        for h, n in zip(lines.tolist(), counts.tolist()):
+            total = learned.outlet_articles[line_outlet[h]]
+            if n >= self.cfg.boilerplate_min_pages and n >= self.cfg.boilerplate_min_fraction * total:
+                learned.counts[h] = n
+        return learned

@@ -1,0 +1,135 @@
+"""The command line: a thin layer over the library."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import pipeline, store
+from .config import Config
+from .explain import explain as explain_article
+
+app = typer.Typer(help="newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus.",
+                  no_args_is_help=True, add_completion=False)
+
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The corpus folder (written by `run`).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _summary_table(s: pipeline.RunSummary) -> Table:
+    t = Table(title=f"newsfold run → {escape(s.out)}", show_header=False)
+    t.add_column("what")
+    t.add_column("count", justify="right")
+    t.add_row("input files", str(s.files))
+    t.add_row("pages read", str(s.pages))
+    t.add_row("article copies", str(s.copies))
+    t.add_row("distinct articles", str(s.articles))
+    t.add_row("duplicate groups", str(s.duplicate_groups))
+    t.add_row("duplicate copies folded", str(s.duplicate_copies))
+    t.add_row("learned boilerplate lines", str(s.learned_boilerplate))
+    for reason, n in sorted(s.dropped.items()):
+        t.add_row(f"dropped: {escape(reason)}", str(n))
+    for stage, sec in s.seconds.items():
+        t.add_row(f"seconds: {escape(stage)}", f"{sec:.2f}")
+    return t
+
+
+@app.command()
+def run(
+    inputs: Annotated[list[Path], typer.Argument(help="Files or folders (read recursively): text, HTML, WARC, JSONL, also .gz/.zst.")],
+    out: OutOpt,
+    config: Annotated[Optional[Path], typer.Option("--config", help="A TOML file of settings overriding the defaults.")] = None,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra boilerplate rules files (TOML).")] = None,
+    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Near-duplicate Jaccard threshold.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
+    cfg = Config.load(config)
+    if rules:
+        cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
+    if threshold is not None:
+        cfg.dedup.threshold = threshold
+    console = _err()
+
+    def warn(msg: str) -> None:
+        console.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False)
+
+    t0 = time.perf_counter()
+    with Progress(SpinnerColumn(), TextColumn("reading"), TextColumn("{task.completed} pages"),
+                  TextColumn("{task.fields[articles]} articles"), TextColumn("{task.fields[rate]} pages/s"),
+                  TimeElapsedColumn(), console=console, disable=not progress, transient=False) as bar:
+        task = bar.add_task("read", articles=0, rate="0")
+
+        def tick(pages: int, copies: int) -> None:
+            if pages % 50 == 0 or pages < 50:
+                rate = pages / max(time.perf_counter() - t0, 1e-9)
+                bar.update(task, completed=pages, articles=copies, rate=f"{rate:,.0f}")
+
+        summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
+    Console().print(_summary_table(summary))
+    if summary.pages == 0:
+        console.print("[red]error:[/] nothing could be read from the inputs")
+        raise typer.Exit(1)
+
+
+@app.command()
+def explain(article_id: Annotated[str, typer.Argument(help="An article id or copy id (a unique prefix is enough).")],
+            out: OutOpt, as_json: JsonOpt = False) -> None:
+    """Print an article with every removed line and the rule that removed it."""
+    try:
+        data = explain_article(out, article_id)
+    except (KeyError, FileNotFoundError) as exc:
+        _err().print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    c = Console()
+    c.print(f"[bold]{escape(data['title'] or '(no title)')}[/]  [dim]{data['article_id']}  {escape(data['outlet'] or '')}  {data['n_copies']} copies[/]")
+    for copy in data["copies"]:
+        c.print(f"\n[bold]copy {copy['copy_id']}[/] ({copy['match']}) from {escape(copy['source'])} chars {copy['span_start']}-{copy['span_end']}")
+        for ln in copy["lines"]:
+            if ln["status"] == "kept":
+                c.print(f"  {escape(ln['text'])}", highlight=False)
+            else:
+                c.print(f"[red]- {escape(ln['text'])}[/]  [dim]\\[{escape(ln['rule'])}: {escape(ln['detail'] or '')}][/]", highlight=False)
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite FTS5 syntax is accepted).")],
+           out: OutOpt, limit: Annotated[int, typer.Option(help="How many results.")] = 10, as_json: JsonOpt = False) -> None:
+    """Full-text search over the corpus's titles and texts."""
+    db = out / "newsfold.db"
+    if not db.exists():
+        _err().print(f"[red]error:[/] {escape(str(db))} not found; run `newsfold run` first")
+        raise typer.Exit(1)
+    hits = store.search(db, query, limit)
+    if as_json:
+        print(json.dumps(hits, ensure_ascii=False, indent=2))
+        return
+    t = Table(title=f"{len(hits)} results for {escape(query)!r}")
+    for col in ("article_id", "title", "outlet", "snippet"):
+        t.add_column(col)
+    for h in hits:
+        t.add_row(h["article_id"], escape(h["title"] or ""), escape(h["outlet"] or ""), escape(h["snippet"] or ""))
+    Console().print(t)
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="newsfold")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,514 @@
+"""Text normalisation, exact keys and one-permutation MinHash signatures.
+
+Signatures use one-permutation hashing (OPH, Li, Owen & Zhang 2012) with optimal densification
+(Shrivastava 2017): every word shingle is hashed once to 64 bits; the high 32 bits pick one of
+``num_perm`` bins, the low 32 bits are the value, and each bin keeps its minimum.  Bins left empty
+borrow the value of the first non-empty bin along a fixed pseudo-random probe sequence that depends
+only on the bin and the seed (never on the document), which keeps ``P[slot equal] = Jaccard``.
+
+All hashing is batch-wide numpy: the batch is encoded into one byte buffer, token boundaries are
+found by a byte lookup table, each token is hashed from 8-byte little-endian chunks read straight
+from the buffer, ``k`` consecutive token hashes are combined into shingle hashes, and per-(doc,
+bin) minima are taken with ``np.minimum.at``.  Nothing depends on Python's ``hash()``, so
+signatures are identical across runs, processes and batch compositions.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from typing import Iterable, Sequence
+
+import numpy as np
+import xxhash
+
+from newsfold.config import DedupConfig
+
+EMPTY = np.uint32(0xFFFFFFFF)  # the value of every slot of an empty document's signature
+_MAXVAL = np.uint32(0xFFFFFFFE)  # real slot values are clipped to this, so EMPTY never occurs in them
+
+_WORD_RE = re.compile(r"\w+")
+_U64 = np.uint64
+_M64 = (1 << 64) - 1
+
+# Fixed odd constants (from splitmix64 of small integers); changing any changes every signature.
+_C_FMIX1 = 0xFF51AFD7ED558CCD
+_C_FMIX2 = 0xC4CEB9FE1A85EC53
+_C_TOKLEN = 0x9E3779B97F4A7C15
+_C_TOKMUL = 0xD6E8FEB86659FD93
+_SHINGLE_MULS = (
+    0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3, 0x589965CC75374CC3,
+    0x1D8E4E27C47D124F, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x2545F4914F6CDD1D,
+    0x9FB21C651E98DF25, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+    0x85EBCA77C2B2AE63, 0xCC9E2D51E6546B8F, 0x1B87359343AC5FD9, 0x4CF5AD432745937F,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# scalar reference helpers (also used to derive constants)
+
+
+def _fmix64(h: int) -> int:
+    h &= _M64
+    h ^= h >> 33
+    h = (h * _C_FMIX1) & _M64
+    h ^= h >> 33
+    h = (h * _C_FMIX2) & _M64
+    h ^= h >> 33
+    return h
+
+
+def _splitmix64(x: int) -> int:
+    z = (x + 0x9E3779B97F4A7C15) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def _shingle_mul(t: int) -> int:
+    if t < len(_SHINGLE_MULS):
+        return _SHINGLE_MULS[t]
+    return _splitmix64(0x5EED0000 + t) | 1
+
+
+# --------------------------------------------------------------------------------------------
+# normalisation and exact keys
+
+
+def _nfkc_fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()  # NFKC is the identity on ASCII and casefold is lower()
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFKC, casefold, and keep only the ``\\w+`` runs joined by single spaces.
+
+    Case, whitespace, unicode compatibility forms and punctuation-only differences all vanish:
+    ``"Hello,  WORLD!"`` and ``"hello world"`` normalise to the same string.  The words of the
+    result (``str.split()``) are exactly the tokens used for shingles.
+    """
+    return " ".join(_WORD_RE.findall(_nfkc_fold(text)))
+
+
+def tokens(text: str) -> list[str]:
+    """The word tokens used for shingles: the ``\\w+`` runs of the normalised text."""
+    return _WORD_RE.findall(_nfkc_fold(text))
+
+
+def exact_key(text: str) -> str:
+    """16-hex xxh3-64 of :func:`normalize_text`; equal keys mean exact duplicates."""
+    return xxhash.xxh3_64_hexdigest(normalize_text(text).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------
+# pure-Python reference (slow; the tests check the vectorised path against it)
+
+
+def _token_hash_ref(tok: bytes) -> int:
+    h = (len(tok) * _C_TOKLEN) & _M64
+    for k in range(0, len(tok), 8):
+        chunk = int.from_bytes(tok[k : k + 8], "little")
+        h = _fmix64(((h ^ chunk) * _C_TOKMUL) & _M64)
+    return h
+
+
+def shingle_hashes_ref(text: str, shingle: int, seed: int) -> list[int]:
+    """64-bit hashes of the word shingles of one text (reference implementation)."""
+    toks = [_token_hash_ref(t.encode("utf-8")) for t in tokens(text)]
+    if not toks:
+        return []
+    seedmix = _splitmix64(seed)
+    width = min(shingle, len(toks))
+    out = []
+    for i in range(len(toks) - width + 1):
+        s = 0
+        for t in range(width):
+            s = (s + toks[i + t] * _shingle_mul(t)) & _M64
+        out.append(_fmix64(s ^ seedmix))
+    return out
+
+
+def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
+    """One document's signature computed with plain Python loops (reference implementation)."""
+    K = cfg.num_perm
+    hashes = shingle_hashes_ref(text, cfg.shingle, cfg.seed)
+    sig = np.full(K, EMPTY, dtype=np.uint32)
+    if not hashes:
+        return sig
+    for h in hashes:
+        b = ((h >> 32) * K) >> 32
+        v = min(h & 0xFFFFFFFF, int(_MAXVAL))
+        if v < sig[b]:
+            sig[b] = v
+    probe = _probe_table(K, cfg.seed)
+    base = sig.copy()
+    for i in np.flatnonzero(base == EMPTY):
+        a = 0
+        while True:
+            j = probe[i, a] if a < probe.shape[1] else (i + a - probe.shape[1] + 1) % K
+            if base[j] != EMPTY:
+                sig[i] = base[j]
+                break
+            a += 1
+    return sig
+
+
+# --------------------------------------------------------------------------------------------
+# vectorised hashing
+
+_fmix_c1 = _U64(_C_FMIX1)
+_fmix_c2 = _U64(_C_FMIX2)
+_s33 = _U64(33)
+_s32 = _U64(32)
+
+
+def _fmix64_np(h: np.ndarray) -> np.ndarray:
+    """murmur3 fmix64 in place on a uint64 array (wrapping arithmetic); returns h."""
+    t = h >> _s33
+    h ^= t
+    h *= _fmix_c1
+    np.right_shift(h, _s33, out=t)
+    h ^= t
+    h *= _fmix_c2
+    np.right_shift(h, _s33, out=t)
+    h ^= t
+    return h
+
+
+_PROBE_CACHE: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _probe_table(K: int, seed: int) -> np.ndarray:
+    """Densification probe sequence: row i lists the bins an empty bin i borrows from, in order."""
+    key = (K, seed)
+    tab = _PROBE_CACHE.get(key)
+    if tab is None:
+        A = max(64, 8 * K)
+        x = np.arange(K * A, dtype=np.uint64) + _U64(_splitmix64(seed ^ 0xD3A5E1F1))
+        h = _fmix64_np(x)
+        tab = (((h >> _s32) * _U64(K)) >> _s32).astype(np.int64).reshape(K, A)
+        _PROBE_CACHE[key] = tab
+    return tab
+
+
+# byte lookup: ASCII word chars -> lower-case byte, other ASCII -> 0, bytes >= 0x80 kept
+_LUT = np.zeros(256, dtype=np.uint8)
+for _c in range(256):
+    _ch = chr(_c)
+    if _c >= 0x80:
+        _LUT[_c] = _c
+    elif _ch.isalnum() or _ch == "_":
+        _LUT[_c] = ord(_ch.lower())
+del _c, _ch
+_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [_M64], dtype=np.uint64)
+
+# \w-ness of non-ASCII code points, filled lazily (known[cp] says whether word[cp] is valid)
+_CP_WORD = np.zeros(0x110000, dtype=bool)
+_CP_KNOWN = np.zeros(0x110000, dtype=bool)
+
+
+def _classify(cps: np.ndarray) -> np.ndarray:
+    unknown = cps[~_CP_KNOWN[cps]]
+    if len(unknown):
+        for cp in np.unique(unknown).tolist():
+            _CP_WORD[cp] = _WORD_RE.match(chr(cp)) is not None
+            _CP_KNOWN[cp] = True
+    return _CP_WORD[cps]
+
+
+def _blank_nonword_utf8(low: np.ndarray) -> None:
+    """Set the bytes of every non-ASCII, non-word character of the UTF-8 buffer to 0."""
+    hi = np.flatnonzero(low >= 0x80)
+    if not len(hi):
+        return
+    b0 = low[hi]
+    lead = b0 >= 0xC0
+    pos = hi[lead]
+    b0 = b0[lead].astype(np.int64)
+    n = len(low)
+    b1 = low[np.minimum(pos + 1, n - 1)].astype(np.int64) & 0x3F
+    b2 = low[np.minimum(pos + 2, n - 1)].astype(np.int64) & 0x3F
+    b3 = low[np.minimum(pos + 3, n - 1)].astype(np.int64) & 0x3F
+    nbytes = np.where(b0 >= 0xF0, 4, np.where(b0 >= 0xE0, 3, 2))
+    cp = np.where(
+        nbytes == 2,
+        ((b0 & 0x1F) << 6) | b1,
+        np.where(nbytes == 3, ((b0 & 0x0F) << 12) | (b1 << 6) | b2, ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3),
+    )
+    cp = np.minimum(cp, 0x10FFFF)
+    bad = ~_classify(cp)
+    if not bad.any():
+        return
+    pos = pos[bad]
+    nb = nbytes[bad]
+    off = np.arange(int(nb.sum())) - np.repeat(np.cumsum(nb) - nb, nb)
+    low[np.repeat(pos, nb) + off] = 0
+
+
+class MinHasher:
+    """Deterministic OPH MinHash signatures for batches of texts.
+
+    ``signatures(texts)`` returns a ``(len(texts), cfg.num_perm)`` uint32 array.  A document with
+    no word at all gets a signature whose every slot is ``EMPTY`` (0xFFFFFFFF); real slot values
+    never take that value, and :func:`near_duplicate_pairs` never pairs an empty document with
+    anything (empty documents are exact duplicates of each other: use :func:`exact_key`).
+
+    With ``cfg.workers > 1`` large batches are split over a pool of worker processes (started on
+    first use; call :meth:`close` or use the hasher as a context manager to stop it).
+    """
+
+    def __init__(self, cfg: DedupConfig | None = None):
+        self.cfg = cfg or DedupConfig()
+        if self.cfg.shingle < 1 or self.cfg.num_perm < 1:
+            raise ValueError("shingle and num_perm must be positive")
+        self.K = int(self.cfg.num_perm)
+        self.k = int(self.cfg.shingle)
+        self._seedmix = _U64(_splitmix64(int(self.cfg.seed)))
+        self._muls = [_U64(_shingle_mul(t)) for t in range(self.k)]
+        self._probe = _probe_table(self.K, int(self.cfg.seed))
+        self._chunk_bytes = int(getattr(self.cfg, "chunk_bytes", 1 << 20))
+        self._pool: ProcessPoolExecutor | None = None
+
+    # -- pool management
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "MinHasher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        return state
+
+    # -- public
+    def signatures(self, texts: Sequence[str] | Iterable[str]) -> np.ndarray:
+        texts = list(texts)
+        workers = int(getattr(self.cfg, "workers", 1) or 1)
+        if workers > 1 and len(texts) >= 2 * workers * 64:
+            return self._signatures_pool(texts, workers)
+        return self._signatures_local(texts)
+
+    def _signatures_pool(self, texts: list[str], workers: int) -> np.ndarray:
+        if self._pool is None:
+            import multiprocessing as mp
+
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+        n = len(texts)
+        cuts = [n * i // workers for i in range(workers + 1)]
+        # the calling process does one share itself while the pool does the others
+        futs = [self._pool.submit(_pool_sign, self.cfg, texts[a:b]) for a, b in zip(cuts[1:-1], cuts[2:])]
+        first = self._signatures_local(texts[cuts[0] : cuts[1]])
+        return np.concatenate([first] + [f.result() for f in futs], axis=0)
+
+    def _signatures_local(self, texts: list[str]) -> np.ndarray:
+        n = len(texts)
+        out = np.empty((n, self.K), dtype=np.uint32)
+        i = 0
+        budget = self._chunk_bytes
+        while i < n:
+            j = i
+            size = 0
+            while j < n and (size < budget or j == i):
+                size += len(texts[j]) + 1
+                j += 1
+            out[i:j] = self._sign_chunk(texts[i:j])
+            i = j
+        return out
+
+    # -- the vectorised core, for one chunk of documents (~1 MB of text)
+    def _sign_chunk(self, docs: list[str]) -> np.ndarray:
+        K, k = self.K, self.k
+        nd = len(docs)
+        ascii_all = True
+        enc = []
+        for d in docs:
+            if d.isascii():
+                enc.append(d.encode("ascii"))
+            else:
+                ascii_all = False
+                enc.append(unicodedata.normalize("NFKC", d).encode("utf-8"))
+        lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=nd)
+        buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
+        low = _LUT[np.frombuffer(buf, dtype=np.uint8)]
+        if not ascii_all:
+            folded = self._fold_if_needed(docs, enc, low, lens)
+            if folded is not None:
+                enc, lens, low = folded
+            _blank_nonword_utf8(low)
+        # document byte offsets inside buf (doc d occupies [doff[d], doff[d] + lens[d]))
+        doff = np.empty(nd + 1, dtype=np.int64)
+        doff[0] = 1
+        np.cumsum(lens + 1, out=doff[1:])
+        doff[1:] += 1
+        word = low != 0
+        edges = np.flatnonzero(word[1:] != word[:-1])
+        edges += 1
+        starts = edges[0::2]
+        ends = edges[1::2]
+        T = len(starts)
+        sig = np.full((nd, K), EMPTY, dtype=np.uint32)
+        if T == 0:
+            return sig
+        L = (ends - starts).astype(np.uint64)
+        # token hashes from 8-byte chunks of the buffer (unaligned little-endian view)
+        view = np.ndarray(shape=(len(low) - 7,), dtype="<u8", buffer=low, strides=(1,))
+        h = L * _U64(_C_TOKLEN)
+        c = view[starts]
+        c &= _MASKS[np.minimum(L, 8).astype(np.intp)]
+        h ^= c
+        h *= _U64(_C_TOKMUL)
+        _fmix64_np(h)
+        long_idx = np.flatnonzero(L > 8)
+        off = 8
+        while len(long_idx):
+            rem = L[long_idx] - _U64(off)
+            c = view[starts[long_idx] + off] & _MASKS[np.minimum(rem, 8).astype(np.intp)]
+            hh = h[long_idx] ^ c
+            hh *= _U64(_C_TOKMUL)
+            h[long_idx] = _fmix64_np(hh)
+            keep = rem > 8
+            long_idx = long_idx[keep]
+            off += 8
+        # tokens per document
+        first = np.searchsorted(starts, doff)  # first token index of each doc (and sentinel)
+        ntok = np.diff(first)
+        # k-word shingles over the whole chunk, then drop those crossing a document boundary
+        parts_h = []
+        parts_d = []
+        if T >= k:
+            S = h[: T - k + 1] * self._muls[0]
+            for t in range(1, k):
+                S += h[t : T - k + 1 + t] * self._muls[t]
+            nsh = np.maximum(ntok - k + 1, 0)
+            if int(nsh.sum()) != len(S):
+                has = np.flatnonzero(nsh)
+                cnt = nsh[has]
+                tot = int(cnt.sum())
+                sel = np.arange(tot, dtype=np.int64)
+                sel += np.repeat(first[has] - (np.cumsum(cnt) - cnt), cnt)
+                S = S[sel]
+            parts_h.append(S)
+            parts_d.append(np.repeat(np.arange(nd, dtype=np.int64), nsh))
+        short = np.flatnonzero((ntok > 0) & (ntok < k))
+        if len(short):
+            f = first[short]
+            m = ntok[short]
+            S2 = h[f] * self._muls[0]
+            for t in range(1, k - 1):
+                sel = m > t
+                S2[sel] += h[f[sel] + t] * self._muls[t]
+            parts_h.append(S2)
+            parts_d.append(short.astype(np.int64))
+        S = np.concatenate(parts_h) if len(parts_h) > 1 else parts_h[0]
+        dd = np.concatenate(parts_d) if len(parts_d) > 1 else parts_d[0]
+        if len(S) == 0:
+            return sig
+        S ^= self._seedmix
+        _fmix64_np(S)
+        binx = S >> _s32
+        binx *= _U64(K)
+        binx >>= _s32
+        val = S.astype(np.uint32)  # low 32 bits
+        np.minimum(val, _MAXVAL, out=val)
+        idx = dd * K
+        idx += binx.astype(np.int64)
+        flat = sig.reshape(-1)
+        np.minimum.at(flat, idx, val)
+        self._densify(sig)
+        return sig
+
+    def _fold_if_needed(self, docs, enc, low, lens):
+        """Casefold non-ASCII documents whose non-ASCII characters change under casefold.
+
+        ASCII letters are lower-cased by the byte table; only documents with a non-ASCII cased
+        character (rare in English news) need Python's full ``casefold`` (plus NFKC again).
+        """
+        hi = np.flatnonzero(low >= 0xC0)
+        if not len(hi):
+            return None
+        b0 = low[hi].astype(np.int64)
+        n = len(low)
+        b1 = low[np.minimum(hi + 1, n - 1)].astype(np.int64) & 0x3F
+        b2 = low[np.minimum(hi + 2, n - 1)].astype(np.int64) & 0x3F
+        b3 = low[np.minimum(hi + 3, n - 1)].astype(np.int64) & 0x3F
+        cp = np.where(
+            b0 < 0xE0,
+            ((b0 & 0x1F) << 6) | b1,
+            np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2, ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3),
+        )
+        cp = np.minimum(cp, 0x10FFFF)
+        changes = _folds(cp)
+        if not changes.any():
+            return None
+        doff = np.concatenate([[1], np.cumsum(lens + 1) + 1])
+        which = np.unique(np.searchsorted(doff, hi[changes], side="right") - 1)
+        enc = list(enc)
+        for d in which.tolist():
+            enc[d] = _nfkc_fold(docs[d]).encode("utf-8")
+        lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
+        buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
+        return enc, lens, _LUT[np.frombuffer(buf, dtype=np.uint8)]
+
+    def _densify(self, sig: np.ndarray) -> None:
+        """Optimal densification: fill empty bins from the probe sequence of non-empty bins."""
+        empty = sig == EMPTY
+        if not empty.any():
+            return
+        K = self.K
+        cnt = empty.sum(axis=1)
+        target = (cnt > 0) & (cnt < K)  # all-empty rows are empty documents and stay EMPTY
+        if not target.any():
+            return
+        rows = np.flatnonzero(target)
+        sub = sig[rows]
+        d, i = np.nonzero(empty[rows])
+        base = sub.reshape(-1)
+        filled = base.copy()
+        probe = self._probe
+        A = probe.shape[1]
+        a = 0
+        while len(d):
+            if a < A:
+                j = probe[i, a]
+            else:
+                j = (i + (a - A + 1)) % K
+            v = base[d * K + j]
+            ok = v != EMPTY
+            filled[d[ok] * K + i[ok]] = v[ok]
+            keep = ~ok
+            d = d[keep]
+            i = i[keep]
+            a += 1
+        sig[rows] = filled.reshape(len(rows), K)
+
+
+_FOLD_CHANGES = np.zeros(0x110000, dtype=bool)
+_FOLD_KNOWN = np.zeros(0x110000, dtype=bool)
+
+
+def _folds(cps: np.ndarray) -> np.ndarray:
+    unknown = cps[~_FOLD_KNOWN[cps]]
+    if len(unknown):
+        for cp in np.unique(unknown).tolist():
+            ch = chr(cp)
+            _FOLD_CHANGES[cp] = unicodedata.normalize("NFKC", ch.casefold()) != ch
+            _FOLD_KNOWN[cp] = True
+    return _FOLD_CHANGES[cps]
+
+
+def _pool_sign(cfg: DedupConfig, texts: list[str]) -> np.ndarray:
+    return MinHasher(cfg)._signatures_local(texts)
+
+
+def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard of two signatures: the fraction of equal slots (0 if either is empty)."""
+    if a[0] == EMPTY or b[0] == EMPTY:
+        return 0.0
+    return float(np.mean(a == b))

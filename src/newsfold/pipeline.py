@@ -1,0 +1,283 @@
+"""The local engine: inputs -> segmented, cleaned, deduplicated corpus in an output folder.
+
+Three passes, so that memory does not grow with the corpus (apart from the dedup index):
+
+1. read -> segment -> clean (rules) -> spool every copy to Parquet, and observe lines for
+   boilerplate learning;
+2. spool -> learned boilerplate -> exact keys and MinHash signatures -> duplicate groups;
+3. spool -> articles, copies, removals, ledger (Parquet) -> newsfold.db.
+
+Everything is written into ``OUT/.newsfold-work`` and moved into ``OUT`` at the end; a run that was
+killed leaves that folder behind, and the next run starts it again from scratch.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from .boilerplate import BoilerplateLearner, LearnedBoilerplate
+from .clean import Cleaner
+from .config import Config
+from .dedup import MinHasher, UnionFind, exact_key, near_duplicate_pairs
+from .readers import read_inputs
+from .records import DROPPED, DUPLICATE, KEPT, Article, LedgerEntry, Removal
+from .rules import Rules
+from .segment import Segmenter
+from .store import TableWriter, build_sqlite
+
+log = logging.getLogger("newsfold")
+WORK = ".newsfold-work"
+TABLES = ("articles", "copies", "removals", "ledger", "boilerplate")
+
+
+@dataclass
+class RunSummary:
+    files: int = 0
+    pages: int = 0
+    copies: int = 0
+    articles: int = 0
+    duplicate_groups: int = 0
+    duplicate_copies: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    learned_boilerplate: int = 0
+    out: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Clock:
+    """Seconds spent per stage."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+
+    @contextmanager
+    def __call__(self, stage: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - t
+
+    def iterate(self, stage: str, items: Iterator):
+        it = iter(items)
+        while True:
+            t = time.perf_counter()
+            try:
+                item = next(it)
+            except StopIteration:
+                self.seconds[stage] += time.perf_counter() - t
+                return
+            self.seconds[stage] += time.perf_counter() - t
+            yield item
+
+
+def _spool_row(a: Article) -> dict:
+    return {
+        "source": a.source, "page_id": a.page_id, "span_start": a.span[0], "span_end": a.span[1], "raw": a.raw,
+        "title": a.title, "text": a.text, "outlet": a.outlet, "url": a.url, "published": a.published,
+        "authors": a.authors, "record_id": a.record_id, "captions": a.captions,
+        "removals": json.dumps([[r.line, r.text, r.rule, r.detail] for r in a.removals], ensure_ascii=False),
+        "kept_lines": a.extra.get("kept_lines", []),
+    }
+
+
+def _article(row: dict) -> Article:
+    a = Article(
+        source=row["source"], page_id=row["page_id"], span=(row["span_start"], row["span_end"]), raw=row["raw"],
+        title=row["title"], text=row["text"], outlet=row["outlet"], url=row["url"], published=row["published"],
+        authors=row["authors"], record_id=row["record_id"], captions=list(row["captions"] or []),
+        removals=[Removal(*r) for r in json.loads(row["removals"])],
+    )
+    a.extra["kept_lines"] = list(row["kept_lines"] or [])
+    return a
+
+
+def _spool_articles(path: Path, learned: LearnedBoilerplate, batch: int) -> Iterator[list[Article]]:
+    for rb in pq.ParquetFile(path).iter_batches(batch_size=batch):
+        yield [learned.apply(_article(r)) for r in rb.to_pylist()]
+
+
+class Runner:
+    """Runs the stages over the inputs; holds the per-run state (nothing lives at module level)."""
+
+    def __init__(self, config: Config, warn: Callable[[str], None] | None = None, progress=None):
+        self.cfg = config
+        self.warn = warn or log.warning
+        self.progress = progress
+        self.rules = Rules.load(config.clean.rules)
+        self.clock = Clock()
+        self.summary = RunSummary()
+
+    def _ledger(self, writer: TableWriter, entry: LedgerEntry) -> None:
+        writer.write(asdict(entry))
+        if entry.level == "file":
+            self.summary.files += 1
+        if entry.status == DROPPED:
+            self.summary.dropped[entry.reason] = self.summary.dropped.get(entry.reason, 0) + 1
+
+    def pass1(self, inputs: Sequence[str | Path], work: Path, ledger: TableWriter) -> BoilerplateLearner:
+        segmenter = Segmenter(self.cfg.segment, self.rules)
+        cleaner = Cleaner(self.rules, self.cfg.segment)
+        learner = BoilerplateLearner(self.cfg.clean)
+        spool = TableWriter(work / "spool.parquet", "spool", batch=2000)
+        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn)
+        for page in self.clock.iterate("read", pages):
+            self.summary.pages += 1
+            try:
+                with self.clock("segment"):
+                    arts = list(segmenter(page))
+                with self.clock("clean"):
+                    arts = [cleaner(a) for a in arts]
+            except Exception as exc:  # a bad page never stops the run
+                self.warn(f"{page.source}: could not be processed ({type(exc).__name__}: {exc})")
+                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "error", f"{type(exc).__name__}: {exc}"))
+                continue
+            if not arts:
+                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found"))
+                continue
+            with self.clock("learn_boilerplate"):
+                for a in arts:
+                    learner.observe(a)
+            for a in arts:
+                spool.write(_spool_row(a))
+            self.summary.copies += len(arts)
+            if self.progress:
+                self.progress(self.summary.pages, self.summary.copies)
+        spool.close()
+        return learner
+
+    def pass2(self, work: Path, learned: LearnedBoilerplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Keys, lengths and duplicate-group labels for every spooled copy (-1: empty, dropped)."""
+        hasher = MinHasher(self.cfg.dedup)
+        keys: list[int] = []
+        lengths: list[int] = []
+        sigs = []
+        for arts in _spool_articles(work / "spool.parquet", learned, self.cfg.dedup.batch):
+            with self.clock("dedup"):
+                texts = [a.text for a in arts]
+                keys.extend(int(exact_key(t), 16) if t.strip() else 0 for t in texts)
+                lengths.extend(len(t) if t.strip() else -1 for t in texts)
+                sigs.append(hasher.signatures(texts))
+        with self.clock("dedup"):
+            n = len(keys)
+            key_arr = np.array(keys, dtype=np.uint64)
+            len_arr = np.array(lengths, dtype=np.int64)
+            live = np.flatnonzero(len_arr >= 0)
+            uf = UnionFind(n)
+            order = live[np.argsort(key_arr[live], kind="stable")]
+            same = key_arr[order][1:] == key_arr[order][:-1]
+            uf.union_pairs(np.stack([order[:-1][same], order[1:][same]], axis=1))
+            if len(live) > 1:
+                allsig = np.concatenate(sigs)[live]
+                pairs = near_duplicate_pairs(allsig, self.cfg.dedup)
+                if len(pairs):
+                    uf.union_pairs(live[pairs])
+            labels = uf.labels().astype(np.int64)
+            labels[len_arr < 0] = -1
+        return key_arr, len_arr, labels
+
+    def pass3(self, work: Path, learned: LearnedBoilerplate, key_arr, len_arr, labels, ledger: TableWriter) -> None:
+        live = np.flatnonzero(labels >= 0)
+        # canonical copy per group: the longest text, then the earliest copy
+        order = live[np.lexsort((live, -len_arr[live], labels[live]))]
+        first = np.ones(len(order), bool)
+        first[1:] = labels[order][1:] != labels[order][:-1]
+        canon_of_label = dict(zip(labels[order][first].tolist(), order[first].tolist()))
+        sizes = Counter(labels[live].tolist())
+        self.summary.articles = len(canon_of_label)
+        self.summary.duplicate_groups = sum(1 for s in sizes.values() if s > 1)
+        self.summary.duplicate_copies = len(live) - len(canon_of_label)
+        canon_key = {lab: f"a{int(key_arr[i]):016x}" for lab, i in canon_of_label.items()}
+
+        w = {name: TableWriter(work / f"{name}.parquet", name) for name in ("articles", "copies", "removals")}
+        idx = 0
+        page_status: dict[str, list[str]] = {}
+        page_order: list[str] = []
+        for arts in _spool_articles(work / "spool.parquet", learned, 2000):
+            with self.clock("write"):
+                for a in arts:
+                    i, lab = idx, int(labels[idx])
+                    idx += 1
+                    cid = a.copy_id
+                    if a.source not in page_status:
+                        page_order.append(a.source)
+                        page_status[a.source] = []
+                    for r in a.removals:
+                        w["removals"].write({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail})
+                    if lab < 0:
+                        page_status[a.source].append(DROPPED)
+                        self._ledger(ledger, LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
+                                                         "empty_after_cleaning", f"copy {cid}: every line was boilerplate"))
+                        continue
+                    canon = canon_of_label[lab]
+                    aid = canon_key[lab]
+                    match = "canonical" if i == canon else ("exact" if key_arr[i] == key_arr[canon] else "near")
+                    page_status[a.source].append(KEPT if i == canon else DUPLICATE)
+                    w["copies"].write({"copy_id": cid, "article_id": aid, "source": a.source, "page_id": a.page_id,
+                                       "span_start": a.span[0], "span_end": a.span[1], "record_id": a.record_id,
+                                       "url": a.url, "outlet": a.outlet, "match": match, "raw": a.raw})
+                    if i == canon:
+                        w["articles"].write({"article_id": aid, "title": a.title, "text": a.text, "outlet": a.outlet,
+                                             "url": a.url, "published": a.published, "authors": a.authors,
+                                             "captions": a.captions, "source": a.source, "copy_id": cid,
+                                             "dup_group": aid, "n_copies": sizes[lab], "n_words": len(a.text.split())})
+        for source in page_order:
+            st = page_status[source]
+            if KEPT in st:
+                self._ledger(ledger, LedgerEntry(source, "page", KEPT, "", f"{st.count(KEPT)} article(s) kept, {st.count(DUPLICATE)} duplicate copies"))
+            elif DUPLICATE in st:
+                self._ledger(ledger, LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere"))
+            else:
+                self._ledger(ledger, LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning"))
+        for t in w.values():
+            t.close()
+
+
+def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
+        warn: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """Read INPUTS and write the corpus into OUT (articles, copies, removals, ledger, newsfold.db)."""
+    cfg = config or Config()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / WORK
+    if work.exists():
+        (warn or log.warning)(f"{work}: an unfinished earlier run left this behind; starting again")
+        shutil.rmtree(work)
+    work.mkdir()
+    runner = Runner(cfg, warn, progress)
+    ledger = TableWriter(work / "ledger.parquet", "ledger")
+    learner = runner.pass1(inputs, work, ledger)
+    with runner.clock("learn_boilerplate"):
+        learned = learner.finish()
+    key_arr, len_arr, labels = runner.pass2(work, learned)
+    runner.pass3(work, learned, key_arr, len_arr, labels, ledger)
+    ledger.close()
+    bp = TableWriter(work / "boilerplate.parquet", "boilerplate")
+    bp.write_many(learned.rows())
+    bp.close()
+    runner.summary.learned_boilerplate = len(learned.texts)
+    with runner.clock("store"):
+        build_sqlite(work / "newsfold.db", {t: work / f"{t}.parquet" for t in TABLES})
+    runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
+    runner.summary.out = str(out)
+    (work / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    (work / "summary.json").write_text(json.dumps(runner.summary.to_dict(), indent=2))
+    (work / "spool.parquet").unlink()
+    for f in sorted(work.iterdir(), key=lambda p: p.name == "summary.json"):  # summary.json last
+        os.replace(f, out / f.name)
+    work.rmdir()
+    return runner.summary
