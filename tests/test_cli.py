@@ -1,0 +1,110 @@
+"""End-to-end tests of the command line on a temporary folder, and checks that the CLI is documented."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import typer.main
+from typer.testing import CliRunner
+
+from newsfold.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+PAGE_A = """Harbor Council Approves New Ferry Route
+
+Ferry at the harbor pier (AFP)
+Ferry at the harbor pier (AFP)
+12
+
+Harbor Council Approves New Ferry Route
+
+The harbor council voted on Tuesday to open a new ferry route between the old port and the northern islands, ending a two-year dispute over funding and docking rights.
+
+Council chair Mira Oduya said the first crossings would start in the spring, with four return trips a day and reduced fares for students and pensioners.
+
+The vote passed by nine to two. Opponents said the route would strain the old pier, which has not been repaired since the storm of 2019.
+
+Read more: Harbor budget in numbers
+
+3 Comments
+Tom_B
+Finally! About time the council did something.
+"""
+
+PAGE_B = PAGE_A.replace("\n12\n", "\n57\n")  # the same article scraped again, another share count
+
+
+def _corpus(tmp_path: Path) -> Path:
+    src = tmp_path / "scrape"
+    src.mkdir()
+    (src / "a.txt").write_text(PAGE_A, "utf-8")
+    (src / "b.txt").write_text(PAGE_B, "utf-8")
+    (src / "empty.txt").write_text("", "utf-8")
+    return src
+
+
+def test_run_search_explain(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(_corpus(tmp_path)), "--out", str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "distinct articles" in res.output and "duplicate groups" in res.output and "seconds: read" in res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["pages"], summary["copies"], summary["articles"], summary["duplicate_groups"]) == (2, 2, 1, 1)
+    assert summary["dropped"].get("empty") == 1
+
+    res = runner.invoke(app, ["search", "ferry route", "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    hits = json.loads(res.output)
+    assert [h["title"] for h in hits] == ["Harbor Council Approves New Ferry Route"]
+    aid = hits[0]["article_id"]
+
+    res = runner.invoke(app, ["explain", aid, "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["n_copies"] == 2 and len(data["copies"]) == 2
+    removed = {ln["text"]: ln["rule"] for c in data["copies"] for ln in c["lines"] if ln["status"] == "removed"}
+    assert removed["12"] == "counter" and removed["57"] == "counter"
+    assert removed["Read more: Harbor budget in numbers"] == "read_more"
+    assert removed["Finally! About time the council did something."] == "comment_thread"
+    assert removed["Ferry at the harbor pier (AFP)"] == "caption_credit"
+
+    res = runner.invoke(app, ["explain", aid[:8], "--out", str(out)])
+    assert res.exit_code == 0 and "comment_thread" in res.output
+
+
+def test_search_survives_hostile_queries(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(_corpus(tmp_path)), "--out", str(out), "--no-progress"]).exit_code == 0
+    for q in ['"unbalanced', "ferry AND (", "NEAR(", "col:ferry", "'; DROP TABLE articles; --"]:
+        res = runner.invoke(app, ["search", q, "--out", str(out), "--json"])
+        assert res.exit_code == 0, (q, res.output)
+        json.loads(res.output)
+
+
+def test_nothing_readable_exits_non_zero(tmp_path):
+    src = tmp_path / "bad"
+    src.mkdir()
+    (src / "blob.bin").write_bytes(bytes(range(256)) * 64)
+    res = CliRunner().invoke(app, ["run", str(src), "--out", str(tmp_path / "out"), "--no-progress"])
+    assert res.exit_code == 1
+    assert "nothing could be read" in res.output
+
+
+def test_every_command_has_help():
+    group = typer.main.get_group(app)
+    assert group.commands, "the CLI has commands"
+    for name, cmd in group.commands.items():
+        assert (cmd.help or "").strip(), f"command {name!r} lacks help text"
+        for p in cmd.params:
+            if p.name not in ("help",):
+                assert getattr(p, "help", None), f"{name} {p.name} lacks help text"
+
+
+def test_readme_mentions_every_command():
+    readme = (REPO / "README.md").read_text()
+    for name in typer.main.get_group(app).commands:
+        assert re.search(rf"newsfold {name}\b", readme), f"README does not show `newsfold {name}`"
