@@ -10,7 +10,9 @@ Memory: two uint64 per observed line, in compact arrays; counting is done with n
 """
 from __future__ import annotations
 
+import re
 from array import array
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,8 +30,33 @@ def _h(*parts: str) -> int:
     return xxhash.xxh3_64_intdigest("\x1f".join(parts).encode("utf-8", "surrogatepass"))
 
 
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"}
+
+
+def site_of(url: str | None) -> str | None:
+    """The registered domain of a URL (``edition.cnn.com`` -> ``cnn.com``, ``news.bbc.co.uk`` -> ``bbc.co.uk``)."""
+    if not url:
+        return None
+    host = urlsplit(url if "//" in url else "//" + url).hostname
+    if not host or "." not in host:
+        return None
+    labels = host.lower().split(".")
+    if host.replace(".", "").isdigit():
+        return host
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
 def outlet_key(art: Article) -> str:
-    return art.outlet or _UNKNOWN
+    """Which outlet's boilerplate an article shares: its site (from the URL), else its outlet's name
+    (case, spaces and a ".com" folded), else the folder its page came from."""
+    site = site_of(art.url)
+    if site and site != "archive.org":
+        return site
+    if art.outlet:
+        return re.sub(r"\W+|\.com$", "", art.outlet.lower().removesuffix(".com"))
+    folder = art.source.rsplit("#", 1)[0].rsplit("/", 1)[0] if "/" in art.source else ""
+    return f"{_UNKNOWN} {folder}".strip()
 
 
 @dataclass

@@ -179,9 +179,13 @@ def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
     if not hashes:
         return sig
     probe = _probe_table(K, cfg.seed)
+    dense = min(K, max(1, cfg.bands * cfg.rows))
     for i in range(K):
         if mins[i] is not None:
             sig[i] = mins[i] % lay.modulus
+            continue
+        if i >= dense:
+            sig[i] = lay.flag
             continue
         a = 0
         while True:
@@ -339,7 +343,9 @@ class MinHasher:
         self._seedmix = _U64(_splitmix64(int(self.cfg.seed)))
         self._muls = [_U64(_shingle_mul(t)) for t in range(self.k)]
         self._probe = _probe_table(self.K, int(self.cfg.seed))
-        self._probe_flat = self._probe.reshape(-1)
+        self._probe_t = np.ascontiguousarray(self._probe.T)
+        # slots that LSH bands read are densified; the others only keep the borrowed flag
+        self._dense_width = min(self.K, max(1, int(self.cfg.bands) * int(self.cfg.rows)))
         self._chunk_bytes = 1 << 18  # ~256 KB of text per vectorised pass keeps temporaries in cache
         self._pool: ProcessPoolExecutor | None = None
 
@@ -533,7 +539,9 @@ class MinHasher:
 
         Optimal densification (Shrivastava 2017): an empty bin i takes the value of the first
         non-empty bin along the probe sequence ``probe[i, 0], probe[i, 1], ...``, which is the
-        same for every document, and marks it with the flag bit.
+        same for every document, and marks it with the flag bit.  Only the ``bands * rows``
+        slots that LSH bands read are densified; the estimator ignores borrowed values (it uses
+        only the flag), so the other empty slots just get the flag with value 0.
         """
         lay = self.layout
         K = self.K
@@ -546,42 +554,43 @@ class MinHasher:
         rows = np.flatnonzero((cnt > 0) & (cnt < K))  # all-empty rows are empty documents
         if not len(rows):
             return sig
-        sub = sig[rows]
-        d, i = np.nonzero(empty[rows])
-        base = sub.reshape(-1)
-        filled = base.copy()
         flag = lay.dtype.type(lay.flag)
-        EMPTY = lay.dtype.type(lay.empty)
-        probe = self._probe_flat
-        A = self._probe.shape[1]
-        # a few vectorised probing rounds settle every bin of the denser documents ...
+        B = self._dense_width
+        sub = sig[rows]
+        emp = empty[rows]
+        ne = ~emp
+        todo = emp[:, :B].copy()
+        donor = np.zeros((len(rows), B), dtype=np.int32)
+        probe_t = self._probe_t  # (A, K): probe_t[a, i] = a-th bin probed for bin i
+        A = probe_t.shape[0]
+        # vectorised probing rounds over all (document, bin) cells settle the denser documents ...
         for a in range(min(_DENSIFY_ROUNDS, A)):
-            if not len(d):
+            pa = probe_t[a, :B]
+            hit = np.take(ne, pa, axis=1)
+            hit &= todo
+            np.copyto(donor, pa, where=hit)
+            todo ^= hit
+            if a % 4 == 3 and not todo.any():
                 break
-            dk = d * K
-            v = base[dk + probe[i * A + a]]
-            ok = v != EMPTY
-            filled[dk[ok] + i[ok]] = v[ok] | flag
-            keep = ~ok
-            d = d[keep]
-            i = i[keep]
+        d, i = np.nonzero(todo)
         if len(d):
             # ... and the bins left (in sparse documents) take the non-empty bin that comes first
             # in their probe sequence: argmin over the document's non-empty bins j of FO[i, j]
             fo = _first_occurrence(K, int(self.cfg.seed))
-            nonempty = ~empty[rows]
-            m = nonempty.sum(axis=1)
+            m = ne.sum(axis=1)
             ptr = np.concatenate(([0], np.cumsum(m)))
-            nz = np.nonzero(nonempty)[1]
+            nz = np.nonzero(ne)[1]
             md = m[d]
             e = np.repeat(np.arange(len(d), dtype=np.int64), md)
             jj = nz[np.repeat(ptr[d], md) + _group_positions(md)]
             key = fo[i[e], jj].astype(np.int64) * K + jj
             starts = np.concatenate(([0], np.cumsum(md)[:-1]))
-            donor = np.minimum.reduceat(key, starts) % K
-            dk = d * K
-            filled[dk + i] = base[dk + donor] | flag
-        sig[rows] = filled.reshape(len(rows), K)
+            donor[d, i] = np.minimum.reduceat(key, starts) % K
+        borrowed = np.take_along_axis(sub, donor, axis=1) | flag
+        np.copyto(sub[:, :B], borrowed, where=emp[:, :B])
+        if B < K:
+            sub[:, B:][emp[:, B:]] = flag  # outside the bands only the flag matters
+        sig[rows] = sub
         return sig
 
 

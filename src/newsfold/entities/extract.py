@@ -35,7 +35,6 @@ _URL = re.compile(r"\S*(?:://|www\.)\S*")
 _LEAD_WORD = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _TRAIL_WORD = re.compile(r"\s+(?:and|or|of|in|for|the|at|on)$", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
-_ABBREV = re.compile(r"(?:\b[A-Za-z]\.)+$")
 _WORD = re.compile(r"[A-Za-z][\w'\u2019-]*")
 # Words a title-cased headline capitalises that are never names on their own.
 HEADLINE_FUNCTION_WORDS = frozenset(
@@ -120,10 +119,9 @@ def trim_span(text: str, start: int, end: int, etype: str | None) -> tuple[int, 
             if len(first) == 2 and first[0].lower().strip(".") in TITLES and first[1][:1].isupper():
                 start += len(s) - len(first[1])
                 s = text[start:end]
-        if not _ABBREV.search(s):
-            stripped = s.rstrip(" \t\n-\u2013\u2014\"')]},:;.!?")
-            end -= len(s) - len(stripped)
-            s = text[start:end]
+        stripped = s.rstrip(" \t\n-\u2013\u2014\"')]},:;!?")  # a final "." is an abbreviation's
+        end -= len(s) - len(stripped)
+        s = text[start:end]
         m = _POSSESSIVE.search(s)
         if m and m.start() > 0:
             end = start + m.start()
@@ -154,7 +152,8 @@ class EntityExtractor:
             self._nlp.max_length = max(self._nlp.max_length, self.config.max_length)
         return self._nlp
 
-    def _inputs(self, articles: Iterable[Article]) -> Iterator[tuple[str, tuple[str, str, str]]]:
+    def _inputs(self, articles: Iterable[Article], prepare: bool
+                ) -> Iterator[tuple[str, tuple[str, str, str]]]:
         cut = self.config.max_length
         for article in articles:
             if not article.article_id:
@@ -162,21 +161,31 @@ class EntityExtractor:
             fields = article_fields(article)
             for name, text in fields:
                 text = text[:cut]
-                prepared = ner_text(text)
-                if name == "title" and self.config.truecase_titles:
+                prepared = ner_text(text) if prepare else text
+                if prepare and name == "title" and self.config.truecase_titles:
                     body = " ".join(t for n, t in fields if n != "title")
                     prepared = truecase_title(prepared, body)
                 yield prepared, (article.article_id, name, text)
 
+    def _docs(self, articles: Iterable[Article], prepare: bool = True) -> Iterator:
+        return self.nlp.pipe(self._inputs(articles, prepare), as_tuples=True,
+                             batch_size=self.config.batch_size, n_process=self.config.n_process)
+
     def extract(self, articles: Iterable[Article]) -> Iterator[Mention]:
         """Mentions of every article, field by field, in document order."""
-        cfg = self.config
-        docs = self.nlp.pipe(self._inputs(articles), as_tuples=True,
-                             batch_size=cfg.batch_size, n_process=cfg.n_process)
-        for doc, (article_id, field, text) in docs:
+        for doc, (article_id, field, text) in self._docs(articles):
             for ent in doc.ents:
                 yield from self._mentions(article_id, field, text, ent.start_char,
                                           ent.end_char, ent.label_)
+
+    def raw(self, articles: Iterable[Article]) -> Iterator[Mention]:
+        """The NER model alone, the baseline: spans as the model gives them on the raw fields,
+        typed through ``config.labels`` (other labels come with type None)."""
+        labels = self.config.labels
+        for doc, (article_id, field, text) in self._docs(articles, prepare=False):
+            for ent in doc.ents:
+                yield Mention(article_id, field, ent.start_char, ent.end_char, ent.text,
+                              ent.label_, labels.get(ent.label_), "ner-raw")
 
     def _mentions(self, article_id: str, field: str, text: str, start: int, end: int,
                   label: str) -> list[Mention]:

@@ -92,6 +92,8 @@ def extract_html(html: str, cfg, url: str | None = None) -> HtmlResult | None:
     page_url = url or unwrap_wayback(doc.url) or None
     host = host_of(page_url)
     sitename = clean_sitename(doc.sitename, title)
+    if sitename and "archive.org" in sitename.lower():  # a Wayback capture, not the outlet
+        sitename = None
     extra: dict[str, Any] = {}
     for key, value in (("sitename", doc.sitename), ("host", host), ("description", doc.description),
                        ("language", doc.language)):

@@ -108,5 +108,8 @@ class FileLog:
             return
         if self.pages:
             rep.ledger(LedgerEntry(self.source, "file", KEPT, "", self.summary()))
+        elif len(self.dropped) == 1 and not self.skipped:
+            # every record failed for the same reason: say which (e.g. every line is bad_json)
+            rep.drop_file(self.source, next(iter(self.dropped)), self.summary())
         else:
             rep.drop_file(self.source, self.no_page_reason, self.summary())

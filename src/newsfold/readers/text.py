@@ -172,6 +172,8 @@ def _script(ch: str) -> str | None:
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# punctuation that normally touches letters: quotes, apostrophes, dashes, soft hyphen, ellipsis, ...
+_NEAR_LETTERS = set("’‘“”«»„‚‹›…–—‐‑\xad·¿¡°²³½")
 
 
 def plausibility(text: str) -> float:
@@ -184,13 +186,19 @@ def plausibility(text: str) -> float:
         i = m.start()
         ch = m.group()
         n += 1
+        prev = text[i - 1] if i > 0 else " "
+        nxt = text[i + 1] if i + 1 < length else " "
         if ch.isalpha():
             script = _script(ch)
-            if (i > 0 and _script(text[i - 1]) not in (None, script)) or (
-                i + 1 < length and _script(text[i + 1]) not in (None, script)
-            ):
-                total -= 5
+            if _script(prev) not in (None, script) or _script(nxt) not in (None, script):
+                total -= 5  # letters of two scripts in one word
                 continue
+            if ch.isupper() and prev.islower():
+                total -= 5  # "ðÒÉ×ÅÔ": capitals inside a lower-case word
+                continue
+        elif ch not in _NEAR_LETTERS and not ch.isspace() and (prev.isalpha() or nxt.isalpha()):
+            total -= 2  # a symbol stuck to a word ("погодн€")
+            continue
         weight = _WEIGHTS.get(ch)
         if weight is None:
             cat = unicodedata.category(ch)
@@ -198,6 +206,8 @@ def plausibility(text: str) -> float:
                 weight = 8 if _script(ch) in _OTHER_SCRIPTS else 1
             elif ch in "\xa0\xad":
                 weight = 2
+            elif "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef":
+                weight = 8  # CJK and full-width punctuation
             elif cat[0] in "PZ":
                 weight = 1
             else:

@@ -30,6 +30,7 @@ class StoryConfig:
     threshold: float = 0.30  # an article joins the best story at or above this score
     time_window_days: float = 3.0
     time_half_life_days: float = 7.0
+    time_floor: float = 0.1  # the time factor never goes below this
     active_days: float = 60.0  # dated stories not seen for this long are no longer candidates
     index_terms: int = 12  # an article's strongest terms (per block) that index its story
     max_postings: int = 400  # a term indexing more stories than this stops proposing candidates

@@ -33,13 +33,13 @@ class Vector:
 
 
 def time_factor(config: StoryConfig, day: int | None, first: int | None, last: int | None) -> float:
-    """1 within the window around a story's dates, then halving every half-life, never below 0.1."""
+    """1 within the window around a story's dates, then halving every half-life, down to the floor."""
     if day is None or first is None or last is None:
         return 1.0
     gap = max(0, first - day, day - last) - config.time_window_days
     if gap <= 0:
         return 1.0
-    return max(0.1, 0.5 ** (gap / config.time_half_life_days))
+    return max(config.time_floor, 0.5 ** (gap / config.time_half_life_days))
 
 
 def block_dots(vec: Vector, story: Story) -> dict[str, float]:
