@@ -237,11 +237,6 @@ def test_story_material(by_title):
         assert sum(name in t for t in text.values()) == n, name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pipeline: rules.toml says a support/follow line's `outlet` group 'names the page's outlet', but "
-    "clean.Cleaner sets art.outlet only on the article copy that holds the line, so the first article of "
-    "harbor-times/2026-03-06-grain-corridor.txt (the 'Follow The Harbor Times' line closes the page, inside "
-    "the second article) gets outlet None"))
 def test_outlet_line_names_every_article_on_its_page(by_title):
     page = [by_title["Grain Corridor Deal Signed, First Ships Due at Port Selwyn Within Weeks"],
             by_title["Port Selwyn Council Votes to Raise Ferry Levy"]]

@@ -149,15 +149,22 @@ class Runner:
             if not arts:
                 self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found"))
                 continue
+            found = {a.outlet for a in arts if a.outlet}
+            if len(found) == 1:  # a logo or "Support X" line names the page's outlet, for all its articles
+                outlet = found.pop()
+                for a in arts:
+                    a.outlet = a.outlet or outlet
             with self.clock("learn_boilerplate"):
                 for a in arts:
                     learner.observe(a)
-            for a in arts:
-                spool.write(_spool_row(a))
+            with self.clock("spool"):
+                for a in arts:
+                    spool.write(_spool_row(a))
             self.summary.copies += len(arts)
             if self.progress:
                 self.progress(self.summary.pages, self.summary.copies)
-        spool.close()
+        with self.clock("spool"):
+            spool.close()
         return learner
 
     def pass2(self, work: Path, learned: LearnedBoilerplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -166,7 +173,7 @@ class Runner:
         keys: list[int] = []
         lengths: list[int] = []
         sigs = []
-        for arts in _spool_articles(work / "spool.parquet", learned, self.cfg.dedup.batch):
+        for arts in self.clock.iterate("spool", _spool_articles(work / "spool.parquet", learned, self.cfg.dedup.batch)):
             with self.clock("dedup"):
                 texts = [a.text for a in arts]
                 keys.extend(int(exact_key(t), 16) if t.strip() else 0 for t in texts)
@@ -207,7 +214,7 @@ class Runner:
         idx = 0
         page_status: dict[str, list[str]] = {}
         page_order: list[str] = []
-        for arts in _spool_articles(work / "spool.parquet", learned, 2000):
+        for arts in self.clock.iterate("spool", _spool_articles(work / "spool.parquet", learned, 2000)):
             with self.clock("write"):
                 for a in arts:
                     i, lab = idx, int(labels[idx])
@@ -243,8 +250,9 @@ class Runner:
                 self._ledger(ledger, LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere"))
             else:
                 self._ledger(ledger, LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning"))
-        for t in w.values():
-            t.close()
+        with self.clock("write"):
+            for t in w.values():
+                t.close()
 
 
 def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,

@@ -8,8 +8,8 @@ covered by bands) is at least ``cfg.threshold``.
 
 The estimate is Li, Owen & Zhang's one-permutation estimator, which ignores the bins empty in
 both documents (both slots carry the densification flag): ``matches / (K - both_borrowed)``,
-where matches count equal unflagged slots, corrected for the chance ``1/modulus`` that two
-different bin minima reduce to the same ``slot_bits - 1`` bits.
+where matches count equal unflagged slots, corrected for the chance ``c = 2**-(slot_bits-1)``
+that two different bin minima agree in the ``slot_bits - 1`` bits kept.
 
 Rows whose signature is empty (see :func:`empty_rows`) are never paired.
 """
@@ -66,12 +66,12 @@ def band_keys(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
 def similarity_from_slots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Estimated Jaccard of row pairs ``(a[k], b[k])`` (two equal-shape slot arrays), float64.
 
-    ``(matches - c * both_original) / (1 - c) / (K - both_borrowed)`` with ``c = 1/modulus``;
+    ``(matches - c * both_original) / (1 - c) / (K - both_borrowed)`` with ``c = 2**-(bits-1)``;
     0 where either row is an empty document.
     """
     bits = a.dtype.itemsize * 8
     flag = a.dtype.type(1 << (bits - 1))
-    c = 1.0 / ((1 << (bits - 1)) - 1)
+    c = 1.0 / (1 << (bits - 1))
     K = a.shape[1]
     fa = a >= flag
     fb = b >= flag

@@ -33,11 +33,13 @@ _DTYPES = {8: np.uint8, 16: np.uint16, 32: np.uint32}
 class SlotLayout:
     """How a signature slot of ``bits`` bits is laid out.
 
-    * top bit (``flag``): set when densification borrowed the slot from another bin;
-    * other bits: the bin minimum's 32-bit value reduced modulo ``modulus = 2**(bits-1) - 1``,
-      so an original slot is < ``modulus`` and a borrowed one is ``flag | value`` < ``empty``;
-    * ``empty`` (all ones, the dtype's maximum) fills every slot of an empty document, and
-      occurs in no other signature, so ``sig[:, 0] == empty`` tells empty rows.
+    * top bit (``flag``): set when the bin was empty and densification borrowed the slot;
+    * other bits (``mask``): the low ``bits - 1`` bits of the bin's minimum 32-bit hash value
+      (the minimum is taken on all 32 bits; its low bits are uniform).  Two different minima
+      agree there with probability ``1 / 2**(bits-1)``, which the estimator corrects for;
+    * ``empty`` (all ones, the dtype's maximum) fills every slot of an empty document.  A
+      borrowed slot that would equal it is stored as ``empty - 1``, so no other signature
+      contains ``empty`` and ``sig[:, 0] == empty`` tells empty rows.
     """
 
     def __init__(self, bits: int):
@@ -46,7 +48,7 @@ class SlotLayout:
         self.bits = bits
         self.dtype = np.dtype(_DTYPES[bits])
         self.flag = 1 << (bits - 1)
-        self.modulus = (1 << (bits - 1)) - 1
+        self.mask = (1 << (bits - 1)) - 1
         self.empty = (1 << bits) - 1
 
     def __repr__(self) -> str:
@@ -182,7 +184,7 @@ def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
     dense = min(K, max(1, cfg.bands * cfg.rows))
     for i in range(K):
         if mins[i] is not None:
-            sig[i] = mins[i] % lay.modulus
+            sig[i] = mins[i] & lay.mask
             continue
         if i >= dense:
             sig[i] = lay.flag
@@ -191,7 +193,7 @@ def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
         while True:
             j = probe[i, a] if a < probe.shape[1] else (i + a - probe.shape[1] + 1) % K
             if mins[j] is not None:
-                sig[i] = lay.flag | (mins[j] % lay.modulus)
+                sig[i] = min(lay.flag | (mins[j] & lay.mask), lay.empty - 1)
                 break
             a += 1
     return sig
@@ -221,7 +223,8 @@ def _fmix64_np(h: np.ndarray) -> np.ndarray:
 
 _PROBE_CACHE: dict[tuple[int, int], np.ndarray] = {}
 _FO_CACHE: dict[tuple[int, int], np.ndarray] = {}
-_DENSIFY_ROUNDS = 24
+_MATRIX_MIN_FRACTION = 0.04  # probe the whole matrix while more than this fraction is empty
+_ENTRY_ROUNDS = 64  # then probe bin by bin up to this many probes, then use first occurrences
 
 
 def _group_positions(counts: np.ndarray) -> np.ndarray:
@@ -343,7 +346,8 @@ class MinHasher:
         self._seedmix = _U64(_splitmix64(int(self.cfg.seed)))
         self._muls = [_U64(_shingle_mul(t)) for t in range(self.k)]
         self._probe = _probe_table(self.K, int(self.cfg.seed))
-        self._probe_t = np.ascontiguousarray(self._probe.T)
+        self._probe_t = np.ascontiguousarray(self._probe.T).astype(np.intp)
+        self._probe_flat = self._probe.reshape(-1)
         # slots that LSH bands read are densified; the others only keep the borrowed flag
         self._dense_width = min(self.K, max(1, int(self.cfg.bands) * int(self.cfg.rows)))
         self._chunk_bytes = 1 << 18  # ~256 KB of text per vectorised pass keeps temporaries in cache
@@ -434,7 +438,7 @@ class MinHasher:
         T = len(starts)
         sig = np.full((nd, K), _EMPTY32, dtype=np.uint32)
         if T == 0:
-            return self._finish(sig)
+            return self._finish(sig, np.zeros(nd, dtype=bool))
         L = (ends - starts).astype(np.uint64)
         # token hashes from 8-byte chunks of the buffer (unaligned little-endian view)
         view = np.ndarray(shape=(len(low) - 7,), dtype="<u8", buffer=low, strides=(1,))
@@ -488,7 +492,7 @@ class MinHasher:
         S = np.concatenate(parts_h) if len(parts_h) > 1 else parts_h[0]
         dd = np.concatenate(parts_d) if len(parts_d) > 1 else parts_d[0]
         if len(S) == 0:
-            return self._finish(sig)
+            return self._finish(sig, ntok > 0)
         S ^= self._seedmix
         _fmix64_np(S)
         binx = S >> _s32
@@ -500,7 +504,7 @@ class MinHasher:
         idx += binx.astype(np.int64)
         flat = sig.reshape(-1)
         np.minimum.at(flat, idx, val)
-        return self._finish(sig)
+        return self._finish(sig, ntok > 0)
 
     def _fold_if_needed(self, docs, enc, low, lens):
         """Casefold non-ASCII documents whose non-ASCII characters change under casefold.
@@ -534,48 +538,62 @@ class MinHasher:
         buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
         return enc, lens, _LUT[np.frombuffer(buf, dtype=np.uint8)]
 
-    def _finish(self, mins: np.ndarray) -> np.ndarray:
-        """Reduce the (docs, K) uint32 bin minima to slots and densify the empty bins.
+    def _finish(self, mins: np.ndarray, has_words: np.ndarray) -> np.ndarray:
+        """Turn the (docs, K) uint32 bin minima into slots and densify the empty bins.
 
         Optimal densification (Shrivastava 2017): an empty bin i takes the value of the first
         non-empty bin along the probe sequence ``probe[i, 0], probe[i, 1], ...``, which is the
-        same for every document, and marks it with the flag bit.  Only the ``bands * rows``
+        same for every document, and is marked with the flag bit.  Only the ``bands * rows``
         slots that LSH bands read are densified; the estimator ignores borrowed values (it uses
         only the flag), so the other empty slots just get the flag with value 0.
+
+        The first probes run over the whole (documents x bins) matrix; once few bins are left
+        they run on the list of those bins; whatever is still empty after ``_ENTRY_ROUNDS``
+        probes (sparse documents) takes ``argmin_j FO[i, j]`` over the document's non-empty bins.
         """
         lay = self.layout
-        K = self.K
-        empty = mins == _EMPTY32
-        sig = (mins % np.uint32(lay.modulus)).astype(lay.dtype)
-        if not empty.any():
-            return sig
-        sig[empty] = lay.empty
-        cnt = empty.sum(axis=1)
-        rows = np.flatnonzero((cnt > 0) & (cnt < K))  # all-empty rows are empty documents
-        if not len(rows):
-            return sig
+        K, B = self.K, self._dense_width
         flag = lay.dtype.type(lay.flag)
-        B = self._dense_width
-        sub = sig[rows]
-        emp = empty[rows]
-        ne = ~emp
-        todo = emp[:, :B].copy()
-        donor = np.zeros((len(rows), B), dtype=np.int32)
+        empty = mins == _EMPTY32
+        sig = (mins & np.uint32(lay.mask)).astype(lay.dtype)
+        if not has_words.all():
+            empty[~has_words] = False
+            sig[~has_words] = lay.empty
+        todo = empty[:, :B].copy()
+        left = int(np.count_nonzero(todo))
+        if not left:
+            if B < K:
+                sig[:, B:][empty[:, B:]] = flag
+            return sig
+        ne = ~empty
+        ne[~has_words] = False
+        donor = np.zeros(todo.shape, dtype=np.intp)
         probe_t = self._probe_t  # (A, K): probe_t[a, i] = a-th bin probed for bin i
         A = probe_t.shape[0]
-        # vectorised probing rounds over all (document, bin) cells settle the denser documents ...
-        for a in range(min(_DENSIFY_ROUNDS, A)):
+        a = 0
+        while a < A and left > _MATRIX_MIN_FRACTION * todo.size:
             pa = probe_t[a, :B]
             hit = np.take(ne, pa, axis=1)
             hit &= todo
             np.copyto(donor, pa, where=hit)
             todo ^= hit
-            if a % 4 == 3 and not todo.any():
-                break
+            left = int(np.count_nonzero(todo))
+            a += 1
         d, i = np.nonzero(todo)
         if len(d):
-            # ... and the bins left (in sparse documents) take the non-empty bin that comes first
-            # in their probe sequence: argmin over the document's non-empty bins j of FO[i, j]
+            ne_flat = ne.reshape(-1)
+            probe = self._probe_flat
+            dK = d * K
+            while len(d) and a < min(A, _ENTRY_ROUNDS):
+                j = probe[i * A + a]
+                ok = ne_flat[dK + j]
+                if ok.any():
+                    donor[d[ok], i[ok]] = j[ok]
+                    keep = ~ok
+                    d, i, dK = d[keep], i[keep], dK[keep]
+                a += 1
+        if len(d):
+            # sparse documents: the first non-empty bin in the probe sequence, argmin_j FO[i, j]
             fo = _first_occurrence(K, int(self.cfg.seed))
             m = ne.sum(axis=1)
             ptr = np.concatenate(([0], np.cumsum(m)))
@@ -586,11 +604,12 @@ class MinHasher:
             key = fo[i[e], jj].astype(np.int64) * K + jj
             starts = np.concatenate(([0], np.cumsum(md)[:-1]))
             donor[d, i] = np.minimum.reduceat(key, starts) % K
-        borrowed = np.take_along_axis(sub, donor, axis=1) | flag
-        np.copyto(sub[:, :B], borrowed, where=emp[:, :B])
+        borrowed = np.take_along_axis(sig, donor, axis=1)
+        borrowed |= flag
+        np.minimum(borrowed, lay.dtype.type(lay.empty - 1), out=borrowed)
+        np.copyto(sig[:, :B], borrowed, where=empty[:, :B])
         if B < K:
-            sub[:, B:][emp[:, B:]] = flag  # outside the bands only the flag matters
-        sig[rows] = sub
+            sig[:, B:][empty[:, B:]] = flag
         return sig
 
 

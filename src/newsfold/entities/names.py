@@ -23,11 +23,9 @@ from dataclasses import dataclass
 
 NONE, TYPO, VARIANT, EXACT = 0, 1, 2, 3
 
-# Words that join a name without being part of its identity.
-PARTICLES = frozenset(
-    "al el ul ad ar as ash at az an bin ibn bint de del della di da dos du la le van von der den ter"
-    .split()
-)
+# Words that join a name without being part of its identity (Arabic articles are also written
+# as hyphenated prefixes, below).
+PARTICLES = frozenset("al el ul bin ibn bint de del della di da dos du la le van von der den ter".split())
 # Prefixes written with a hyphen ("al-Sadr", "el-Sisi", "ad-Din").
 _PREFIX = re.compile(r"^(?:al|el|ul|ad|ar|as|ash|at|az|an)-(?=\w)", re.IGNORECASE)
 # Honorifics and ranks that may open a PERSON span; trimmed from names.
@@ -37,7 +35,7 @@ TITLES = frozenset(
     emir senator sen rep gov governor mayor gen general lt lt-gen maj maj-gen col colonel capt
     captain sgt adm admiral cmdr commander judge justice pope father rev reverend saint st
     secretary ambassador envoy speaker spokesman spokeswoman spokesperson officer chief coach
-    former late""".split()
+    former late gm ceo cfo chairman chairwoman quarterback host anchor mk mp""".split()
 )
 SUFFIXES = frozenset("jr sr ii iii iv".split())
 # Generic heads of organisation names ("Sairoun alliance" ~ "Sairoun").
@@ -77,14 +75,20 @@ def _strip_prefix(token: str) -> str:
 
 
 def name_parts(surface: str, person: bool = False) -> list[str]:
-    """Folded tokens that carry a name's identity, without particles (and titles for people)."""
-    tokens = []
-    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), fold(surface))
-    for raw in text.replace(".", " ").split():
-        tok = _strip_prefix(raw).strip("-'\"()[],;:")
-        if not tok or tok in PARTICLES or not any(c.isalnum() for c in tok):
-            continue
-        tokens.append(tok)
+    """Folded tokens that carry a name's identity, without particles (and titles for people).
+
+    Hyphens separate tokens ("Times-News" = "Times News"), except inside a person's given name
+    or surname ("Abdul-Amir", "Hennis-Plasschaert"), where only an article prefix is cut off.
+    """
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), fold(surface)).replace(".", " ")
+    raw_tokens = []
+    for raw in text.split():
+        raw = _strip_prefix(raw)
+        raw_tokens.extend([raw] if person else raw.split("-"))
+    tokens = [t.strip("-'\"()[],;:") for t in raw_tokens]
+    tokens = [t for t in tokens if t and any(c.isalnum() for c in t)]
+    kept = [t for t in tokens if t not in PARTICLES]
+    tokens = kept or tokens
     if person:
         while len(tokens) > 1 and tokens[0] in TITLES:
             tokens.pop(0)

@@ -110,9 +110,9 @@ def _walk(directory: str, root: str, prefix: str, seen: set[str], warn: Callable
                     yield Found(Path(entry.path), source, "unreadable", "broken symlink")
                     continue
                 if stat.S_ISDIR(st.st_mode):
-                    if real in seen:
+                    if real in seen:  # a link to a folder above it: a loop
                         if warn:
-                            warn(f"{source}: skipped, symlinked folder already read (loop or duplicate)")
+                            warn(f"{source}: skipped, symlink loop to a parent folder")
                         continue
                     yield from _walk(real, root, source, seen | {real}, warn)
                 elif stat.S_ISREG(st.st_mode):
@@ -120,7 +120,7 @@ def _walk(directory: str, root: str, prefix: str, seen: set[str], warn: Callable
                 else:
                     yield Found(Path(entry.path), source, "special_file", "not a regular file")
             elif entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path, root, source, seen, warn)
+                yield from _walk(entry.path, root, source, seen | {entry.path}, warn)
             elif entry.is_file(follow_symlinks=False):
                 yield Found(Path(entry.path), source)
             else:

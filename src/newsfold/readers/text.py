@@ -159,16 +159,21 @@ _tier("üäößáíóñçàèÜÄÖÉ€£«»", 8)
 _tier("åøêâôúãõÅØÁÍÓÚÑÇÀÈëïîûÊÂÔ°©®´·½", 6)
 _tier("łąęśżćčšžřěýőşığățșŁŚŻČŠŽŘÝŐŞİĞĂȚȘìòùÌÒÙæÆ", 4)
 _tier("ńźůťďňűėįųūēāīĄĘĆŃŹŮŤĎŇŰĖĮŲŪĒĀĪ", 3)
-_OTHER_SCRIPTS = {"CYRILLIC", "GREEK", "HEBREW", "ARABIC", "HANGUL", "HIRAGANA", "KATAKANA", "CJK", "THAI",
+_OTHER_SCRIPTS = {"CYRILLIC", "GREEK", "HEBREW", "ARABIC", "CJK", "THAI",
                   "DEVANAGARI", "BENGALI", "TAMIL", "GEORGIAN", "ARMENIAN"}
 
 
+_CJK = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "HALFWIDTH", "IDEOGRAPHIC", "BOPOMOFO"}
+
+
 def _script(ch: str) -> str | None:
+    """The script of a letter (CJK scripts as one: they share words); None for non-letters."""
     if ch.isascii():
         return "LATIN" if ch.isalpha() else None
     if not ch.isalpha():
         return None
-    return unicodedata.name(ch, "X").split(" ", 1)[0]
+    script = unicodedata.name(ch, "X").split(" ", 1)[0]
+    return "CJK" if script in _CJK else script
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -190,7 +195,12 @@ def plausibility(text: str) -> float:
         nxt = text[i + 1] if i + 1 < length else " "
         if ch.isalpha():
             script = _script(ch)
-            if _script(prev) not in (None, script) or _script(nxt) not in (None, script):
+            before, after = _script(prev), _script(nxt)
+            if script == "CJK":
+                mixed = before not in (None, "CJK") and after not in (None, "CJK")  # inside a Latin word
+            else:
+                mixed = before not in (None, script, "CJK") or after not in (None, script, "CJK")
+            if mixed:
                 total -= 5  # letters of two scripts in one word
                 continue
             if ch.isupper() and prev.islower():
@@ -228,7 +238,8 @@ def _detect(data: bytes) -> tuple[str, str]:
     results = list(charset_normalizer.from_bytes(sample))
     candidates: dict[str, str] = {}
     for match in results[:6]:
-        candidates[match.encoding] = str(match)
+        if not match.encoding.startswith(("utf_16", "utf_32")):  # BOM-less UTF-16 is handled before
+            candidates[match.encoding] = str(match)
     if "cp1252" not in candidates:
         try:
             candidates["cp1252"] = sample.decode("cp1252")

