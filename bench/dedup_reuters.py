@@ -48,6 +48,7 @@ NUM_PERM = 128  # what datasketch and rensa use (and newsfold's "same hashes" ru
 SHINGLE = DedupConfig().shingle
 THRESHOLD = DedupConfig().threshold
 SEED = 1
+REPEAT = 3
 
 
 # ------------------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def load_reuters_titles(limit: int | None = None) -> list[str]:
 
 def synthetic(n: int, words: int = 500, seed: int = 7, dup_fraction: float = 0.1) -> tuple[list[str], np.ndarray]:
     """n documents of ~``words`` Zipf-distributed words; a ``dup_fraction`` of them are edited
-    copies (1-4% of the words replaced) of an earlier document.  Returns (texts, planted pairs)."""
+    copies (0.2-2% of the words replaced) of an earlier document.  Returns (texts, planted pairs)."""
     rng = np.random.default_rng(seed)
     vocab_size = 50_000
     letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
@@ -109,7 +110,7 @@ def synthetic(n: int, words: int = 500, seed: int = 7, dup_fraction: float = 0.1
     for i in np.flatnonzero(is_dup).tolist():
         src = int(rng.integers(0, i))
         d = docs[src].copy()
-        k = max(1, int(len(d) * rng.uniform(0.01, 0.04)))
+        k = max(1, int(len(d) * rng.uniform(0.002, 0.02)))
         d[rng.integers(0, len(d), k)] = rng.integers(0, vocab_size, k)
         docs[i] = d
         planted.append((src, i))
@@ -210,17 +211,26 @@ def worker(args: argparse.Namespace) -> None:
     else:
         texts, _ = synthetic(args.synthetic)
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    c0 = os.times()
-    t0 = time.perf_counter()
-    pairs = TOOLS[args.worker](texts, spec)
-    wall = time.perf_counter() - t0
-    c1 = os.times()
+    walls, cpus = [], []
+    while True:  # best of a few runs: the machine is shared, the best run is the least disturbed
+        c0 = os.times()
+        t0 = time.perf_counter()
+        pairs = TOOLS[args.worker](texts, spec)
+        walls.append(time.perf_counter() - t0)
+        c1 = os.times()
+        cpus.append(sum(c1[:4]) - sum(c0[:4]))  # user + system, own and (pool) children
+        if len(walls) >= args.repeat or sum(walls) > 30:
+            break
     np.save(args.out + ".npy", pairs)
+    wall = min(walls)
     info = {
         "docs": len(texts),
+        "runs": len(walls),
         "seconds": wall,
-        "cpu_seconds": (c1.user - c0.user) + (c1.system - c0.system),
+        "seconds_all_runs": walls,
+        "cpu_seconds": cpus[walls.index(wall)],
         "docs_per_s": len(texts) / wall if wall > 0 else None,
+        "docs_per_cpu_s": len(texts) / min(cpus) if min(cpus) > 0 else None,
         "rss_after_load_mb": rss_loaded / 1024,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "pairs": int(len(pairs)),
@@ -235,6 +245,7 @@ def spawn(tool: str, dataset: str, spec: dict, tmp: str, limit: int | None, synt
         cmd += ["--limit", str(limit)]
     if synth is not None:
         cmd += ["--synthetic", str(synth)]
+    cmd += ["--repeat", str(REPEAT)]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", RAYON_NUM_THREADS="1")
     subprocess.run(cmd, check=True, env=env)
     info = json.loads(Path(out + ".json").read_text())
@@ -353,7 +364,7 @@ def reuters(args: argparse.Namespace, tmp: str) -> dict:
     print(f"Reuters-21578, {len(texts)} documents, {SHINGLE}-word shingles, threshold {THRESHOLD}, "
           f"{len(truth)} exact pairs (load-only process peak RSS {res['load_only_peak_rss_mb']:.0f} MB)")
     rows = [dict(name=k, **v) for k, v in res["runs"].items()]
-    print(table(rows, [("name", "tool", ""), ("docs_per_s", "docs/s", ".0f"), ("cpu_seconds", "cpu s", ".2f"),
+    print(table(rows, [("name", "tool", ""), ("docs_per_s", "docs/s", ".0f"), ("docs_per_cpu_s", "docs/cpu-s", ".0f"),
                        ("peak_rss_mb", "peak MB", ".0f"), ("pairs", "pairs", "d"), ("precision", "P", ".4f"),
                        ("recall", "R", ".4f"), ("newsfold_speedup", "newsfold x", ".2f")]))
     print()
@@ -393,7 +404,7 @@ def synth_run(args: argparse.Namespace, tmp: str) -> dict:
     print(f"synthetic, {len(texts)} documents of ~{words:.0f} words, threshold {THRESHOLD} "
           f"(load-only process peak RSS {res['load_only_peak_rss_mb']:.0f} MB)")
     rows = [dict(name=k, **v) for k, v in res["runs"].items()]
-    print(table(rows, [("name", "tool", ""), ("docs_per_s", "docs/s", ".0f"), ("cpu_seconds", "cpu s", ".2f"),
+    print(table(rows, [("name", "tool", ""), ("docs_per_s", "docs/s", ".0f"), ("docs_per_cpu_s", "docs/cpu-s", ".0f"),
                        ("peak_rss_mb", "peak MB", ".0f"), ("pairs", "pairs", "d"), ("planted_found", "planted found", "d"),
                        ("newsfold_speedup", "newsfold x", ".2f")]))
     return res
@@ -405,6 +416,7 @@ def main() -> None:
     ap.add_argument("--synthetic", type=int, default=None, help="also run N synthetic ~500-word documents")
     ap.add_argument("--no-reuters", action="store_true", help="skip the Reuters comparison")
     ap.add_argument("--examples", type=int, default=0, help="print N exact pairs per J band around the cut")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per tool (best counts; stops after 30 s)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)
@@ -413,6 +425,8 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
+    global REPEAT
+    REPEAT = args.repeat
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}

@@ -87,10 +87,18 @@ def ner_text(text: str) -> str:
     return _SLASH.sub(comma, out)
 
 
-def truecase_title(title: str, body: str, min_capitalised: float = 0.6) -> str:
-    """Lower-case the words of a title-cased headline that the body writes in lower case."""
-    words = [m for m in _WORD.finditer(title) if len(m.group(0)) > 3]
-    if not words or sum(w.group(0)[0].isupper() for w in words) / len(words) < min_capitalised:
+def is_title_cased(line: str, min_capitalised: float = 0.6, max_words: int = 25) -> bool:
+    """A headline-style line: short, most of its longer words capitalised."""
+    words = [m.group(0) for m in _WORD.finditer(line) if len(m.group(0)) > 3]
+    if len(words) < 2 or len(line.split()) > max_words:
+        return False
+    return sum(w[0].isupper() for w in words) / len(words) >= min_capitalised
+
+
+def truecase_title(title: str, body: str) -> str:
+    """Lower-case the words of a title-cased line that the body writes in lower case (and
+    function words), keeping the length, so that NER does not take "Sadr Calls" for a name."""
+    if not is_title_cased(title):
         return title
     lower_in_body = set(re.findall(r"\b[a-z][a-z'-]+\b", body)) | HEADLINE_FUNCTION_WORDS
     chars = list(title)
@@ -100,6 +108,12 @@ def truecase_title(title: str, body: str, min_capitalised: float = 0.6) -> str:
         if w[0].isupper() and not w.isupper() and low in lower_in_body and len(low) == len(w):
             chars[m.start():m.end()] = list(low)
     return "".join(chars)
+
+
+def truecase_lines(text: str, body: str) -> str:
+    """``truecase_title`` on each title-cased line of a text (a headline repeated in a body)."""
+    lines = text.split("\n")
+    return "\n".join(truecase_title(ln, body) if is_title_cased(ln) else ln for ln in lines)
 
 
 def trim_span(text: str, start: int, end: int, etype: str | None) -> tuple[int, int]:
@@ -162,9 +176,9 @@ class EntityExtractor:
             for name, text in fields:
                 text = text[:cut]
                 prepared = ner_text(text) if prepare else text
-                if prepare and name == "title" and self.config.truecase_titles:
+                if prepare and self.config.truecase_titles:
                     body = " ".join(t for n, t in fields if n != "title")
-                    prepared = truecase_title(prepared, body)
+                    prepared = truecase_lines(prepared, body)
                 yield prepared, (article.article_id, name, text)
 
     def _docs(self, articles: Iterable[Article], prepare: bool = True) -> Iterator:

@@ -5,14 +5,16 @@ is a story of its own):
 
 1. ``vote_types``: one name, one type.  Mentions of one name key take the majority type of the
    story ("Witkoff" tagged GPE in a headline and PERSON three times in the body is a PERSON;
-   "Sairoun" tagged PRODUCT and ORG is an ORG).  The full names of people vote for their own
-   surname, so a lone "Jubouri" tagged GPE beside "Maan al-Jubouri" becomes a PERSON.  Untyped
-   candidates (NORP, PRODUCT, FAC…) take the type their name has in the story, or are dropped.
-2. ``split_spans``: a NER span seen nowhere else in the story that is made of names the story
-   knows is split into them ("the US State Department Heather Nauret" -> "US State Department",
-   "Heather Nauret"); in a title-cased headline the known names are kept and the rest dropped
-   ("Sadr Calls" -> "Sadr").
-3. ``gazetteer``: a second pass finds the story's known names where NER missed them, and the
+   "Sairoun" tagged PRODUCT and ORG is an ORG).  A one-word name that is the surname of a
+   person's full name in the story is that person's (a lone "Jubouri" tagged GPE beside "Maan
+   al-Jubouri", "Fox" tagged ORG beside "John Fox"), and one that is the last word of an
+   organisation's name is an organisation ("Bears" beside "Chicago Bears").  Untyped candidates
+   (NORP, PRODUCT, FAC…) take the type their name has in the story, or stay untyped.
+2. ``split``: a NER span made of names the story knows is split into them when the span itself
+   is suspect: in a headline or a title-cased line, seen once in the story, holding a comma or a
+   preposition ("the US State Department Heather Nauret" -> "US State Department" + "Heather
+   Nauret"; "Sadr Calls" -> "Sadr"; "Tavon Kaiseen Alleyne on Instagram" -> two names).
+3. ``gazetteer``: a second pass finds the story's known names where NER found nothing, and the
    one-letter misspellings of a surname whose full name occurs in the same article ("Jubuori"
    beside "Maan al-Jubouri").  A single word the story also writes in lower case is skipped.
 """
@@ -24,15 +26,17 @@ from collections.abc import Iterable
 
 from .config import ORG, PERSON, PLACE, EntityConfig
 from .context import ArticleContext, story_of
-from .extract import Mention
-from .names import TYPO, Name, parse_name, person_match, skeleton, token_match
+from .extract import Mention, is_title_cased
+from .names import ORG_HEADS, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
 
-_TOKEN = re.compile(r"\w[\w'\u2019-]*")
+_TOKEN = re.compile(r"\w[\w'\u2019]*")
 _PRIORITY = {PERSON: 3, ORG: 2, PLACE: 1}
+_SUSPECT_WORDS = re.compile(r"\s(?:on|with|by|at|from|to|via|says|said)\s")
 CALENDAR = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )
+_DECISIVE = 10 ** 6
 
 
 def neutral_key(surface: str) -> str:
@@ -49,34 +53,49 @@ def _by_story(mentions: Iterable[Mention], ctx: dict[str, ArticleContext]) -> di
 
 def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[Mention]:
     """Give every mention of a name the majority type of that name in its story."""
-    kept = []
     for group in _by_story(mentions, ctx).values():
         votes: dict[str, Counter] = defaultdict(Counter)
         for m in group:
             key = neutral_key(m.surface)
             if m.type:
                 votes[key][m.type] += 1
-            if m.type == PERSON:
-                name = parse_name(m.surface, PERSON)
-                if name.is_full:
-                    votes[skeleton(name.last)][PERSON] += 1
+        heads: dict[str, str] = {}  # one-word key -> the type of the name it ends
+        for m in group:
+            if m.type not in (PERSON, ORG) or m.surface.isupper():
+                continue
+            name = parse_name(m.surface, m.type)
+            if name.is_full and _majority(votes[name.key]) == m.type:
+                last = skeleton(name.last)
+                if m.type == PERSON or name.last not in ORG_HEADS:
+                    heads.setdefault(last, m.type)
+                    if heads[last] != m.type:
+                        heads[last] = PERSON  # a surname wins over an organisation's last word
+        for key, etype in heads.items():
+            if votes.get(key):
+                votes[key][etype] += _DECISIVE
         for m in group:
             key = neutral_key(m.surface)
-            if not key or not votes.get(key):
-                continue
-            m.type = max(votes[key].items(), key=lambda kv: (kv[1], _PRIORITY[kv[0]]))[0]
-            kept.append(m)
-    return kept
+            if key and votes.get(key):
+                m.type = _majority(votes[key])
+    return mentions
+
+
+def _majority(counts: Counter) -> str | None:
+    if not counts:
+        return None
+    return max(counts.items(), key=lambda kv: (kv[1], _PRIORITY[kv[0]]))[0]
 
 
 def _tokens(text: str) -> list[tuple[int, int]]:
+    """Word tokens (hyphenated words give several), without a possessive."""
     spans = []
     for m in _TOKEN.finditer(text):
         s, e = m.span()
         word = text[s:e]
         if word.endswith(("'s", "\u2019s")):
             e -= 2
-        e -= len(word[: e - s]) - len(word[: e - s].rstrip("'\u2019-"))
+        while e > s and text[e - 1] in "'\u2019":
+            e -= 1
         if e > s:
             spans.append((s, e))
     return spans
@@ -89,58 +108,57 @@ class StoryIndex:
         self.config = config
         self.count: Counter = Counter()
         types: dict[str, Counter] = defaultdict(Counter)
-        self.sources: dict[str, set[str]] = defaultdict(set)  # known key -> keys that taught it
-        self.full_people: list[tuple[Name, str, str]] = []  # (name, key, article_id)
+        self.full_people: list[tuple[Name, str]] = []  # (name, article_id)
         for m in group:
+            if m.type is None:
+                continue
             key = neutral_key(m.surface)
             self.count[key] += 1
             types[key][m.type] += 1
-            self.sources[key].add(key)
             if m.type == PERSON:
                 name = parse_name(m.surface, PERSON)
                 if name.is_full:
-                    self.full_people.append((name, key, m.article_id))
-        self.types = {k: c.most_common(1)[0][0] for k, c in types.items()}
-        for name, key, _ in self.full_people:
-            last = skeleton(name.last)
-            self.types.setdefault(last, PERSON)
-            self.sources[last].add(key)
-        self.max_tokens = max((len(k.split()) for k in self.types), default=1)
+                    self.full_people.append((name, m.article_id))
+        self.types = {k: _majority(c) for k, c in types.items()}
+        for name, _ in self.full_people:
+            self.types.setdefault(skeleton(name.last), PERSON)
+        self.max_tokens = max((len(k.split()) for k in self.types), default=1) + 1
 
     def match(self, surface: str, article_id: str, exclude: str = "") -> str | None:
-        """The type of a known name that ``surface`` spells (allowing a typo in a surname).
-        Names learnt only from the ``exclude`` key do not count."""
+        """The type of a known name that ``surface`` spells (allowing a typo in a surname)."""
         key = neutral_key(surface)
         if not key or key == exclude:
             return None
-        if key in self.types and self.sources[key] - {exclude}:
+        if key in self.types:
             return self.types[key]
         name = parse_name(surface, PERSON)
-        people = [(n, aid) for n, k, aid in self.full_people if k != exclude]
         if name.is_full:
-            if any(person_match(name, full) >= TYPO for full, _ in people):
+            if any(person_match(name, full) >= TYPO for full, _ in self.full_people):
                 return PERSON
         elif name.parts and len(key.split()) == 1:
-            for full, aid in people:
+            for full, aid in self.full_people:
                 if aid == article_id and token_match(name.parts[0], full.last,
                                                      self.config.min_typo_len) >= TYPO:
                     return PERSON
         return None
 
 
-def _covered(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+def _covered(spans: Iterable[tuple[int, int]], s: int, e: int) -> bool:
     return any(a < e and s < b for a, b in spans)
 
 
 def _find(index: StoryIndex, text: str, toks: list[tuple[int, int]], article_id: str,
           lower: set[str], exclude: str = "") -> list[tuple[int, int, str]]:
-    """Greedy, longest-first, left-to-right matches of known names among ``toks``."""
+    """Greedy, longest-first, left-to-right matches of known names among ``toks``; an n-gram
+    never spans anything but single spaces and hyphens."""
     found = []
     i = 0
     while i < len(toks):
         hit = None
-        for n in range(min(index.max_tokens + 1, len(toks) - i), 0, -1):
+        for n in range(min(index.max_tokens, len(toks) - i), 0, -1):
             s, e = toks[i][0], toks[i + n - 1][1]
+            if any(text[toks[j][1]:toks[j + 1][0]] not in (" ", "-") for j in range(i, i + n - 1)):
+                continue
             first, last = text[s:toks[i][1]], text[toks[i + n - 1][0]:e]
             if not (first[:1].isupper() and last[:1].isupper()):
                 continue
@@ -163,58 +181,68 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
     """Split run-together NER spans and add the story's known names that NER missed."""
     out: list[Mention] = []
     for group in _by_story(mentions, ctx).values():
-        index = StoryIndex(group, config)
+        aids = sorted({m.article_id for m in group})
+        texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
         lower: set[str] = set()
-        for aid in {m.article_id for m in group}:
-            for text in (ctx[aid].fields if aid in ctx else {}).values():
-                lower.update(re.findall(r"\b[a-z][a-z'-]+\b", text))
-        by_field: dict[tuple[str, str], list[Mention]] = defaultdict(list)
-        for m in group:
-            by_field[(m.article_id, m.field)].append(m)
-        for aid in sorted({m.article_id for m in group}):
-            fields = ctx[aid].fields if aid in ctx else {}
-            for field in sorted({f for a, f in by_field if a == aid} | set(fields)):
-                text = fields.get(field)
-                current = sorted(by_field.get((aid, field), []), key=lambda m: m.start)
-                if text is None:
-                    out.extend(current)
-                    continue
-                out.extend(_repair_field(index, text, aid, field, current, lower, config))
+        for fields in texts.values():
+            for text in fields.values():
+                lower.update(w for w in re.findall(r"\b[a-z][a-z'-]+\b", text))
+        index = StoryIndex(group, config)
+        group = [m2 for m in group for m2 in _split(index, m, texts.get(m.article_id, {}))]
+        if config.gazetteer:
+            index = StoryIndex(group, config)
+            group += _gazetteer(index, group, texts, lower)
+        out.extend(group)
     return out
 
 
-def _repair_field(index: StoryIndex, text: str, aid: str, field: str, current: list[Mention],
-                  lower: set[str], config: EntityConfig) -> list[Mention]:
-    toks = _tokens(text)
-    kept: list[Mention] = []
-    for m in current:
-        key = neutral_key(m.surface)
-        inner = [t for t in toks if t[0] >= m.start and t[1] <= m.end]
-        if index.count[key] > 1 or len(inner) < 2:
-            kept.append(m)
-            continue
-        parts = [p for p in _find(index, text, inner, aid, set(), exclude=key)
-                 if (p[0], p[1]) != (m.start, m.end)]
-        caps = [t for t in inner if text[t[0]].isupper()]
-        if parts and (field == "title" or all(_covered([p[:2] for p in parts], *t) for t in caps)):
-            kept.extend(Mention(aid, field, s, e, text[s:e], m.label, t, "split") for s, e, t in parts)
-        else:
-            kept.append(m)
-    if config.gazetteer:
-        spans = [(m.start, m.end) for m in kept]
-        free = [t for t in toks if not _covered(spans, *t)]
-        runs: list[list[tuple[int, int]]] = []
-        for t in free:  # runs of consecutive free tokens, so a match never straddles a mention
-            if runs and not _covered(spans, runs[-1][-1][1], t[0]):
-                runs[-1].append(t)
-            else:
-                runs.append([t])
-        for run in runs:
-            for s, e, t in _find(index, text, run, aid, lower):
-                kept.append(Mention(aid, field, s, e, text[s:e], "GAZETTEER", t, "gazetteer"))
-    return sorted(kept, key=lambda m: m.start)
+def _split(index: StoryIndex, m: Mention, fields: dict[str, str]) -> list[Mention]:
+    text = fields.get(m.field)
+    if text is None or m.type is None or " " not in m.surface:
+        return [m]
+    key = neutral_key(m.surface)
+    line_start = text.rfind("\n", 0, m.start) + 1
+    line_end = text.find("\n", m.end)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    suspect = (m.field == "title" or is_title_cased(line) or index.count[key] <= 1
+               or "," in m.surface or _SUSPECT_WORDS.search(m.surface) is not None)
+    if not suspect:
+        return [m]
+    inner = [t for t in _tokens(text) if t[0] >= m.start and t[1] <= m.end]
+    parts = [p for p in _find(index, text, inner, m.article_id, set(), exclude=key)
+             if (p[0], p[1]) != (m.start, m.end)]
+    if not parts:
+        return [m]
+    caps = [t for t in inner if text[t[0]].isupper()]
+    title_like = m.field == "title" or is_title_cased(line)
+    if not title_like and not all(_covered([p[:2] for p in parts], *t) for t in caps):
+        return [m]
+    return [Mention(m.article_id, m.field, s, e, text[s:e], m.label, t, "split") for s, e, t in parts]
+
+
+def _gazetteer(index: StoryIndex, group: list[Mention], texts: dict[str, dict[str, str]],
+               lower: set[str]) -> list[Mention]:
+    taken: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for m in group:  # every NER span blocks the second pass, typed or not
+        taken[(m.article_id, m.field)].append((m.start, m.end))
+    found = []
+    for aid, fields in texts.items():
+        for field, text in fields.items():
+            spans = taken[(aid, field)]
+            runs: list[list[tuple[int, int]]] = []
+            for t in _tokens(text):
+                if _covered(spans, *t):
+                    runs.append([])
+                elif runs and runs[-1]:
+                    runs[-1].append(t)
+                else:
+                    runs.append([t])
+            for run in runs:
+                for s, e, etype in _find(index, text, run, aid, lower):
+                    found.append(Mention(aid, field, s, e, text[s:e], "GAZETTEER", etype, "gazetteer"))
+    return found
 
 
 def fix_types(mentions: list[Mention]) -> list[Mention]:
-    """Drop mentions that never earned a type."""
-    return [m for m in mentions if m.type in _PRIORITY]
+    """Drop mentions that never earned a type, and the text's lower-case words."""
+    return [m for m in mentions if m.type in _PRIORITY and fold(m.surface) != m.surface]

@@ -30,6 +30,7 @@ class StoryConfig:
     )
     # streaming assignment
     threshold: float = 0.30  # an article joins the best story at or above this score
+    cohesion_ratio: float = 0.0  # ... and at or above this times the story's mean join score
     time_window_days: float = 3.0
     time_half_life_days: float = 7.0
     time_floor: float = 0.1  # the time factor never goes below this

@@ -38,6 +38,12 @@ class Story:
     norm2: dict[str, float] = field(default_factory=lambda: {b: 0.0 for b in BLOCKS})
     dense: np.ndarray | None = None  # sum of members' embeddings, when embeddings are on
     keys: set[int] = field(default_factory=set)  # index keys that point at this story
+    join_sum: float = 0.0  # sum of the scores at which members joined (the seed excluded)
+    joins: int = 0
+
+    def cohesion(self) -> float | None:
+        """The mean score at which members joined, None before the first join."""
+        return self.join_sum / self.joins if self.joins else None
 
     def add_day(self, day: int | None) -> None:
         if day is None:
@@ -112,13 +118,16 @@ class StoryState:
             "last_day": [s.last_day for s in stories],
             "keys": [sorted(s.keys) for s in stories],
             "dense": [None if s.dense is None else s.dense.tolist() for s in stories],
+            "join_sum": [s.join_sum for s in stories],
+            "joins": [s.joins for s in stories],
         }
         for b in BLOCKS:
             cols[f"{b}_ids"] = [sorted(s.centroid[b]) for s in stories]
             cols[f"{b}_w"] = [[s.centroid[b][t] for t in sorted(s.centroid[b])] for s in stories]
         schema = pa.schema(
             [("story_id", pa.string()), ("seed", pa.string()), ("first_day", pa.int64()),
-             ("last_day", pa.int64()), ("keys", pa.list_(pa.int64())), ("dense", pa.list_(pa.float32()))]
+             ("last_day", pa.int64()), ("keys", pa.list_(pa.int64())), ("dense", pa.list_(pa.float32())),
+             ("join_sum", pa.float64()), ("joins", pa.int64())]
             + [f for b in BLOCKS for f in ((f"{b}_ids", pa.list_(pa.uint32())), (f"{b}_w", pa.list_(pa.float64())))]
         )
         pq.write_table(pa.table(cols, schema=schema), folder / "stories.parquet")
@@ -155,6 +164,7 @@ class StoryState:
         for row in pq.read_table(folder / "stories.parquet").to_pylist():
             s = Story(row["story_id"], row["seed"], first_day=row["first_day"], last_day=row["last_day"])
             s.keys = set(row["keys"])
+            s.join_sum, s.joins = row["join_sum"], row["joins"]
             s.dense = None if row["dense"] is None else np.asarray(row["dense"], np.float32)
             for b in BLOCKS:
                 s.centroid[b] = dict(zip(row[f"{b}_ids"], row[f"{b}_w"]))

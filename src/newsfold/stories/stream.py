@@ -28,6 +28,13 @@ from .state import Member, Story, StoryState, story_id_for
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
 
+def join_bar(config: StoryConfig, story: Story) -> float:
+    """The score an article needs to join ``story``: the threshold, raised for a tight story to
+    ``cohesion_ratio`` times the mean score at which its members joined."""
+    coh = story.cohesion()
+    return config.threshold if coh is None else max(config.threshold, config.cohesion_ratio * coh)
+
+
 def article_order(art: Article) -> tuple:
     return (art.published is None, art.published or "", art.article_id or "")
 
@@ -110,12 +117,17 @@ class StoryGrouper:
         for story in self.index.candidates(vec, st.stories):
             dots = block_dots(vec, story)
             s = score(cfg, vec, story, dots)
+            if s < join_bar(cfg, story):
+                continue
             if s > best_score or (s == best_score and best is not None and story.story_id < best.story_id):
                 best, best_score, best_dots = story, s, dots
-        if best is None or best_score < cfg.threshold:
+        if best is None:
             best = Story(story_id_for(f.article_id), f.article_id)
             st.stories[best.story_id] = best
             best_dots = None
+        else:
+            best.join_sum += best_score
+            best.joins += 1
         add_to_story(cfg, best, vec, best_dots)
         best.members.append(f.article_id)
         self.index.add(best, vec.keys)
