@@ -127,6 +127,24 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite 
     Console().print(t)
 
 
+@app.command()
+def verify(out: OutOpt, as_json: JsonOpt = False) -> None:
+    """Check a corpus's integrity: ledger, copies, articles, and Parquet against the database."""
+    from .verify import verify as verify_corpus
+
+    rep = verify_corpus(out)
+    if as_json:
+        print(json.dumps(rep.to_dict(), indent=2))
+    else:
+        c = Console()
+        for p in rep.problems:
+            c.print(f"[red]✗[/] {escape(p)}")
+        counts = ", ".join(f"{n} {k}" for k, n in rep.checked.items())
+        c.print(("[green]✓ ok[/]" if rep.ok else f"[red]{len(rep.problems)} problem(s)[/]") + f"  ({escape(counts)})")
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover
     app(prog_name="newsfold")
 

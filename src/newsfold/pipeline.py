@@ -144,10 +144,10 @@ class Runner:
                     arts = [cleaner(a) for a in arts]
             except Exception as exc:  # a bad page never stops the run
                 self.warn(f"{page.source}: could not be processed ({type(exc).__name__}: {exc})")
-                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "error", f"{type(exc).__name__}: {exc}"))
+                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "error", f"{type(exc).__name__}: {exc}", page.page_id))
                 continue
             if not arts:
-                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found"))
+                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found", page.page_id))
                 continue
             found = {a.outlet for a in arts if a.outlet}
             if len(found) == 1:  # a logo or "Support X" line names the page's outlet, for all its articles
@@ -221,14 +221,14 @@ class Runner:
                     idx += 1
                     cid = a.copy_id
                     if a.source not in page_status:
-                        page_order.append(a.source)
+                        page_order.append((a.source, a.page_id))
                         page_status[a.source] = []
                     for r in a.removals:
                         w["removals"].write({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail})
                     if lab < 0:
                         page_status[a.source].append(DROPPED)
                         self._ledger(ledger, LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
-                                                         "empty_after_cleaning", f"copy {cid}: every line was boilerplate"))
+                                                         "empty_after_cleaning", "every line was boilerplate", cid))
                         continue
                     canon = canon_of_label[lab]
                     aid = canon_key[lab]
@@ -242,14 +242,14 @@ class Runner:
                                              "url": a.url, "published": a.published, "authors": a.authors,
                                              "captions": a.captions, "source": a.source, "copy_id": cid,
                                              "dup_group": aid, "n_copies": sizes[lab], "n_words": len(a.text.split())})
-        for source in page_order:
+        for source, pid in page_order:
             st = page_status[source]
             if KEPT in st:
-                self._ledger(ledger, LedgerEntry(source, "page", KEPT, "", f"{st.count(KEPT)} article(s) kept, {st.count(DUPLICATE)} duplicate copies"))
+                self._ledger(ledger, LedgerEntry(source, "page", KEPT, "", f"{st.count(KEPT)} article(s) kept, {st.count(DUPLICATE)} duplicate copies", pid))
             elif DUPLICATE in st:
-                self._ledger(ledger, LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere"))
+                self._ledger(ledger, LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere", pid))
             else:
-                self._ledger(ledger, LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning"))
+                self._ledger(ledger, LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning", pid))
         with self.clock("write"):
             for t in w.values():
                 t.close()

@@ -98,3 +98,4 @@ class LedgerEntry:
     status: str  # KEPT, DUPLICATE or DROPPED
     reason: str = ""  # a short machine-readable reason, e.g. "binary", "empty", "bad_json"
     detail: str = ""  # a human-readable detail
+    ref: str = ""  # the id the row is about: a page id for pages, a copy id for copies

@@ -25,7 +25,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("outlet", _str), ("match", _str), ("raw", _str),
     ]),
     "ledger": pa.schema([
-        ("source", _str), ("level", _str), ("status", _str), ("reason", _str), ("detail", _str),
+        ("source", _str), ("level", _str), ("status", _str), ("reason", _str), ("detail", _str), ("ref", _str),
     ]),
     "removals": pa.schema([
         ("copy_id", _str), ("line", pa.int32()), ("text", _str), ("rule", _str), ("detail", _str),

@@ -110,10 +110,12 @@ def truecase_title(title: str, body: str) -> str:
     return "".join(chars)
 
 
-def truecase_lines(text: str, body: str) -> str:
-    """``truecase_title`` on each title-cased line of a text (a headline repeated in a body)."""
+def truecase_lines(text: str, title: str, body: str) -> str:
+    """``truecase_title`` on the lines of a text that repeat its title-cased headline."""
+    if not title or not is_title_cased(title):
+        return text
     lines = text.split("\n")
-    return "\n".join(truecase_title(ln, body) if is_title_cased(ln) else ln for ln in lines)
+    return "\n".join(truecase_title(ln, body) if ln.strip() == title.strip() else ln for ln in lines)
 
 
 def trim_span(text: str, start: int, end: int, etype: str | None) -> tuple[int, int]:
@@ -178,7 +180,10 @@ class EntityExtractor:
                 prepared = ner_text(text) if prepare else text
                 if prepare and self.config.truecase_titles:
                     body = " ".join(t for n, t in fields if n != "title")
-                    prepared = truecase_lines(prepared, body)
+                    if name == "title":
+                        prepared = truecase_title(prepared, body)
+                    else:
+                        prepared = truecase_lines(prepared, ner_text(article.title or ""), body)
                 yield prepared, (article.article_id, name, text)
 
     def _docs(self, articles: Iterable[Article], prepare: bool = True) -> Iterator:

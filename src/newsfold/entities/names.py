@@ -41,7 +41,8 @@ SUFFIXES = frozenset("jr sr ii iii iv".split())
 # Generic heads of organisation names ("Sairoun alliance" ~ "Sairoun").
 ORG_HEADS = frozenset(
     """movement party alliance coalition bloc list front council union league organization
-    organisation group army brigades brigade militia committee trend current""".split()
+    organisation group army brigades brigade militia committee trend current department ministry
+    office commission bureau agency company corporation corp inc ltd llc co""".split()
 )
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 _POSSESSIVE = re.compile(r"'s?$")

@@ -7,13 +7,14 @@ is a story of its own):
    story ("Witkoff" tagged GPE in a headline and PERSON three times in the body is a PERSON;
    "Sairoun" tagged PRODUCT and ORG is an ORG).  A one-word name that is the surname of a
    person's full name in the story is that person's (a lone "Jubouri" tagged GPE beside "Maan
-   al-Jubouri", "Fox" tagged ORG beside "John Fox"), and one that is the last word of an
-   organisation's name is an organisation ("Bears" beside "Chicago Bears").  Untyped candidates
+   al-Jubouri", "Fox" tagged ORG beside "John Fox").  Untyped candidates
    (NORP, PRODUCT, FAC…) take the type their name has in the story, or stay untyped.
-2. ``split``: a NER span made of names the story knows is split into them when the span itself
-   is suspect: in a headline or a title-cased line, seen once in the story, holding a comma or a
-   preposition ("the US State Department Heather Nauret" -> "US State Department" + "Heather
-   Nauret"; "Sadr Calls" -> "Sadr"; "Tavon Kaiseen Alleyne on Instagram" -> two names).
+2. ``split``: a NER span seen once in the story, or holding a comma or a preposition, is split
+   into the names the story knows when those cover all its capitalised words ("the US State
+   Department Heather Nauret" -> "US State Department" + "Heather Nauret"; "Tavon Kaiseen
+   Alleyne on Instagram" -> two names).  In a headline, capitalised words that the story never
+   capitalises mid-sentence need no cover ("Sadr Calls" -> "Sadr").  A full name is never cut
+   into its own short forms.
 3. ``gazetteer``: a second pass finds the story's known names where NER found nothing, and the
    one-letter misspellings of a surname whose full name occurs in the same article ("Jubuori"
    beside "Maan al-Jubouri").  A single word the story also writes in lower case is skipped.
@@ -26,11 +27,12 @@ from collections.abc import Iterable
 
 from .config import ORG, PERSON, PLACE, EntityConfig
 from .context import ArticleContext, story_of
-from .extract import Mention, is_title_cased
-from .names import ORG_HEADS, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
+from .extract import Mention
+from .names import TYPO, Name, fold, parse_name, person_match, skeleton, token_match
 
 _TOKEN = re.compile(r"\w[\w'\u2019]*")
 _PRIORITY = {PERSON: 3, ORG: 2, PLACE: 1}
+_MID_SENTENCE_CAPS = re.compile(r"(?<=[a-z,;] )[A-Z][\w'\u2019-]*")
 _SUSPECT_WORDS = re.compile(r"\s(?:on|with|by|at|from|to|via|says|said)\s")
 CALENDAR = frozenset(
     """january february march april may june july august september october november december
@@ -59,20 +61,16 @@ def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[
             key = neutral_key(m.surface)
             if m.type:
                 votes[key][m.type] += 1
-        heads: dict[str, str] = {}  # one-word key -> the type of the name it ends
+        surnames = set()  # one-word keys that are the surname of a full name in the story
         for m in group:
-            if m.type not in (PERSON, ORG) or m.surface.isupper():
+            if m.type != PERSON or m.surface.isupper():
                 continue
-            name = parse_name(m.surface, m.type)
-            if name.is_full and _majority(votes[name.key]) == m.type:
-                last = skeleton(name.last)
-                if m.type == PERSON or name.last not in ORG_HEADS:
-                    heads.setdefault(last, m.type)
-                    if heads[last] != m.type:
-                        heads[last] = PERSON  # a surname wins over an organisation's last word
-        for key, etype in heads.items():
+            name = parse_name(m.surface, PERSON)
+            if name.is_full and _majority(votes[name.key]) == PERSON:
+                surnames.add(skeleton(name.last))
+        for key in surnames:
             if votes.get(key):
-                votes[key][etype] += _DECISIVE
+                votes[key][PERSON] += _DECISIVE
         for m in group:
             key = neutral_key(m.surface)
             if key and votes.get(key):
@@ -102,41 +100,46 @@ def _tokens(text: str) -> list[tuple[int, int]]:
 
 
 class StoryIndex:
-    """The names a story knows, from its typed mentions."""
+    """The names a story knows, from its typed mentions (with the keys each was learnt from)."""
 
     def __init__(self, group: list[Mention], config: EntityConfig):
         self.config = config
         self.count: Counter = Counter()
         types: dict[str, Counter] = defaultdict(Counter)
-        self.full_people: list[tuple[Name, str]] = []  # (name, article_id)
+        self.sources: dict[str, set[str]] = defaultdict(set)
+        self.full_people: list[tuple[Name, str, str]] = []  # (name, key, article_id)
         for m in group:
             if m.type is None:
                 continue
             key = neutral_key(m.surface)
             self.count[key] += 1
             types[key][m.type] += 1
+            self.sources[key].add(key)
             if m.type == PERSON:
                 name = parse_name(m.surface, PERSON)
                 if name.is_full:
-                    self.full_people.append((name, m.article_id))
+                    self.full_people.append((name, key, m.article_id))
         self.types = {k: _majority(c) for k, c in types.items()}
-        for name, _ in self.full_people:
+        for name, key, _ in self.full_people:
             self.types.setdefault(skeleton(name.last), PERSON)
+            self.sources[skeleton(name.last)].add(key)
         self.max_tokens = max((len(k.split()) for k in self.types), default=1) + 1
 
     def match(self, surface: str, article_id: str, exclude: str = "") -> str | None:
-        """The type of a known name that ``surface`` spells (allowing a typo in a surname)."""
+        """The type of a known name that ``surface`` spells (allowing a typo in a surname).
+        Names learnt only from the key ``exclude`` do not count."""
         key = neutral_key(surface)
         if not key or key == exclude:
             return None
-        if key in self.types:
+        if key in self.types and self.sources[key] - {exclude}:
             return self.types[key]
         name = parse_name(surface, PERSON)
+        people = [(n, aid) for n, k, aid in self.full_people if k != exclude]
         if name.is_full:
-            if any(person_match(name, full) >= TYPO for full, _ in self.full_people):
+            if any(person_match(name, full) >= TYPO for full, _ in people):
                 return PERSON
         elif name.parts and len(key.split()) == 1:
-            for full, aid in self.full_people:
+            for full, aid in people:
                 if aid == article_id and token_match(name.parts[0], full.last,
                                                      self.config.min_typo_len) >= TYPO:
                     return PERSON
@@ -187,8 +190,10 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
         for fields in texts.values():
             for text in fields.values():
                 lower.update(w for w in re.findall(r"\b[a-z][a-z'-]+\b", text))
+        proper = {w for fields in texts.values() for name, text in fields.items() if name != "title"
+                  for w in _MID_SENTENCE_CAPS.findall(text)}
         index = StoryIndex(group, config)
-        group = [m2 for m in group for m2 in _split(index, m, texts.get(m.article_id, {}))]
+        group = [m2 for m in group for m2 in _split(index, m, texts.get(m.article_id, {}), proper)]
         if config.gazetteer:
             index = StoryIndex(group, config)
             group += _gazetteer(index, group, texts, lower)
@@ -196,26 +201,26 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
     return out
 
 
-def _split(index: StoryIndex, m: Mention, fields: dict[str, str]) -> list[Mention]:
+def _split(index: StoryIndex, m: Mention, fields: dict[str, str], proper: set[str]) -> list[Mention]:
     text = fields.get(m.field)
     if text is None or m.type is None or " " not in m.surface:
         return [m]
     key = neutral_key(m.surface)
-    line_start = text.rfind("\n", 0, m.start) + 1
-    line_end = text.find("\n", m.end)
-    line = text[line_start:line_end if line_end >= 0 else len(text)]
-    suspect = (m.field == "title" or is_title_cased(line) or index.count[key] <= 1
-               or "," in m.surface or _SUSPECT_WORDS.search(m.surface) is not None)
-    if not suspect:
-        return [m]
+    glued = "," in m.surface or _SUSPECT_WORDS.search(m.surface) is not None
+    if not glued and index.count[key] > 1:
+        return [m]  # a name the story uses more than once is a name
     inner = [t for t in _tokens(text) if t[0] >= m.start and t[1] <= m.end]
     parts = [p for p in _find(index, text, inner, m.article_id, set(), exclude=key)
              if (p[0], p[1]) != (m.start, m.end)]
     if not parts:
         return [m]
-    caps = [t for t in inner if text[t[0]].isupper()]
-    title_like = m.field == "title" or is_title_cased(line)
-    if not title_like and not all(_covered([p[:2] for p in parts], *t) for t in caps):
+    if m.type == PERSON and all(t == PERSON for *_, t in parts) and parts[-1][1] == m.end:
+        return [m]  # a full name and the story's short forms of it ("Moqtada al-Sadr", "Sadr")
+    left = [text[a:b] for a, b in inner
+            if text[a].isupper() and not _covered([p[:2] for p in parts], a, b)]
+    if m.field == "title":  # headline capitals: drop words the story never capitalises mid-sentence
+        left = [w for w in left if w in proper]
+    if left:
         return [m]
     return [Mention(m.article_id, m.field, s, e, text[s:e], m.label, t, "split") for s, e, t in parts]
 

@@ -67,7 +67,7 @@ def _read_file(path: Path, source: str, cfg: ReaderConfig, rep: Reporter) -> Ite
         with open_input(path) as opened:
             if len(opened.head) < HEAD_BYTES and not opened.head.strip():
                 # nothing, or only whitespace (an empty .gz decompresses to nothing too)
-                raise InputError(R.EMPTY, "0 bytes" if not opened.size else "no content")
+                raise opened.error or InputError(R.EMPTY, "0 bytes" if not opened.size else "no content")
             fmt = detect_format(source.rsplit("/", 1)[-1], opened.head)
             if fmt != "warc":
                 bad = binary_reason(opened.head)

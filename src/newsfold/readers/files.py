@@ -180,8 +180,16 @@ class _GzipRaw(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    _error: InputError | None = None
+
     def readinto(self, b) -> int:  # type: ignore[override]
-        data = self._read_some(len(b))
+        if self._error is not None:  # the stream is broken: say so again on every read
+            raise self._error
+        try:
+            data = self._read_some(len(b))
+        except InputError as exc:
+            self._error = exc
+            raise
         n = len(data)
         b[:n] = data
         return n
@@ -248,9 +256,17 @@ class _ZstdRaw(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    _error: InputError | None = None
+
     def readinto(self, b) -> int:  # type: ignore[override]
         if self._pos >= len(self._out):
-            self._out, self._pos = self._decompress_more(), 0
+            if self._error is not None:  # the stream is broken: say so again on every read
+                raise self._error
+            try:
+                self._out, self._pos = self._decompress_more(), 0
+            except InputError as exc:
+                self._error = exc
+                raise
             if not self._out:
                 return 0
         n = min(len(b), len(self._out) - self._pos)
@@ -268,7 +284,13 @@ class _ZstdRaw(io.RawIOBase):
         pieces = []
         got = 0
         while got < CHUNK:
-            piece = self._piece()
+            try:
+                piece = self._piece()
+            except InputError as exc:
+                if not pieces:
+                    raise
+                self._error = exc  # hand out what came before the break first
+                break
             if not piece:
                 break
             pieces.append(piece)
@@ -341,6 +363,7 @@ class Opened:
     head: bytes  # the first HEAD_BYTES decompressed bytes (or fewer)
     compression: str | None  # "gzip", "zstd" or None
     size: int  # size of the file on disk
+    error: InputError | None = None  # decompression broke within the head (reading on raises it)
 
 
 class open_input:
@@ -362,25 +385,32 @@ class open_input:
             compression, raw = "zstd", _ZstdRaw(fh)  # type: ignore[assignment]
         else:
             compression, raw = None, fh
-        head = _read_up_to(raw, HEAD_BYTES)
+        head, error = _read_up_to(raw, HEAD_BYTES)
         stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=CHUNK)  # type: ignore[arg-type]
-        return Opened(stream, head, compression, size)
+        return Opened(stream, head, compression, size, error)
 
     def __exit__(self, *exc) -> None:
         if self._fh is not None:
             self._fh.close()
 
 
-def _read_up_to(raw: BinaryIO, n: int) -> bytes:
+def _read_up_to(raw: BinaryIO, n: int) -> tuple[bytes, InputError | None]:
+    """Up to ``n`` bytes; a decompression error is left for the next read of ``raw`` (the raw
+    decompressors raise it again), so that what came before the break can still be used."""
     parts = []
     got = 0
+    error = None
     while got < n:
-        data = raw.read(n - got)
+        try:
+            data = raw.read(n - got)
+        except InputError as exc:
+            error = exc
+            break
         if not data:
             break
         parts.append(data)
         got += len(data)
-    return b"".join(parts)
+    return b"".join(parts), error
 
 
 def read_limited(opened: Opened, limit: int) -> bytes:

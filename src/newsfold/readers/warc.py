@@ -26,6 +26,8 @@ def _record_key(record_id: str | None, n: int) -> str:
 
 
 def read_warc(opened: Opened, log: FileLog, cfg) -> Iterator[Page]:
+    if not opened.head.lstrip().startswith(b"WARC/"):
+        raise InputError(R.BAD_WARC, "does not start with a WARC/ record header")
     limit = cfg.max_page_bytes
     n = 0
     current: str | None = None  # the record whose payload is being read (if the stream breaks there)

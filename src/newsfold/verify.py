@@ -1,0 +1,115 @@
+"""Integrity check of a corpus folder: every ledger entry leads to an article or a reason, every copy
+leads to an article, and the Parquet files and the database agree."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+REQUIRED = ("articles", "copies", "ledger", "removals")
+OPTIONAL = ("boilerplate", "stories", "story_sentences", "entities", "mentions")
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "problems": self.problems, "checked": self.checked}
+
+
+def verify(out: Path, max_listed: int = 20) -> Report:
+    out = Path(out)
+    rep = Report()
+
+    def problem(msg: str) -> None:
+        if len(rep.problems) < max_listed:
+            rep.problems.append(msg)
+        elif len(rep.problems) == max_listed:
+            rep.problems.append("… more problems not listed")
+
+    tables: dict[str, list[dict]] = {}
+    for name in REQUIRED + OPTIONAL:
+        path = out / f"{name}.parquet"
+        if not path.exists():
+            if name in REQUIRED:
+                problem(f"{path.name} is missing")
+            continue
+        try:
+            tables[name] = pq.read_table(path).to_pylist()
+        except Exception as exc:
+            problem(f"{path.name} cannot be read: {exc}")
+    rep.checked = {k: len(v) for k, v in tables.items()}
+    if any(name not in tables for name in REQUIRED):
+        return rep
+
+    arts = {a["article_id"]: a for a in tables["articles"]}
+    if len(arts) != len(tables["articles"]):
+        problem("articles.parquet has duplicate article ids")
+    copies = tables["copies"]
+    if len({c["copy_id"] for c in copies}) != len(copies):
+        problem("copies.parquet has duplicate copy ids")
+    per_article = Counter(c["article_id"] for c in copies)
+    for c in copies:
+        if c["article_id"] not in arts:
+            problem(f"copy {c['copy_id']} ({c['source']}) points to a missing article {c['article_id']}")
+    copy_ids = {c["copy_id"]: c for c in copies}
+    for aid, a in arts.items():
+        if per_article[aid] != a["n_copies"]:
+            problem(f"article {aid} says {a['n_copies']} copies, copies.parquet has {per_article[aid]}")
+        canon = copy_ids.get(a["copy_id"])
+        if canon is None or canon["article_id"] != aid:
+            problem(f"article {aid}: its canonical copy {a['copy_id']} is not one of its copies")
+    sources = {c["source"] for c in copies}
+    page_rows = {r["source"]: r for r in tables["ledger"] if r["level"] == "page"}
+    for r in tables["ledger"]:
+        if r["status"] not in ("kept", "duplicate", "dropped"):
+            problem(f"ledger row for {r['source']} has an unknown status {r['status']!r}")
+        elif r["status"] == "dropped" and not r["reason"]:
+            problem(f"ledger: {r['level']} {r['source']} was dropped without a reason")
+        elif r["level"] == "page" and r["status"] in ("kept", "duplicate") and r["source"] not in sources:
+            problem(f"ledger: page {r['source']} is {r['status']} but has no copy")
+    for s in sources - set(page_rows):
+        problem(f"copy source {s} has no page row in the ledger")
+    removal_copies = {r["copy_id"] for r in tables["removals"]}
+    dropped_copies = {r["ref"] for r in tables["ledger"] if r["level"] == "copy"}
+    if removal_copies - set(copy_ids) - dropped_copies:
+        problem(f"{len(removal_copies - set(copy_ids) - dropped_copies)} removal rows point to unknown copies")
+
+    db = out / "newsfold.db"
+    if not db.exists():
+        problem("newsfold.db is missing")
+        return rep
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            problem("newsfold.db fails SQLite's integrity check")
+        for name, rows in tables.items():
+            n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            if n != len(rows):
+                problem(f"{name}: {len(rows)} rows in Parquet, {n} in newsfold.db")
+        db_ids = {r[0] for r in con.execute("SELECT article_id FROM articles")}
+        if db_ids != set(arts):
+            problem("article ids differ between articles.parquet and newsfold.db")
+        n_fts = con.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+        if n_fts != len(arts):
+            problem(f"the full-text index holds {n_fts} rows for {len(arts)} articles")
+        con.close()
+    except sqlite3.Error as exc:
+        problem(f"newsfold.db cannot be read: {exc}")
+
+    summary = out / "summary.json"
+    if summary.exists():
+        s = json.loads(summary.read_text())
+        if s.get("articles") is not None and s["articles"] != len(arts):
+            problem(f"summary.json says {s['articles']} articles, articles.parquet has {len(arts)}")
+    return rep
