@@ -243,10 +243,6 @@ def test_outlet_line_names_every_article_on_its_page(by_title):
     assert [a["outlet"] for a in page] == ["The Harbor Times", "The Harbor Times"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pipeline: readers/warc.py builds the page with outlet=host or res.outlet, so a WARC response's "
-    "og:site_name ('Northline News Agency') loses to its host ('northline.example'); readers/html.py "
-    "documents the opposite order (site name, falling back to the host) and uses it for .html files"))
 def test_warc_outlet_from_site_name(tables):
     warc = [a for a in tables["articles"] if page_of(a["source"]) == "wire/feed.warc.gz"]
     assert {a["outlet"] for a in warc} == {"Northline News Agency"}

@@ -185,7 +185,8 @@ def test_warc_written_with_warcio(tmp_path: Path, gz: bool) -> None:
     assert page.source == f"{name}#{rid.strip('<>')}"
     assert page.record_id == rid
     assert page.url == "https://www.example-news.com/2021/03/04/storm-floods"
-    assert page.outlet == "example-news.com"
+    assert page.outlet == "Example News"  # og:site_name, as for .html files; the host is in extra
+    assert page.extra["host"] == "example-news.com"
     assert page.title == "Storm floods coastal towns"
     assert "Heavy rain and strong winds flooded" in page.text
     (entry,) = [e for e in ledger if e.level == "file"]
@@ -242,6 +243,23 @@ def test_json_array_file(tmp_path: Path) -> None:
     pages, ledger, _ = read([f], CUSTOM)
     assert [p.source for p in pages] == ["records.json#1", "records.json#2"]
     assert pages[1].published == "1987-02-26"
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(RECORDS[0], indent=2))
+    pages, ledger, _ = read([single], CUSTOM)
+    assert [(p.source, p.record_id) for p in pages] == [("one.json#1", "a1")]
+
+
+def test_reuters_json_array(shared_data: Path) -> None:
+    cfg = ReaderConfig(jsonl=JsonlFields(text="body", id="attrs.newid"))  # a dotted path into "attrs"
+    pages, ledger, warnings = read([shared_data / "reuters21578" / "reut2-000.json"], cfg)
+    empty = [e for e in ledger if e.level == "record"]
+    assert len(pages) + len(empty) == 1000 and len(pages) > 900
+    assert {e.reason for e in empty} == {"empty"}  # records without a body
+    first = pages[0]
+    assert (first.source, first.record_id, first.title, first.published) == ("reut2-000.json#1", "1", "BAHIA COCOA REVIEW", "1987-02-26")
+    assert first.extra["jsonl"]["places"] == ["el-salvador", "usa", "uruguay"]
+    assert all(p.published and p.published.startswith("1987-") for p in pages)
+    assert len(warnings) == 6  # five record warnings, then one line summing up the rest
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,3 +412,14 @@ def test_big9_html_sample(shared_data: Path) -> None:
         scores.append(2 * p * r / (p + r) if overlap else 0.0)
         assert "| --" not in page.text  # layout tables are flattened
     assert sum(scores) / len(scores) > 0.85
+
+
+def test_fix_text_fast_path_matches_ftfy():
+    import ftfy
+
+    from newsfold.readers.text import FTFY_CONFIG, fix_text
+
+    samples = ["Plain ASCII wire copy.\n\nSecond paragraph & more.", "line\r\nbreaks\rhere", "esc \x1b[31mred\x1b[0m",
+               "Iraqâ€™s parliament", "caf\u00e9 na\u00efve", "&amp; stays", "tab\tand  spaces  "]
+    for s in samples:
+        assert fix_text(s) == ftfy.fix_text(s, FTFY_CONFIG), s

@@ -7,7 +7,11 @@
 Formats (by extension, with magic-byte sniffing where the extension lies or is missing):
 plain text (``.txt`` and unknown text files), HTML (``.html``/``.htm``), WARC (``.warc``), JSONL
 (``.jsonl``/``.ndjson``/``.json``), each optionally gzip- or zstd-compressed (``.gz``, ``.zst``).
-A ``.json`` file starting with ``[`` is read as one JSON array of records.
+A ``.json`` file starting with ``[`` (or a pretty-printed ``{``) is read as one JSON document.
+
+``Page.source`` is ``<folder name>/<path inside it>`` for a file found in a folder input, the file
+name for a file input, plus ``#<line number>`` (JSONL) or ``#<WARC-Record-ID without <>>`` (WARC).
+Symlinks inside a folder are followed only when they stay inside it (else ``outside_root``).
 
 Every input file gets exactly one ``level="file"`` ledger entry (kept, or dropped with a reason);
 every record inside a WARC/JSONL file that cannot become a page gets a ``level="record"`` entry.
@@ -31,7 +35,7 @@ from .report import FileLog, Reporter
 from .text import text_page_text
 from .warc import read_warc
 
-__all__ = ["read_inputs", "iter_files", "R"]
+__all__ = ["read_inputs", "iter_files"]
 
 _log = logging.getLogger("newsfold.readers")
 FAVORS = ("balanced", "precision", "recall")
@@ -74,7 +78,7 @@ def _read_file(path: Path, source: str, cfg: ReaderConfig, rep: Reporter) -> Ite
                 if bad:
                     raise InputError(*bad)
             if opened.compression:
-                log.notes.append(opened.compression)
+                log.notes.append(f"{opened.compression}-compressed")
             if fmt == "warc":
                 yield from read_warc(opened, log, cfg)
             elif fmt == "jsonl":

@@ -333,33 +333,84 @@ class _ZstdRaw(io.RawIOBase):
                 return out
 
 
-class _Prefixed(io.RawIOBase):
-    """``prefix`` followed by the rest of ``inner``: lets a stream be sniffed and then read from its start."""
+class SafeStream:
+    """A buffered reader over a (decompressing) raw stream that never loses data to an error.
 
-    def __init__(self, prefix: bytes, inner: BinaryIO) -> None:
-        self._prefix = prefix
-        self._inner = inner
+    ``io.BufferedReader`` drops the bytes it has gathered in a ``read``/``readline`` call when the
+    raw stream raises in the middle of it. Here the bytes read before a decompression error are
+    handed out first, and the error (``InputError``) is raised by the next call that finds nothing
+    left; ``raise_pending()`` raises it at once.
+    """
 
-    def readable(self) -> bool:
+    def __init__(self, raw: BinaryIO, prefix: bytes = b"", error: InputError | None = None) -> None:
+        self._raw = raw
+        self._buf = bytearray(prefix)
+        self._error = error
+        self._eof = False
+
+    def _fill(self) -> bool:
+        """Append one chunk from the raw stream; False at the end or at an error."""
+        if self._error is not None or self._eof:
+            return False
+        try:
+            data = self._raw.read(CHUNK)
+        except InputError as exc:
+            self._error = exc
+            return False
+        if not data:
+            self._eof = True
+            return False
+        self._buf += data
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[override]
-        if self._prefix:
-            n = min(len(b), len(self._prefix))
-            b[:n] = self._prefix[:n]
-            self._prefix = self._prefix[n:]
-            return n
-        data = self._inner.read(len(b))
-        n = len(data)
-        b[:n] = data
-        return n
+    def raise_pending(self) -> None:
+        if self._error is not None and not self._buf:
+            raise self._error
+
+    def _take(self, n: int) -> bytes:
+        if n == 0:
+            self.raise_pending()
+        if n == len(self._buf):
+            out = bytes(self._buf)
+            self._buf = bytearray()
+            return out
+        with memoryview(self._buf) as view:
+            out = bytes(view[:n])
+        del self._buf[:n]
+        return out
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            while self._fill():
+                pass
+            return self._take(len(self._buf))
+        while len(self._buf) < n and self._fill():
+            pass
+        return self._take(min(n, len(self._buf)))
+
+    def readline(self, limit: int | None = -1) -> bytes:
+        if limit is None:
+            limit = -1
+        start = 0
+        while True:
+            i = self._buf.find(b"\n", start)
+            if i >= 0 and (limit < 0 or i < limit):
+                return self._take(i + 1)
+            if 0 <= limit <= len(self._buf):
+                return self._take(limit)
+            start = len(self._buf)
+            if not self._fill():
+                return self._take(len(self._buf))
+
+    def close(self) -> None:
+        self._buf = bytearray()
 
 
 @dataclass
 class Opened:
     """An input file opened for reading: ``stream`` yields the decompressed bytes from the start."""
 
-    stream: io.BufferedReader
+    stream: SafeStream
     head: bytes  # the first HEAD_BYTES decompressed bytes (or fewer)
     compression: str | None  # "gzip", "zstd" or None
     size: int  # size of the file on disk
@@ -386,8 +437,7 @@ class open_input:
         else:
             compression, raw = None, fh
         head, error = _read_up_to(raw, HEAD_BYTES)
-        stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=CHUNK)  # type: ignore[arg-type]
-        return Opened(stream, head, compression, size, error)
+        return Opened(SafeStream(raw, head, error), head, compression, size, error)
 
     def __exit__(self, *exc) -> None:
         if self._fh is not None:
@@ -417,10 +467,18 @@ def read_limited(opened: Opened, limit: int) -> bytes:
     """The whole (decompressed) content, or ``InputError("too_large")`` once it passes ``limit`` bytes."""
     if opened.compression is None and opened.size > limit:
         raise InputError("too_large", f"{opened.size} bytes, over max_page_bytes ({limit})")
-    data = opened.stream.read(limit + 1)
-    if len(data) > limit:
-        raise InputError("too_large", f"over max_page_bytes ({limit}) after decompression")
-    return data
+    parts = []
+    total = 0
+    while True:
+        chunk = opened.stream.read(1 << 20)
+        if not chunk:  # the end, or a decompression error (raised here, after the data before it)
+            break
+        total += len(chunk)
+        if total > limit:
+            parts.clear()
+            raise InputError("too_large", f"over max_page_bytes ({limit}) after decompression")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -536,8 +594,8 @@ def detect_format(name: str, head: bytes) -> str:
     if ext in WARC_EXT:
         return "warc"
     if ext in JSONL_EXT:
-        if ext == ".json" and start[:1] in (b"[",):
-            return "json"
+        if ext == ".json" and (start[:1] == b"[" or start.split(b"\n", 1)[0].strip() == b"{"):
+            return "json"  # an array of records, or one pretty-printed object
         return "jsonl"
     if looks_like_html(head):
         return "html"

@@ -28,6 +28,8 @@ def iter_lines(stream, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
         line = stream.readline(limit + 1)
         if not line:
             return
+        if not line.endswith(b"\n") and hasattr(stream, "raise_pending"):
+            stream.raise_pending()  # a last line cut off by a decompression error is not a record
         lineno += 1
         if len(line) > limit and not line.endswith(b"\n"):  # over the limit, newline not reached
             size = len(line)
@@ -166,7 +168,7 @@ def _record_page(record: Any, key: str, log: FileLog, cfg) -> Page | None:
             log.drop_record(key, R.NO_CONTENT, "HTML text, but no main text extracted")
             return None
         text = res.text
-        title = title or res.title
+        title = fix_text(title) if title else res.title
         url = url or res.url
         outlet = outlet or res.outlet
         published = published or res.published

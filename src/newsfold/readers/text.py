@@ -55,7 +55,12 @@ DETECT_SAMPLE = 1 << 16  # bytes handed to charset-normalizer
 
 
 def fix_text(text: str) -> str:
-    """Repair mojibake and normalise line breaks without touching normal text."""
+    """Repair mojibake and normalise line breaks without touching normal text.
+
+    Plain ASCII with no escape or carriage-return characters has nothing ftfy would change under
+    FTFY_CONFIG (no mojibake, no C1 controls, no surrogates), so it skips the per-line work."""
+    if text.isascii() and "\x1b" not in text and "\r" not in text:
+        return text
     return ftfy.fix_text(text, FTFY_CONFIG)
 
 

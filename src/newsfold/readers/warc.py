@@ -2,7 +2,9 @@
 
 The file is decompressed by ``files.open_input`` (which notices a truncated or corrupt gzip; warcio
 itself silently stops there), and warcio parses the uncompressed stream. A record whose payload is
-cut short is dropped (``truncated``): a partial page is never yielded.
+cut short is dropped (``truncated``): a partial page is never yielded. Non-2xx and non-HTML
+responses and other record types are skipped silently and counted in the file's ledger detail.
+The outlet follows the same rule as for ``.html`` files (site name, else the URL's host).
 """
 from __future__ import annotations
 
@@ -70,6 +72,7 @@ def read_warc(opened: Opened, log: FileLog, cfg) -> Iterator[Page]:
             if page is not None:
                 log.page()
                 yield page
+        opened.stream.raise_pending()  # a break right after the last complete record
     except InputError as exc:
         if current is not None:
             log.drop_record(current, exc.reason, "the record is cut off")
@@ -110,7 +113,7 @@ def _page(data: bytes, ctype: str, url: str | None, rid: str | None, key: str, l
         text=res.text,
         kind="warc",
         url=url,
-        outlet=host or res.outlet,
+        outlet=res.outlet or host,
         title=res.title,
         published=res.published,
         authors=res.authors,
