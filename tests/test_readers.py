@@ -423,3 +423,16 @@ def test_fix_text_fast_path_matches_ftfy():
                "Iraqâ€™s parliament", "caf\u00e9 na\u00efve", "&amp; stays", "tab\tand  spaces  "]
     for s in samples:
         assert fix_text(s) == ftfy.fix_text(s, FTFY_CONFIG), s
+
+
+def test_fix_text_shortcut_matches_ftfy_on_real_text(shared_data):
+    import ftfy
+
+    from newsfold.readers.text import FTFY_CONFIG, fix_text
+
+    texts = []
+    for name in ("stories-giveme5w1h-dev", "stories-multinews100"):
+        texts += [json.loads(line)["text"] or "" for line in (shared_data / name / "articles.jsonl").open()]
+    texts += [json.loads(line)["body_text"] or "" for line in (shared_data / "fundus" / "fundus_index.jsonl").open()]
+    texts += [t.encode("utf-8").decode("cp1252", errors="replace") for t in texts[:100]]  # mojibake
+    assert sum(fix_text(t) != ftfy.fix_text(t, FTFY_CONFIG) for t in texts) == 0

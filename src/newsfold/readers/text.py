@@ -13,11 +13,14 @@ import unicodedata
 
 import charset_normalizer
 import ftfy
+from ftfy.badness import is_bad
 
 from .files import InputError, utf16_guess
 
 # ftfy: repair mojibake, but keep curly quotes, ligatures, full-width characters and HTML-looking
 # text as they are; only normalise line breaks and drop terminal escapes / control characters.
+_FTFY_TOUCHES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x80-\x9f\u2028\u2029\x85\ud800-\udfff\ufffd]")
+
 FTFY_CONFIG = ftfy.TextFixerConfig(
     unescape_html=False,
     remove_terminal_escapes=True,
@@ -58,8 +61,13 @@ def fix_text(text: str) -> str:
     """Repair mojibake and normalise line breaks without touching normal text.
 
     Plain ASCII with no escape or carriage-return characters has nothing ftfy would change under
-    FTFY_CONFIG (no mojibake, no C1 controls, no surrogates), so it skips the per-line work."""
+    FTFY_CONFIG (no mojibake, no C1 controls, no surrogates), so it skips the per-line work;
+    tests/test_readers.py checks the shortcut against ftfy on real text."""
     if text.isascii() and "\x1b" not in text and "\r" not in text:
+        return text
+    # ftfy leaves text alone that has no mojibake (its own badness test), no control or line-break
+    # characters it rewrites, and is already in NFC: skip it for such text, which is most text
+    if not _FTFY_TOUCHES.search(text) and unicodedata.is_normalized("NFC", text) and not is_bad(text):
         return text
     return ftfy.fix_text(text, FTFY_CONFIG)
 
