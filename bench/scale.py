@@ -83,7 +83,10 @@ def main() -> None:
         from newsfold.config import Config
 
         t = time.perf_counter()
-        s = newsfold.run([corpus], out, Config(progress=False), warn=lambda m: None)
+        cfg = Config(progress=False)
+        cfg.steps.stories = "--stories" in sys.argv
+        cfg.steps.entities = False
+        s = newsfold.run([corpus], out, cfg, warn=lambda m: None)
         print(json.dumps({"summary": s.to_dict(), "wall": time.perf_counter() - t}))
         return
     if not corpus.exists():

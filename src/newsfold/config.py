@@ -55,11 +55,31 @@ class DedupConfig:
     num_perm: int = 512  # MinHash slots (one-permutation hashing bins)
     slot_bits: int = 8  # bits per slot (8, 16 or 32): 512 x 8 bits = the bytes of 128 x 32 bits
     bands: int = 32  # LSH bands ...
-    rows: int = 7  # ... of this many slots each (bands * rows <= num_perm)
+    rows: int = 6  # ... of this many slots each (bands * rows <= num_perm)
     threshold: float = 0.8  # estimated Jaccard at or above which two copies are near duplicates
     seed: int = 1
     batch: int = 2048  # articles hashed at once
     workers: int = 1  # processes hashing one batch (>1: a fork pool splits each batch)
+
+
+@dataclass
+class StepsConfig:
+    """Which optional stages run after dedup."""
+
+    stories: bool = True
+    entities: bool = True
+
+
+def _story_config():
+    from .stories.config import StoryConfig
+
+    return StoryConfig()
+
+
+def _entity_config():
+    from .entities.config import EntityConfig
+
+    return EntityConfig()
 
 
 @dataclass
@@ -68,6 +88,9 @@ class Config:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    steps: StepsConfig = field(default_factory=StepsConfig)
+    stories: Any = field(default_factory=_story_config)  # newsfold.stories.StoryConfig
+    entities: Any = field(default_factory=_entity_config)  # newsfold.entities.EntityConfig
     progress: bool = True
 
     def to_dict(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pyarrow.parquet as pq
 
+from . import enrich
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
 from .clean import Cleaner
 from .config import Config
@@ -39,6 +40,8 @@ from .store import TableWriter, build_sqlite
 log = logging.getLogger("newsfold")
 WORK = ".newsfold-work"
 TABLES = ("articles", "copies", "removals", "ledger", "boilerplate")
+STORY_TABLES = ("stories", "story_sentences")
+ENTITY_TABLES = ("entities", "mentions")
 
 
 @dataclass
@@ -52,6 +55,8 @@ class RunSummary:
     dropped: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     learned_boilerplate: int = 0
+    stories: int = 0
+    entities: int = 0
     out: str = ""
 
     def to_dict(self) -> dict:
@@ -278,14 +283,28 @@ def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = N
     bp.write_many(learned.rows())
     bp.close()
     runner.summary.learned_boilerplate = len(learned.texts)
+    tables = list(TABLES)
+    if cfg.steps.stories:
+        with runner.clock("stories"):
+            assignments = enrich.group_stories(work, cfg.stories, work / "state" / "stories")
+            enrich.add_story_ids(work / "articles.parquet", assignments)
+        runner.summary.stories = len(set(assignments.values()))
+        tables += STORY_TABLES
+    if cfg.steps.entities:
+        with runner.clock("entities"):
+            runner.summary.entities = enrich.extract_entities(work, cfg.entities)
+        tables += ENTITY_TABLES
     with runner.clock("store"):
-        build_sqlite(work / "newsfold.db", {t: work / f"{t}.parquet" for t in TABLES})
+        build_sqlite(work / "newsfold.db", {t: work / f"{t}.parquet" for t in tables})
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
     runner.summary.out = str(out)
     (work / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     (work / "summary.json").write_text(json.dumps(runner.summary.to_dict(), indent=2))
     (work / "spool.parquet").unlink()
     for f in sorted(work.iterdir(), key=lambda p: p.name == "summary.json"):  # summary.json last
+        if f.is_dir():
+            if (out / f.name).exists():
+                shutil.rmtree(out / f.name)
         os.replace(f, out / f.name)
     work.rmdir()
     return runner.summary

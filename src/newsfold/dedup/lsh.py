@@ -219,10 +219,21 @@ class _Segment:
         return cls(np.take_along_axis(kt, order, axis=1), ids.astype(np.uint32)[order])
 
     def merge(self, other: "_Segment") -> "_Segment":
-        keys = np.concatenate((self.keys, other.keys), axis=1)
-        ids = np.concatenate((self.ids, other.ids), axis=1)
-        order = np.argsort(keys, axis=1, kind="stable")  # two sorted runs: a linear merge
-        return _Segment(np.take_along_axis(keys, order, axis=1), np.take_along_axis(ids, order, axis=1))
+        """Linear merge of two segments (``other``'s rows after ``self``'s among equal keys)."""
+        b, na, nb = self.keys.shape[0], self.size, other.size
+        keys = np.empty((b, na + nb), dtype=np.uint64)
+        ids = np.empty((b, na + nb), dtype=np.uint32)
+        at_b = np.zeros(na + nb, dtype=bool)
+        for j in range(b):
+            pos = np.searchsorted(self.keys[j], other.keys[j], side="right")
+            pos += np.arange(nb)
+            at_b[:] = False
+            at_b[pos] = True
+            keys[j, pos] = other.keys[j]
+            ids[j, pos] = other.ids[j]
+            keys[j, ~at_b] = self.keys[j]
+            ids[j, ~at_b] = self.ids[j]
+        return _Segment(keys, ids)
 
 
 class LSHIndex:
@@ -232,10 +243,11 @@ class LSHIndex:
     pairs ``(i, j)``, ``i < j``, that involve at least one new row; the union of everything
     ``add`` returned equals the one-shot ``near_duplicate_pairs`` over all rows.
 
-    Memory: the signatures (n x num_perm x 4 bytes) plus, per band, a sorted uint64 key and a
-    uint32 row id per non-empty row (12 bytes x bands per row): at 1,000,000 rows with 128 slots
-    and 32 bands about 512 MB + 384 MB.  Keys live in a few sorted segments of geometrically
-    decreasing size (merged like a binary counter), so adding a batch costs O(batch x log n).
+    Memory: the signatures (n x num_perm x slot_bits/8 bytes, grown by half when full) plus, per
+    band, a sorted uint64 key and a uint32 row id per non-empty row (12 bytes x bands per row):
+    at 1,000,000 rows with the defaults (512 8-bit slots, 32 bands) 488 MB + 366 MB.  Keys live in
+    a few sorted segments of geometrically decreasing size (merged like a binary counter), so
+    adding a batch costs O(batch x bands x log n) searches plus amortised linear merges.
     """
 
     def __init__(self, cfg: DedupConfig | None = None):
@@ -258,7 +270,7 @@ class LSHIndex:
     def _append(self, sigs: np.ndarray) -> None:
         need = self.n + len(sigs)
         if need > len(self._sigs):
-            cap = max(need, 2 * len(self._sigs), 1024)
+            cap = max(need, len(self._sigs) + len(self._sigs) // 2, 1024)
             grown = np.empty((cap, self.cfg.num_perm), dtype=self._dtype)
             grown[: self.n] = self._sigs[: self.n]
             self._sigs = grown
@@ -269,18 +281,22 @@ class LSHIndex:
     def _against_segments(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Codes of candidate pairs between query rows (band keys ``keys``) and indexed rows."""
         acc = _CodeSet(1 << 32)
-        for seg in self._segments:
-            for j in range(self.cfg.bands):
+        if not self._segments:
+            return acc.pairs()
+        for j in range(self.cfg.bands):
+            order = np.argsort(keys[:, j])  # sorted needles: searchsorted walks forward
+            qk = keys[order, j]
+            qr = rows[order]
+            for seg in self._segments:
                 sk = seg.keys[j]
-                lo = np.searchsorted(sk, keys[:, j], side="left")
-                hi = np.searchsorted(sk, keys[:, j], side="right")
-                cnt = hi - lo
-                hit = np.flatnonzero(cnt)
+                lo = np.searchsorted(sk, qk, side="left")
+                hit = np.flatnonzero(sk[np.minimum(lo, len(sk) - 1)] == qk)
                 if not len(hit):
                     continue
-                cnt = cnt[hit]
-                q = np.repeat(rows[hit], cnt)
-                other = seg.ids[j][np.repeat(lo[hit], cnt) + _expand(cnt)].astype(np.int64)
+                lo = lo[hit]
+                cnt = np.searchsorted(sk, qk[hit], side="right") - lo
+                q = np.repeat(qr[hit], cnt)
+                other = seg.ids[j][np.repeat(lo, cnt) + _expand(cnt)].astype(np.int64)
                 acc.add(_codes(q, other, 1 << 32))
         return acc.pairs()
 

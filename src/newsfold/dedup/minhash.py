@@ -1,10 +1,12 @@
 """Text normalisation, exact keys and one-permutation MinHash signatures.
 
-Signatures use one-permutation hashing (OPH, Li, Owen & Zhang 2012) with optimal densification
-(Shrivastava 2017): every word shingle is hashed once to 64 bits; the high 32 bits pick one of
-``num_perm`` bins, the low 32 bits are the value, and each bin keeps its minimum.  Bins left empty
-borrow the value of the first non-empty bin along a fixed pseudo-random probe sequence that depends
-only on the bin and the seed (never on the document), which keeps ``P[slot equal] = Jaccard``.
+Signatures use one-permutation hashing (OPH, Li, Owen & Zhang 2012) with b-bit slots: every word
+shingle is hashed once to 64 bits; the high 32 bits pick one of ``num_perm`` bins, the low 32 bits
+are the value, and each bin keeps its minimum, of which the slot stores the low
+``slot_bits - 1`` bits.  The slot's top bit flags a bin that was empty; empty bins read by LSH
+bands borrow the slot of a non-empty bin (densification, see :meth:`MinHasher._finish`), so that
+short documents still get full band keys.  Similarity is estimated on the non-borrowed slots only
+(``newsfold.dedup.lsh.similarity_from_slots``), which keeps the estimate unbiased.
 
 All hashing is batch-wide numpy: the batch is encoded into one byte buffer, token boundaries are
 found by a byte lookup table, each token is hashed from 8-byte little-endian chunks read straight
@@ -180,22 +182,18 @@ def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
     sig = np.full(K, lay.empty, dtype=lay.dtype)
     if not hashes:
         return sig
-    probe = _probe_table(K, cfg.seed)
+    offsets = _offsets(K, cfg.seed)
     dense = min(K, max(1, cfg.bands * cfg.rows))
     for i in range(K):
         if mins[i] is not None:
             sig[i] = mins[i] & lay.mask
-            continue
-        if i >= dense:
+        elif i >= dense:
             sig[i] = lay.flag
-            continue
-        a = 0
-        while True:
-            j = probe[i, a] if a < probe.shape[1] else (i + a - probe.shape[1] + 1) % K
-            if mins[j] is not None:
-                sig[i] = min(lay.flag | (mins[j] & lay.mask), lay.empty - 1)
-                break
-            a += 1
+        else:
+            j = int(offsets[i])
+            while mins[j] is None:
+                j = (j + 1) % K
+            sig[i] = min(lay.flag | (mins[j] & lay.mask), lay.empty - 1)
     return sig
 
 
@@ -223,47 +221,19 @@ def _fmix64_np(h: np.ndarray) -> np.ndarray:
 
 _PROBE_CACHE: dict[tuple[int, int], np.ndarray] = {}
 _FO_CACHE: dict[tuple[int, int], np.ndarray] = {}
-_MATRIX_MIN_FRACTION = 0.04  # probe the whole matrix while more than this fraction is empty
-_ENTRY_ROUNDS = 64  # then probe bin by bin up to this many probes, then use first occurrences
+_OFFSET_CACHE: dict[tuple[int, int], np.ndarray] = {}
 
 
-def _group_positions(counts: np.ndarray) -> np.ndarray:
-    """For counts [2, 3] return [0, 1, 0, 1, 2]."""
-    tot = int(counts.sum())
-    return np.arange(tot, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
-def _first_occurrence(K: int, seed: int) -> np.ndarray:
-    """FO[i, j]: the first step at which bin i's probe sequence reaches bin j.
-
-    The sequence is ``probe[i, 0..A-1]`` and then, should all those bins be empty, the bins after
-    i in cyclic order, so every j != i is reached.
-    """
+def _offsets(K: int, seed: int) -> np.ndarray:
+    """Densification start bins: empty slot i borrows from the first non-empty bin at or after
+    ``offsets[i]`` (cyclically).  Pseudo-random, fixed by (K, seed), the same for every document."""
     key = (K, seed)
-    fo = _FO_CACHE.get(key)
-    if fo is None:
-        probe = _probe_table(K, seed)
-        A = probe.shape[1]
-        i = np.arange(K)[:, None]
-        j = np.arange(K)[None, :]
-        fo = (A - 1 + (j - i) % K).astype(np.int32)
-        flat = fo.reshape(-1)
-        np.minimum.at(flat, (i * K + probe).reshape(-1), np.broadcast_to(np.arange(A, dtype=np.int32), (K, A)).reshape(-1))
-        _FO_CACHE[key] = fo
-    return fo
-
-
-def _probe_table(K: int, seed: int) -> np.ndarray:
-    """Densification probe sequence: row i lists the bins an empty bin i borrows from, in order."""
-    key = (K, seed)
-    tab = _PROBE_CACHE.get(key)
-    if tab is None:
-        A = max(64, 8 * K)
-        x = np.arange(K * A, dtype=np.uint64) + _U64(_splitmix64(seed ^ 0xD3A5E1F1))
-        h = _fmix64_np(x)
-        tab = (((h >> _s32) * _U64(K)) >> _s32).astype(np.int64).reshape(K, A)
-        _PROBE_CACHE[key] = tab
-    return tab
+    off = _OFFSET_CACHE.get(key)
+    if off is None:
+        x = np.arange(K, dtype=np.uint64) + _U64(_splitmix64(seed ^ 0xD3A5E1F1))
+        off = (((_fmix64_np(x) >> _s32) * _U64(K)) >> _s32).astype(np.intp)
+        _OFFSET_CACHE[key] = off
+    return off
 
 
 # byte lookup: ASCII word chars -> lower-case byte, other ASCII -> 0, bytes >= 0x80 kept
@@ -345,9 +315,7 @@ class MinHasher:
         self.k = int(self.cfg.shingle)
         self._seedmix = _U64(_splitmix64(int(self.cfg.seed)))
         self._muls = [_U64(_shingle_mul(t)) for t in range(self.k)]
-        self._probe = _probe_table(self.K, int(self.cfg.seed))
-        self._probe_t = np.ascontiguousarray(self._probe.T).astype(np.intp)
-        self._probe_flat = self._probe.reshape(-1)
+        self._offsets = _offsets(self.K, int(self.cfg.seed))
         # slots that LSH bands read are densified; the others only keep the borrowed flag
         self._dense_width = min(self.K, max(1, int(self.cfg.bands) * int(self.cfg.rows)))
         self._chunk_bytes = 1 << 18  # ~256 KB of text per vectorised pass keeps temporaries in cache
@@ -416,7 +384,7 @@ class MinHasher:
                 enc.append(d.encode("ascii"))
             else:
                 ascii_all = False
-                enc.append(unicodedata.normalize("NFKC", d).encode("utf-8"))
+                enc.append(unicodedata.normalize("NFKC", d).encode("utf-8", "surrogatepass"))
         lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=nd)
         buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
         low = _LUT[np.frombuffer(buf, dtype=np.uint8)]
@@ -533,7 +501,7 @@ class MinHasher:
         which = np.unique(np.searchsorted(doff, hi[changes], side="right") - 1)
         enc = list(enc)
         for d in which.tolist():
-            enc[d] = _nfkc_fold(docs[d]).encode("utf-8")
+            enc[d] = _nfkc_fold(docs[d]).encode("utf-8", "surrogatepass")
         lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
         buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
         return enc, lens, _LUT[np.frombuffer(buf, dtype=np.uint8)]
@@ -541,75 +509,46 @@ class MinHasher:
     def _finish(self, mins: np.ndarray, has_words: np.ndarray) -> np.ndarray:
         """Turn the (docs, K) uint32 bin minima into slots and densify the empty bins.
 
-        Optimal densification (Shrivastava 2017): an empty bin i takes the value of the first
-        non-empty bin along the probe sequence ``probe[i, 0], probe[i, 1], ...``, which is the
-        same for every document, and is marked with the flag bit.  Only the ``bands * rows``
-        slots that LSH bands read are densified; the estimator ignores borrowed values (it uses
-        only the flag), so the other empty slots just get the flag with value 0.
-
-        The first probes run over the whole (documents x bins) matrix; once few bins are left
-        they run on the list of those bins; whatever is still empty after ``_ENTRY_ROUNDS``
-        probes (sparse documents) takes ``argmin_j FO[i, j]`` over the document's non-empty bins.
+        Slot = low ``bits - 1`` bits of the bin minimum.  An empty bin i within the first
+        ``bands * rows`` slots (the ones LSH bands read) borrows the slot of the first non-empty
+        bin at or after ``offsets[i]`` (cyclically), with the flag bit set: a fixed,
+        document-independent choice, so two similar documents borrow from the same bin and agree
+        there with probability ~J, which keeps LSH recall for short documents.  The estimator
+        never uses borrowed values (only the flag: Li, Owen & Zhang's estimator over the bins
+        non-empty in either document), so the other empty slots just get the flag.
         """
         lay = self.layout
         K, B = self.K, self._dense_width
         flag = lay.dtype.type(lay.flag)
         empty = mins == _EMPTY32
         sig = (mins & np.uint32(lay.mask)).astype(lay.dtype)
+        # an empty bin's minimum is all ones, so its slot is ``mask``; xor-ing ``empty`` (all
+        # ones) turns it into ``flag`` (value 0), the final slot of empty bins beyond the bands
+        sig ^= empty.view(np.uint8).astype(lay.dtype, copy=False) * lay.dtype.type(lay.empty)
         if not has_words.all():
             empty[~has_words] = False
             sig[~has_words] = lay.empty
-        todo = empty[:, :B].copy()
-        left = int(np.count_nonzero(todo))
-        if not left:
-            if B < K:
-                sig[:, B:][empty[:, B:]] = flag
+        if not empty[:, :B].any():
             return sig
-        ne = ~empty
-        ne[~has_words] = False
-        donor = np.zeros(todo.shape, dtype=np.intp)
-        probe_t = self._probe_t  # (A, K): probe_t[a, i] = a-th bin probed for bin i
-        A = probe_t.shape[0]
-        a = 0
-        while a < A and left > _MATRIX_MIN_FRACTION * todo.size:
-            pa = probe_t[a, :B]
-            hit = np.take(ne, pa, axis=1)
-            hit &= todo
-            np.copyto(donor, pa, where=hit)
-            todo ^= hit
-            left = int(np.count_nonzero(todo))
-            a += 1
-        d, i = np.nonzero(todo)
-        if len(d):
-            ne_flat = ne.reshape(-1)
-            probe = self._probe_flat
-            dK = d * K
-            while len(d) and a < min(A, _ENTRY_ROUNDS):
-                j = probe[i * A + a]
-                ok = ne_flat[dK + j]
-                if ok.any():
-                    donor[d[ok], i[ok]] = j[ok]
-                    keep = ~ok
-                    d, i, dK = d[keep], i[keep], dK[keep]
-                a += 1
-        if len(d):
-            # sparse documents: the first non-empty bin in the probe sequence, argmin_j FO[i, j]
-            fo = _first_occurrence(K, int(self.cfg.seed))
-            m = ne.sum(axis=1)
-            ptr = np.concatenate(([0], np.cumsum(m)))
-            nz = np.nonzero(ne)[1]
-            md = m[d]
-            e = np.repeat(np.arange(len(d), dtype=np.int64), md)
-            jj = nz[np.repeat(ptr[d], md) + _group_positions(md)]
-            key = fo[i[e], jj].astype(np.int64) * K + jj
-            starts = np.concatenate(([0], np.cumsum(md)[:-1]))
-            donor[d, i] = np.minimum.reduceat(key, starts) % K
-        borrowed = np.take_along_axis(sig, donor, axis=1)
+        # nxt[d, x] = first non-empty bin of document d at or after x (2K if none): a suffix
+        # minimum, computed by log2(K) shifted minima over the whole chunk
+        it = np.int16 if 2 * K < 1 << 15 else np.int32
+        nxt = np.where(empty, it(2 * K), np.arange(K, dtype=it))
+        step = 1
+        while step < K:
+            np.minimum(nxt[:, :-step], nxt[:, step:], out=nxt[:, :-step])
+            step *= 2
+        donor = nxt[:, self._offsets[:B]]
+        wrap = donor >= K
+        if wrap.any():
+            donor = np.where(wrap, nxt[:, :1], donor)
+        donor[~has_words] = 0
+        donor = donor.astype(np.intp)
+        donor += np.arange(0, len(sig) * K, K, dtype=np.intp)[:, None]
+        borrowed = sig.reshape(-1)[donor]
         borrowed |= flag
         np.minimum(borrowed, lay.dtype.type(lay.empty - 1), out=borrowed)
         np.copyto(sig[:, :B], borrowed, where=empty[:, :B])
-        if B < K:
-            sig[:, B:][empty[:, B:]] = flag
         return sig
 
 

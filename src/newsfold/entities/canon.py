@@ -18,17 +18,18 @@ A PERSON never joins an ORG or a PLACE: units of different types are never compa
 """
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..records import content_id
 from .config import PERSON, EntityConfig
 from .context import ArticleContext, as_contexts, story_of
 from .extract import Mention
-from .names import (NONE, TYPO, VARIANT, Name, acronym, org_core, parse_name, person_match,
-                    skeleton, token_match)
+from .names import (NONE, TYPO, VARIANT, Name, acronym, fold, org_core, parse_name,
+                    person_match, skeleton, token_match)
 from .repair import fix_types, repair, vote_types
 
 
@@ -59,7 +60,8 @@ class _Clusters:
 
     def __init__(self, names: dict[Unit, Name]):
         self.parent = {u: u for u in names}
-        self.anchors: dict[Unit, set[Name]] = {u: ({n} if _is_anchor(u[0], n) else set())
+        # the full names of each cluster: every pair must stay compatible
+        self.anchors: dict[Unit, set[Name]] = {u: ({n} if n.is_full else set())
                                                for u, n in names.items()}
 
     def find(self, u: Unit) -> Unit:
@@ -73,6 +75,8 @@ class _Clusters:
         if ra == rb:
             return True
         etype = ra[0]
+        if rb[0] != etype:  # a PERSON never joins an ORG or a PLACE
+            return False
         if not all(_compatible(etype, x, y) for x in self.anchors[ra] for y in self.anchors[rb]):
             return False
         if rb < ra:
@@ -80,10 +84,6 @@ class _Clusters:
         self.parent[rb] = ra
         self.anchors[ra] |= self.anchors.pop(rb)
         return True
-
-
-def _is_anchor(etype: str, name: Name) -> bool:
-    return name.is_full
 
 
 def _compatible(etype: str, a: Name, b: Name) -> bool:
@@ -112,10 +112,14 @@ def canonicalize(mentions: Iterable[Mention], context: Mapping[str, Any] | None 
     """Cluster mentions into entities.  ``context``: article_id -> ArticleContext (see
     ``article_contexts``), or simply article_id -> story_id."""
     cfg = config or EntityConfig()
-    mentions = list(mentions)
+    order = lambda m: (m.article_id, m.field, m.start, m.end, m.label)  # noqa: E731
+    mentions = sorted((replace(m) for m in mentions), key=order)  # the caller's stay as they were
     ctx = as_contexts(context, {m.article_id for m in mentions})
     mentions = fix_types(repair(vote_types(mentions, ctx), ctx, cfg))
-    mentions.sort(key=lambda m: (m.article_id, m.field, m.start, m.end))
+    unique: dict[tuple, Mention] = {}
+    for m in sorted(mentions, key=order):  # one mention per span
+        unique.setdefault((m.article_id, m.field, m.start, m.end), m)
+    mentions = list(unique.values())
     names: dict[Unit, Name] = {}
     unit_of: list[Unit] = []
     for m in mentions:
@@ -124,7 +128,10 @@ def canonicalize(mentions: Iterable[Mention], context: Mapping[str, Any] | None 
         names.setdefault(unit, name)
         unit_of.append(unit)
     clusters = _Clusters(names)
-    _Linker(names, clusters, ctx, cfg).run()
+    linker = _Linker(names, clusters, ctx, cfg)
+    for a, b in _defined_acronyms(mentions, ctx):
+        clusters.union(unit_of[a], unit_of[b])
+    linker.run()
     return _result(mentions, unit_of, clusters, ctx, cfg)
 
 
@@ -141,6 +148,15 @@ class _Linker:
             self.by_story[story_of(ctx, u[2])].append(u)
         n_articles = len(self.by_article)
         self.max_df = max(2, int(0.05 * n_articles))
+        self._neigh: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self.by_surname: dict[str, list[tuple[str, str]]] = defaultdict(list)  # full people
+        self.story_surnames: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for key, units in self.by_key.items():
+            name = names[units[0]]
+            if key[0] == PERSON and name.is_full:
+                self.by_surname[skeleton(name.last)].append(key)
+                for u in units:
+                    self.story_surnames[(story_of(ctx, u[2]), skeleton(name.last))].append(u)
 
     def run(self) -> None:
         for (etype, _), units in self.by_key.items():  # 1. same key
@@ -154,11 +170,14 @@ class _Linker:
 
     # --- context -------------------------------------------------------------------------
     def _neighbours(self, key: tuple[str, str]) -> set[tuple[str, str]]:
-        out: set[tuple[str, str]] = set()
-        for u in self.by_key[key]:
-            out.update(v[:2] for v in self.by_article[u[2]])
-        out.discard(key)
-        return {k for k in out if len(self.by_key[k]) <= self.max_df}
+        """The rare names that share an article with ``key`` (in at most max_df articles)."""
+        if key not in self._neigh:
+            out: set[tuple[str, str]] = set()
+            for u in self.by_key[key]:
+                out.update(v[:2] for v in self.by_article[u[2]])
+            out.discard(key)
+            self._neigh[key] = {k for k in out if len(self.by_key[k]) <= self.max_df}
+        return self._neigh[key]
 
     def _supported(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
         stories_a = {story_of(self.ctx, u[2]) for u in self.by_key[a]}
@@ -186,18 +205,30 @@ class _Linker:
                         self.c.union(self.by_key[a][0], self.by_key[b][0])
 
     def _org_links(self, units: list[Unit]) -> None:
-        others = [u for u in units if u[0] != PERSON]
-        for i, a in enumerate(others):
-            na = self.names[a]
-            for b in others[i + 1:]:
-                nb = self.names[b]
-                if a[0] != b[0] or na.key == nb.key:
-                    continue
-                linked = (org_core(na) in (nb.key,) or org_core(nb) in (na.key,)
-                          or _tokenwise(na, nb) >= TYPO and len(na.key) >= self.cfg.min_typo_len
-                          or _is_acronym_of(na, nb) or _is_acronym_of(nb, na))
-                if linked:
-                    self.c.union(a, b)
+        """Within a story: organisation/place names with and without a generic head, an
+        acronym and the name it abbreviates, and names one typo apart."""
+        by_key: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        by_acro: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for u in units:
+            if u[0] != PERSON:
+                by_key[u[:2]].append(u)
+                if self.names[u].acro and len(self.names[u].parts) == 1:
+                    by_acro[(u[0], self.names[u].parts[0])].append(u)
+        blocks: dict[tuple, list[Unit]] = defaultdict(list)
+        for (etype, key), group in by_key.items():
+            a = group[0]
+            name = self.names[a]
+            for b in by_key.get((etype, org_core(name)), ()) if org_core(name) else ():
+                self.c.union(a, b)
+            for b in by_acro.get((etype, acronym(name)), ()) if acronym(name) else ():
+                self.c.union(a, b)
+            if len(key) >= self.cfg.min_typo_len:
+                blocks[(etype, len(name.parts), key[0])].append(a)
+        for group in blocks.values():
+            for i, a in enumerate(group):
+                for b in group[i + 1:]:
+                    if _tokenwise(self.names[a], self.names[b]) >= TYPO:
+                        self.c.union(a, b)
 
     def _candidates(self, partial: Name, units: Iterable[Unit], min_grade: int,
                     given_too: bool) -> list[Unit]:
@@ -226,10 +257,11 @@ class _Linker:
         left = []
         for u in partial_units:
             name = self.names[u]
-            found = self._candidates(name, self.by_article[u[2]], TYPO, True)
-            if not found:
-                others = [v for v in self.by_story[story_of(self.ctx, u[2])] if v[2] != u[2]]
-                found = self._candidates(name, others, VARIANT, False)
+            rare = len(self.by_key[u[:2]]) == 1  # a misspelling is rare: seen in one article
+            found = self._candidates(name, self.by_article[u[2]], TYPO if rare else VARIANT, True)
+            if not found:  # the same surname (a variant or better) elsewhere in the story
+                same = self.story_surnames.get((story_of(self.ctx, u[2]), skeleton(name.parts[0])), ())
+                found = self._candidates(name, [v for v in same if v[2] != u[2]], VARIANT, False)
             if len(found) == 1 and self.c.union(found[0], u):
                 continue
             left.append(u)
@@ -240,24 +272,48 @@ class _Linker:
             for u in units[1:]:
                 self.c.union(units[0], u)
             if self.cfg.resolve_partials_globally:
-                self._resolve_globally((PERSON, key), units[0])
+                self._resolve_globally((PERSON, key), units)
 
-    def _resolve_globally(self, key: tuple[str, str], unit: Unit) -> None:
-        token = self.names[unit].parts[0]
-        roots: dict[Unit, tuple[str, str]] = {}
-        for k, units in self.by_key.items():
-            name = self.names[units[0]]
-            if k[0] == PERSON and name.is_full and token_match(token, name.last) >= VARIANT:
-                roots.setdefault(self.c.find(units[0]), k)
+    def _resolve_globally(self, key: tuple[str, str], units: list[Unit]) -> None:
+        """A lone surname joins the one full name that shares enough rare neighbours with it,
+        if that full name is not far rarer than the surname (then the surname is a name of its
+        own, or of many people)."""
+        token = self.names[units[0]].parts[0]
+        roots: dict[Unit, list[tuple[str, str]]] = defaultdict(list)
+        for k in self.by_surname.get(skeleton(token), ()):  # same skeleton: a variant or better
+            roots[self.c.find(self.by_key[k][0])].append(k)
         mine = self._neighbours(key)
-        fits = [r for r, k in roots.items()
-                if len(mine & self._neighbours(k)) >= self.cfg.min_shared_neighbours]
+        fits = [r for r, ks in roots.items()
+                if len(units) <= 2 * sum(len(self.by_key[k]) for k in ks) + 2
+                and len(mine & set().union(*(self._neighbours(k) for k in ks)))
+                >= self.cfg.min_shared_neighbours]
         if len(fits) == 1:
-            self.c.union(fits[0], unit)
+            self.c.union(fits[0], units[0])
 
 
-def _is_acronym_of(short: Name, long: Name) -> bool:
-    return len(short.parts) == 1 and len(short.parts[0]) >= 2 and short.parts[0] == acronym(long)
+def _defined_acronyms(mentions: list[Mention], ctx: dict[str, ArticleContext]
+                      ) -> Iterable[tuple[int, int]]:
+    """Pairs (long form, acronym) written "Syrian Observatory for Human Rights (SOHR)"."""
+    for i in range(len(mentions) - 1):
+        a, b = mentions[i], mentions[i + 1]
+        if (a.article_id, a.field) != (b.article_id, b.field) or a.type != b.type:
+            continue
+        text = ctx[a.article_id].fields.get(a.field, "") if a.article_id in ctx else ""
+        if (not text or not b.surface.isupper() or not 2 <= len(b.surface) <= 8
+                or not re.fullmatch(r"\s*\(\s*", text[a.end:b.start])
+                or text[b.end:b.end + 1] != ")"):
+            continue
+        if _abbreviates(b.surface.lower(), fold(a.surface)):
+            yield i, i + 1
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """The letters of ``short`` occur in order in ``long``, starting with its first letter."""
+    words = re.findall(r"[a-z0-9]+", long)
+    if not words or not short or short[0] != words[0][0]:
+        return False
+    rest = iter("".join(words))
+    return all(ch in rest for ch in short)
 
 
 def _result(mentions: list[Mention], unit_of: list[Unit], clusters: _Clusters,
@@ -288,17 +344,27 @@ def _result(mentions: list[Mention], unit_of: list[Unit], clusters: _Clusters,
 
 
 def _canonical_name(ms: list[Mention], etype: str) -> str:
-    """The most-used full form: most articles, then most body mentions, then most mentions."""
+    """The name to show: the most-used form outside headlines (most articles, then most body
+    mentions, then most found by NER itself, then the longest), preferring a person's full name,
+    or a name written out rather than its acronym, when it is used in at least a quarter of the
+    entity's articles."""
     stats: dict[str, list] = {}
     for m in ms:
-        s = stats.setdefault(m.surface, [set(), 0, 0])
-        s[0].add(m.article_id)
+        s = stats.setdefault(m.surface, [set(), 0, 0, 0])
+        if m.field != "title":
+            s[0].add(m.article_id)
         s[1] += m.field == "text"
-        s[2] += 1
+        s[2] += m.source != "gazetteer"
+        s[3] += 1
+    n_articles = len({m.article_id for m in ms})
 
     def rank(form: str) -> tuple:
-        arts, body, total = stats[form]
-        full = parse_name(form, etype).is_full if etype == PERSON else True
-        return (not full, not form[:1].isupper(), -len(arts), -body, -total, -len(form), form)
+        arts, body, found, total = stats[form]
+        name = parse_name(form, etype)
+        common = 4 * len(arts) >= n_articles
+        full = common and (name.is_full if etype == PERSON else not name.acro)
+        shouted = form.isupper() and (" " in form or len(form) > 5)  # "HILLARY CLINTON", not "NASA"
+        return (not full, not form[:1].isupper(), shouted, -len(arts), -body, -found, -total,
+                -len(form), form)
 
     return min(stats, key=rank)

@@ -138,15 +138,16 @@ def gold_articles(gold: Gold, shared_dir: str | Path) -> list[Article]:
     return arts
 
 
-def gold_mentions(gold: Gold, articles: Sequence[Article]) -> list[tuple[tuple, str, str]]:
-    """[((article_id, field, start, end), type, entity)] with article refs resolved."""
+def gold_mentions(gold: Gold, articles: Sequence[Article]) -> list[tuple]:
+    """[((article_id, field, start, end), type, entity, surface)] with article refs resolved."""
     by_ref = {(("seeds" if a.source.endswith(".txt") else "giveme5w1h"), a.extra["ref"]): a
               for a in articles}
     out = []
     for ref, mentions in gold.articles.items():
         art = by_ref[ref]
         for m in mentions:
-            out.append(((art.article_id, m["field"], m["start"], m["end"]), m["type"], m["entity"]))
+            out.append(((art.article_id, m["field"], m["start"], m["end"]), m["type"], m["entity"],
+                        m["surface"]))
     return out
 
 
@@ -157,27 +158,34 @@ def _prf(tp: int, n_sys: int, n_gold: int) -> dict[str, float]:
     return {"p": round(p, 4), "r": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
 
 
-def score(gold: list[tuple[tuple, str, str]], system: list[tuple[tuple, str, str]]) -> dict:
+def score(gold: list[tuple], system: list[tuple]) -> dict:
     """Mention P/R/F1 (strict: span+type; lenient: span) and pairwise merge P/R.
 
-    ``system``: [((article_id, field, start, end), type, entity_id)], restricted by the caller
-    to the gold articles.
+    Both lists hold ((article_id, field, start, end), type, entity, surface); ``system`` is
+    restricted by the caller to the gold articles.  Merges are scored on the mentions both sides
+    found (lenient match); ``variant_merges`` keeps the pairs whose two surfaces differ (what
+    canonicalisation adds over exact string matching); ``end_to_end_r`` counts every gold pair.
     """
-    g_strict = {(k, t) for k, t, _ in gold}
-    s_strict = {(k, t) for k, t, _ in system}
-    g_span = {k: e for k, _, e in gold}
-    s_span = {k: e for k, _, e in system}
+    g_strict = {(k, t) for k, t, *_ in gold}
+    s_strict = {(k, t) for k, t, *_ in system}
+    g_span = {k: e for k, _, e, _ in gold}
+    s_span = {k: e for k, _, e, _ in system}
+    surface = {k: sf for k, _, _, sf in gold}
     both = sorted(set(g_span) & set(s_span))
     gold_pairs = _pairs({k: g_span[k] for k in both})
     sys_pairs = _pairs({k: s_span[k] for k in both})
-    tp = len(gold_pairs & sys_pairs)
+    gold_var = {p for p in gold_pairs if surface[p[0]] != surface[p[1]]}
+    sys_var = {p for p in sys_pairs if surface[p[0]] != surface[p[1]]}
     all_gold_pairs = _pairs(g_span)
+    tp = len(gold_pairs & sys_pairs)
     return {
         "mentions_strict": _prf(len(g_strict & s_strict), len(s_strict), len(g_strict)),
         "mentions_lenient": _prf(len(set(g_span) & set(s_span)), len(s_span), len(g_span)),
         "merges": {**_prf(tp, len(sys_pairs), len(gold_pairs)), "gold_pairs": len(gold_pairs),
-                   "system_pairs": len(sys_pairs), "end_to_end_r": round(tp / len(all_gold_pairs), 4)
-                   if all_gold_pairs else 0.0},
+                   "system_pairs": len(sys_pairs),
+                   "end_to_end_r": round(tp / len(all_gold_pairs), 4) if all_gold_pairs else 0.0},
+        "variant_merges": {**_prf(len(gold_var & sys_var), len(sys_var), len(gold_var)),
+                           "gold_pairs": len(gold_var), "system_pairs": len(sys_var)},
         "n_gold": len(g_span), "n_system": len(s_span),
     }
 
@@ -189,10 +197,12 @@ def _pairs(assign: dict[tuple, str]) -> set[tuple]:
     return {p for ks in groups.values() for p in itertools.combinations(sorted(ks), 2)}
 
 
-def system_mentions(mentions: Iterable[Mention], entity_of: Iterable[str]) -> list[tuple[tuple, str, str]]:
-    return [((m.article_id, m.field, m.start, m.end), m.type, e) for m, e in zip(mentions, entity_of)]
+def system_mentions(mentions: Iterable[Mention], entity_of: Iterable[str]) -> list[tuple]:
+    return [((m.article_id, m.field, m.start, m.end), m.type, e, m.surface)
+            for m, e in zip(mentions, entity_of)]
 
 
-def baseline_mentions(raw: Iterable[Mention]) -> list[tuple[tuple, str, str]]:
+def baseline_mentions(raw: Iterable[Mention]) -> list[tuple]:
     """The NER model alone: its PERSON/ORG/GPE/LOC spans as they are; one entity per surface."""
-    return [((m.article_id, m.field, m.start, m.end), m.type, m.surface) for m in raw if m.type]
+    return [((m.article_id, m.field, m.start, m.end), m.type, m.surface, m.surface)
+            for m in raw if m.type]

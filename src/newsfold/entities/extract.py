@@ -8,11 +8,13 @@ go through ``nlp.pipe`` in batches.
 Before NER a field is rewritten without changing its length, so offsets stay valid: curly
 quotes become straight ones (spaCy then splits a possessive ``’s`` off a name), slashes between
 words become commas (photo credits such as ``Reuters/ Alaa al-Marjani`` are two names) and
-bullets become spaces.  A title-cased headline has the words that its own body writes in lower
-case lower-cased ("Sadr Calls for International Support" -> "Sadr Calls for international
-support").  After NER each span is trimmed of determiners, honorifics, possessives, bullets and
-dangling conjunctions; a nationality or group (NORP) followed by a word like "movement" becomes
-an organisation ("the Sadrist movement"), while a bare group ("Sadrists") is not an entity.
+bullets become spaces.  A title-cased headline (and its copy in the body) has the words that
+its own body writes in lower case lower-cased ("Sadr Calls for International Support" -> "Sadr
+Calls for international support").  After NER each span is trimmed of determiners, honorifics,
+possessives, leading numbers, bullets and dangling conjunctions, and cut at slashes, spaced
+dashes, line breaks and a parenthesised acronym; a nationality or group (NORP) followed by a
+word like "movement" becomes an organisation ("the Sadrist movement"), while a bare group
+("Sadrists") is not an entity.
 """
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ HEADLINE_FUNCTION_WORDS = frozenset(
     as is are was were be been his her its their our your my no not up out off about than amid
     against says said say will would can could""".split()
 )
+_SEPARATOR = re.compile(r"/|\n|\s[-\u2013\u2014]\s")
+_LEAD_NUMBER = re.compile(r"^\d[\w.,]*\s+")
 _PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Za-z&.]{1,7})")
 _NORP_ORG = re.compile(r"\s+(" + "|".join(NORP_ORG_HEADS) + r")\b", re.IGNORECASE)
 
@@ -126,7 +130,7 @@ def trim_span(text: str, start: int, end: int, etype: str | None) -> tuple[int, 
         lead = len(s) - len(s.lstrip(" \t\n-\u2013\u2014\"'([{*\u2022,.:;"))
         start += lead
         s = text[start:end]
-        m = _LEAD_WORD.match(s)
+        m = _LEAD_WORD.match(s) or _LEAD_NUMBER.match(s)
         if m and len(s) > m.end():
             start += m.end()
             s = text[start:end]
@@ -175,15 +179,15 @@ class EntityExtractor:
             if not article.article_id:
                 raise ValueError(f"article from {article.source!r} has no article_id (run dedup first)")
             fields = article_fields(article)
+            truecase = prepare and self.config.truecase_titles
+            body = " ".join(t for n, t in fields if n != "title") if truecase else ""
+            title = ner_text(article.title or "") if truecase else ""
             for name, text in fields:
                 text = text[:cut]
                 prepared = ner_text(text) if prepare else text
-                if prepare and self.config.truecase_titles:
-                    body = " ".join(t for n, t in fields if n != "title")
-                    if name == "title":
-                        prepared = truecase_title(prepared, body)
-                    else:
-                        prepared = truecase_lines(prepared, ner_text(article.title or ""), body)
+                if truecase:
+                    prepared = (truecase_title(prepared, body) if name == "title"
+                                else truecase_lines(prepared, title, body))
                 yield prepared, (article.article_id, name, text)
 
     def _docs(self, articles: Iterable[Article], prepare: bool = True) -> Iterator:
@@ -225,11 +229,10 @@ class EntityExtractor:
             if inner:
                 spans.append((paren + 1, paren + 1 + len(inner.group(1))))
         pieces = []
-        for s, e in spans:  # a photo credit "Pool/File Photo" is two names
-            for i in range(s, e):
-                if text[i] == "/":
-                    pieces.append((s, i))
-                    s = i + 1
+        for s, e in spans:  # a photo credit "Pool/File Photo" is two names, so is "X - Y"
+            for cut in _SEPARATOR.finditer(text, s, e):
+                pieces.append((s, cut.start()))
+                s = cut.end()
             pieces.append((s, e))
         out = []
         for s, e in pieces:

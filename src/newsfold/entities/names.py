@@ -11,7 +11,8 @@ A surface form is reduced in three steps:
    ``Asadi``/``Assadi``, ``Sairoun``/``Sairoon``, ``Jubouri``/``Jubuori``.
 
 ``token_match`` grades two tokens: ``EXACT`` (same fold), ``VARIANT`` (same skeleton) or ``TYPO``
-(one edit or one transposition apart, both at least 5 letters long: ``Nauert``/``Nauret``).
+(skeletons one edit or one transposition apart, both at least 5 letters long, with the same first
+letter, neither a prefix of the other: ``Nauert``/``Nauret`` but not ``Iraq``/``Iraqi``).
 Exact and variant matches are safe on their own; a typo match is only taken where the context
 supports it (see ``canon``).
 """
@@ -25,7 +26,9 @@ NONE, TYPO, VARIANT, EXACT = 0, 1, 2, 3
 
 # Words that join a name without being part of its identity (Arabic articles are also written
 # as hyphenated prefixes, below).
-PARTICLES = frozenset("al el ul bin ibn bint de del della di da dos du la le van von der den ter".split())
+PARTICLES = frozenset(
+    "al el ul bin ibn bint de del della di da dos du la le van von der den ter".split()
+)
 # Prefixes written with a hyphen ("al-Sadr", "el-Sisi", "ad-Din").
 _PREFIX = re.compile(r"^(?:al|el|ul|ad|ar|as|ash|at|az|an)-(?=\w)", re.IGNORECASE)
 # Honorifics and ranks that may open a PERSON span; trimmed from names.
@@ -47,11 +50,11 @@ ORG_HEADS = frozenset(
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 _POSSESSIVE = re.compile(r"'s?$")
 _NONLETTER = re.compile(r"[^a-z]")
-_DIGRAPHS = (("dh", "d"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("ph", "f"), ("ck", "k"),
-             ("q", "k"), ("ou", "u"), ("uo", "u"), ("oo", "u"), ("ee", "i"), ("o", "u"))
-_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")
+_NONALNUM = re.compile(r"[^a-z0-9]")
+_H_AFTER = re.compile(r"(?<=[dtkg])h")
+_QO = str.maketrans("qo", "ku")
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _DOUBLE = re.compile(r"(.)\1+")
-_TRAILING_H = re.compile(r"(?<=[aeiu])h$")
 
 
 def fold(text: str) -> str:
@@ -63,12 +66,19 @@ def fold(text: str) -> str:
 
 
 def skeleton(token: str) -> str:
-    """A transliteration key for one (folded) token: shared by spelling variants of a name."""
-    s = _NONLETTER.sub("", token)
-    for a, b in _DIGRAPHS:
-        s = s.replace(a, b)
-    s = _DOUBLE.sub(r"\1", s)
-    return _TRAILING_H.sub("", s) if len(s) > 3 else s
+    """A transliteration key for one (folded) token: shared by spelling variants of a name.
+
+    Letters and digits only.  From 4 characters on: "h" after d/t/k/g dropped (Dhiaa/Diaa),
+    ph -> f, ck -> k, q -> k, o -> u (Muqtada/Moqtada, Sairoun/Sairoon, Jubouri/Jubuori),
+    doubled letters single (Asadi/Assadi), a final "h" after a vowel dropped (Fatimah/Fatima).
+    """
+    s = _NONALNUM.sub("", token)
+    if len(s) < 4:  # short words and acronyms stay as they are ("OK" is not "UK")
+        return s
+    if "h" in s:
+        s = _H_AFTER.sub("", s.replace("ph", "f"))
+    s = _DOUBLE.sub(r"\1", s.replace("ck", "k").translate(_QO))
+    return s[:-1] if len(s) > 4 and s[-1] == "h" and s[-2] in "aeiu" else s
 
 
 def _strip_prefix(token: str) -> str:
@@ -80,15 +90,20 @@ def name_parts(surface: str, person: bool = False) -> list[str]:
 
     Hyphens separate tokens ("Times-News" = "Times News"), except inside a person's given name
     or surname ("Abdul-Amir", "Hennis-Plasschaert"), where only an article prefix is cut off.
+    A particle is dropped when written in lower case ("bin", "de") or as "Al"/"El"; a
+    capitalised "La" or "De" stays ("La Liga"), and so do abbreviations ("L.A." -> "la").
     """
-    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), fold(surface)).replace(".", " ")
-    raw_tokens = []
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), surface).replace(".", " ")
+    tokens, kept = [], []
     for raw in text.split():
-        raw = _strip_prefix(raw)
-        raw_tokens.extend([raw] if person else raw.split("-"))
-    tokens = [t.strip("-'\"()[],;:") for t in raw_tokens]
-    tokens = [t for t in tokens if t and any(c.isalnum() for c in t)]
-    kept = [t for t in tokens if t not in PARTICLES]
+        raw = _PREFIX.sub("", raw)
+        for orig in ([raw] if person else raw.split("-")):
+            tok = fold(orig).strip("-'\"()[],;:")
+            if not tok or not any(c.isalnum() for c in tok):
+                continue
+            tokens.append(tok)
+            if not (tok in PARTICLES and (orig[:1].islower() or tok in ("al", "el"))):
+                kept.append(tok)
     tokens = kept or tokens
     if person:
         while len(tokens) > 1 and tokens[0] in TITLES:
@@ -122,7 +137,8 @@ def token_match(a: str, b: str, min_typo_len: int = 5) -> int:
     sa, sb = skeleton(a), skeleton(b)
     if sa and sa == sb:
         return VARIANT
-    if min(len(sa), len(sb)) >= min_typo_len and sa[0] == sb[0] and damerau1(sa, sb):
+    if (min(len(sa), len(sb)) >= min_typo_len and sa[0] == sb[0] and damerau1(sa, sb)
+            and not (sa.startswith(sb) or sb.startswith(sa))):  # Iraq/Iraqi is no typo
         return TYPO
     return NONE
 
@@ -137,6 +153,7 @@ class Name:
 
     parts: tuple[str, ...]
     key: str  # skeletons of the parts, space-separated; "" when nothing is left
+    acro: bool = False  # written as an acronym ("NORAD", "U.S.")
 
     @property
     def given(self) -> str | None:
@@ -153,7 +170,9 @@ class Name:
 
 def parse_name(surface: str, etype: str) -> Name:
     parts = name_parts(surface, person=etype == "PERSON")
-    return Name(tuple(parts), " ".join(skeleton(p) or p for p in parts))
+    letters = re.sub(r"[\s.&]", "", surface)
+    acro = 2 <= len(letters) <= 8 and letters.isalpha() and letters.isupper()
+    return Name(tuple(parts), " ".join(skeleton(p) or p for p in parts), acro)
 
 
 def org_core(name: Name) -> str:

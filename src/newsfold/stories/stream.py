@@ -104,7 +104,8 @@ class StoryGrouper:
         """An article's unit TF-IDF vectors under the current document frequencies."""
         terms = {}
         for b in BLOCKS:
-            i, w = self.state.weigh(ids[b], tf[b], b, self.config.max_terms)
+            keep = self.config.quote_shingles if b == "quotes" else self.config.max_terms
+            i, w = self.state.weigh(ids[b], tf[b], b, keep)
             terms[b] = (i.tolist(), w.tolist())
         return Vector(terms, day, dense, index_keys(terms, self.config.index_terms))
 

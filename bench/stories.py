@@ -1,0 +1,265 @@
+"""Benchmark of story grouping against two oracle-tuned baselines, and a scale test.
+
+    python bench/stories.py                       # the three sets: table + bench/results/stories.json
+    python bench/stories.py --scale 10000,20000,50000,100000   # synthetic stream, time and memory
+
+Sets (``$NEWSFOLD_SHARED/data`` or ../shared/data): stories-giveme5w1h-dev, stories-ecbplus,
+stories-multinews100; ``cluster`` is the gold event.  Every system gets the same input per
+article: title, text (the description where the text is missing), outlet, date, URL.
+
+Systems:
+- ours: ``StoryGrouper(StoryConfig())`` with refinement, one setting for every set;
+- TF-IDF + agglomerative (sklearn, cosine, average linkage), its distance threshold chosen per
+  set by an oracle sweep against the gold (the best pair F1 it can reach);
+- embeddings + agglomerative, same oracle sweep; the embeddings come from a local
+  sentence-transformers model when one is importable (``NEWSFOLD_EMBED_MODEL``), else from LSA
+  (TruncatedSVD of TF-IDF, 256 dims, normalised), labelled as such.
+
+Metrics: pair-counting P/R/F1 and BCubed P/R/F1; articles/s is the wall time of one run (for the
+baselines: vectorising and clustering once at the chosen threshold).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from newsfold.records import Article  # noqa: E402
+from newsfold.stories import StoryConfig, StoryGrouper  # noqa: E402
+from newsfold.stories.features import url_title  # noqa: E402
+
+SETS = ["stories-giveme5w1h-dev", "stories-ecbplus", "stories-multinews100"]
+SHARED = Path(os.environ.get("NEWSFOLD_SHARED", REPO.parent / "shared"))
+RESULTS = REPO / "bench" / "results" / "stories.json"
+
+
+# --- data and metrics ----------------------------------------------------------------------
+
+def load_set(name: str, data: Path = SHARED / "data") -> tuple[list[Article], list[str]]:
+    arts, gold = [], []
+    with open(data / name / "articles.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            date = r.get("date")
+            arts.append(Article(
+                source=name, page_id=str(r["id"]), span=(0, 0), raw="", title=r.get("title"),
+                text=r.get("text") or r.get("description") or "", outlet=r.get("outlet") or r.get("source"),
+                url=r.get("url"), published=date[:10] if date else None, article_id=str(r["id"]),
+            ))
+            gold.append(str(r["cluster"]))
+    return arts, gold
+
+
+def _pairs(labels) -> int:
+    return sum(v * (v - 1) // 2 for v in Counter(labels).values())
+
+
+def scores(gold: list[str], pred: list[str]) -> dict[str, float]:
+    """Pair-counting and BCubed precision, recall and F1."""
+    tp, p, g = _pairs(list(zip(gold, pred))), _pairs(pred), _pairs(gold)
+    pp, pr = (tp / p if p else 1.0), (tp / g if g else 1.0)
+    gc, pc, jc = Counter(gold), Counter(pred), Counter(zip(gold, pred))
+    bp = float(np.mean([jc[(x, y)] / pc[y] for x, y in zip(gold, pred)]))
+    br = float(np.mean([jc[(x, y)] / gc[x] for x, y in zip(gold, pred)]))
+    f = lambda a, b: 2 * a * b / (a + b) if a + b else 0.0  # noqa: E731
+    return {"pair_p": pp, "pair_r": pr, "pair_f1": f(pp, pr), "b3_p": bp, "b3_r": br, "b3_f1": f(bp, br)}
+
+
+# --- systems -------------------------------------------------------------------------------
+
+def run_ours(arts: list[Article], config: StoryConfig | None = None) -> tuple[list[str], float]:
+    t = time.perf_counter()
+    grouper = StoryGrouper(config or StoryConfig())
+    grouper.add_many(arts)
+    result = grouper.result(refine=True)
+    return [result.assignments[a.article_id] for a in arts], time.perf_counter() - t
+
+
+def _doc(a: Article) -> str:
+    return " ".join(x for x in (a.title, a.text, url_title(a.url)) if x) or "empty"
+
+
+def _agglomerative(vectors, threshold: float) -> list[str]:
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics.pairwise import cosine_distances
+
+    dist = cosine_distances(vectors)
+    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
+                                    distance_threshold=threshold)
+    return [str(x) for x in model.fit_predict(dist)]
+
+
+def _oracle(vectors, gold: list[str]) -> tuple[float, list[str]]:
+    """The distance threshold with the best pair F1 on the gold (a sweep: an upper bound)."""
+    best = (-1.0, 0.0, [])
+    for t in np.round(np.arange(0.05, 1.0, 0.025), 3):
+        lab = _agglomerative(vectors, float(t))
+        f1 = scores(gold, lab)["pair_f1"]
+        if f1 > best[0]:
+            best = (f1, float(t), lab)
+    return best[1], best[2]
+
+
+def tfidf_vectors(arts):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform([_doc(a) for a in arts])
+
+
+def embedding_vectors(arts) -> tuple[np.ndarray, str]:
+    model = os.environ.get("NEWSFOLD_EMBED_MODEL")
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        if not model:
+            raise ImportError("NEWSFOLD_EMBED_MODEL names no local model")
+        enc = SentenceTransformer(model, local_files_only=True)
+        return np.asarray(enc.encode([_doc(a)[:5000] for a in arts], normalize_embeddings=True)), f"embeddings ({model})"
+    except ImportError:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.preprocessing import normalize
+
+        x = tfidf_vectors(arts)
+        dims = min(256, x.shape[1] - 1, x.shape[0] - 1)
+        return normalize(TruncatedSVD(dims, random_state=0).fit_transform(x)), "LSA embeddings (no neural model installed)"
+
+
+def run_baseline(kind: str, arts, gold) -> dict:
+    t = time.perf_counter()
+    if kind == "tfidf":
+        vecs, label = tfidf_vectors(arts), "TF-IDF + agglomerative (oracle threshold)"
+    else:
+        vecs, label = embedding_vectors(arts)
+        label += " + agglomerative (oracle threshold)"
+    t_vec = time.perf_counter() - t
+    threshold, _ = _oracle(vecs, gold)
+    t = time.perf_counter()
+    lab = _agglomerative(vecs, threshold)
+    elapsed = t_vec + time.perf_counter() - t
+    return {"system": label, "threshold": threshold, **scores(gold, lab), "articles_per_s": len(arts) / elapsed}
+
+
+def benchmark(sets=SETS) -> list[dict]:
+    rows = []
+    for name in sets:
+        arts, gold = load_set(name)
+        lab, elapsed = run_ours(arts)
+        rows.append({"set": name, "system": "newsfold stories (one setting)", **scores(gold, lab),
+                     "articles_per_s": len(arts) / elapsed, "n_articles": len(arts),
+                     "n_gold": len(set(gold)), "n_stories": len(set(lab))})
+        for kind in ("tfidf", "embeddings"):
+            rows.append({"set": name, **run_baseline(kind, arts, gold), "n_articles": len(arts)})
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    head = f"{'set':24} {'system':62} {'pair P':>6} {'R':>6} {'F1':>6} {'B3 P':>6} {'R':>6} {'F1':>6} {'art/s':>8}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['set']:24} {r['system'][:62]:62} {100*r['pair_p']:6.1f} {100*r['pair_r']:6.1f} "
+              f"{100*r['pair_f1']:6.1f} {100*r['b3_p']:6.1f} {100*r['b3_r']:6.1f} {100*r['b3_f1']:6.1f} "
+              f"{r['articles_per_s']:8.0f}")
+
+
+# --- scale ---------------------------------------------------------------------------------
+
+_SYL = ["ka", "lo", "mir", "ten", "vos", "ra", "dun", "el", "sha", "pet", "ul", "gor", "nai", "bri", "zem"]
+
+
+def synthetic(n: int, seed: int = 7) -> tuple[list[Article], list[str]]:
+    """``n`` articles in synthetic events: each event takes a real gold event as template, a
+    random date in two years and two made-up names; each article samples 4-12 sentences of
+    the template's articles, mentions the names, and gets a random outlet and a date 0-3 days
+    after the event's."""
+    rng = random.Random(seed)
+    templates = []
+    for name in SETS:
+        arts, gold = load_set(name)
+        by: dict[str, list[str]] = {}
+        for a, g in zip(arts, gold):
+            by.setdefault(g, []).extend(s for s in re.split(r"(?<=[.!?])\s+", a.text or "") if len(s.split()) > 4)
+        templates.extend(v for v in by.values() if len(v) >= 4)
+    outlets = [f"outlet{i}.example" for i in range(60)]
+    arts, gold = [], []
+    e = 0
+    while len(arts) < n:
+        tpl = rng.choice(templates)
+        names = ["".join(rng.choice(_SYL) for _ in range(3)).title() for _ in range(2)]
+        day0 = 737000 + rng.randrange(730)
+        size = min(n - len(arts), 1 + int(rng.expovariate(1 / 4)))
+        for k in range(size):
+            sents = rng.sample(tpl, min(len(tpl), rng.randint(4, 12)))
+            lead = f"{names[0]} and {names[1]} were at the centre of the events, officials said."
+            day = day0 + rng.randrange(4)
+            import datetime as dt
+
+            arts.append(Article(
+                source="synthetic", page_id=f"e{e}", span=(0, 0), raw="",
+                title=f"{names[0]}: {sents[0][:80]}", text="\n".join([lead, *sents]),
+                outlet=rng.choice(outlets), published=dt.date.fromordinal(day).isoformat(),
+                article_id=f"x{e:06d}-{k:03d}",
+            ))
+            gold.append(f"e{e}")
+        e += 1
+    return arts, gold
+
+
+def scale(sizes: list[int]) -> list[dict]:
+    rows = []
+    for n in sizes:
+        arts, gold = synthetic(n)
+        grouper = StoryGrouper(StoryConfig())
+        t = time.perf_counter()
+        grouper.add_many(arts)
+        t_stream = time.perf_counter() - t
+        t = time.perf_counter()
+        result = grouper.result(refine=True)
+        t_total = t_stream + time.perf_counter() - t
+        lab = [result.assignments[a.article_id] for a in arts]
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        row = {"n": n, "stream_s": t_stream, "total_s": t_total, "articles_per_s": n / t_total,
+               "stories": len(set(lab)), "gold_events": len(set(gold)), "max_rss_mb": rss,
+               **{k: v for k, v in scores(gold, lab).items() if k in ("pair_f1", "b3_f1")}}
+        rows.append(row)
+        print(f"n={n:>7}  stream {t_stream:7.1f}s  total {t_total:7.1f}s  {row['articles_per_s']:6.0f} art/s  "
+              f"stories {row['stories']:>6} (gold {row['gold_events']})  pair F1 {100*row['pair_f1']:.1f}  "
+              f"B3 F1 {100*row['b3_f1']:.1f}  max RSS {rss:.0f} MB", flush=True)
+        del grouper, result, arts
+    return rows
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", help="comma-separated numbers of synthetic articles, e.g. 10000,100000")
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--out", default=str(RESULTS))
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    report = json.loads(out.read_text()) if out.exists() else {}
+    if args.scale:
+        report["scale"] = scale([int(x) for x in args.scale.split(",")])
+    else:
+        rows = benchmark(args.sets.split(","))
+        print_table(rows)
+        report["sets"] = rows
+        report["config"] = StoryConfig().to_dict()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
