@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import pipeline, store
+from . import pipeline, store, views
 from .config import Config
 from .explain import explain as explain_article
 
@@ -125,6 +125,78 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite 
     for h in hits:
         t.add_row(h["article_id"], escape(h["title"] or ""), escape(h["outlet"] or ""), escape(h["snippet"] or ""))
     Console().print(t)
+
+
+@app.command()
+def stories(out: OutOpt,
+            story: Annotated[Optional[str], typer.Option("--story", help="Show one story (an id or a unique prefix).")] = None,
+            limit: Annotated[int, typer.Option(help="How many stories to list.")] = 50,
+            as_json: JsonOpt = False) -> None:
+    """List the stories, or show one: its articles, what outlets share and what each alone says."""
+    try:
+        data = views.story_view(out, story) if story else views.list_stories(out, limit)
+    except (KeyError, FileNotFoundError) as exc:
+        _err().print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    c = Console()
+    if not story:
+        t = Table(title=f"{len(data)} stories")
+        for col in ("story_id", "label", "articles", "outlets", "first seen", "last seen"):
+            t.add_column(col)
+        for s in data:
+            t.add_row(s["story_id"], escape(s["label"] or ""), str(s["n_articles"]), escape(", ".join(s["outlets"])),
+                      s["first_seen"] or "", s["last_seen"] or "")
+        c.print(t)
+        return
+    c.print(f"[bold]{escape(data['label'] or '')}[/]  [dim]{data['story_id']}  {data['n_articles']} articles[/]")
+    for a in data["articles"]:
+        c.print(f"  • {escape(a['title'] or '')}  [dim]{escape(a['outlet'] or '')} {a['published'] or ''} {a['article_id']}[/]")
+    c.print("\n[bold]Shared by several outlets[/]")
+    for s in data["shared"]:
+        c.print(f"  {escape(s['sentence'])}  [dim]{escape(', '.join(s['outlets']))}[/]")
+    for outlet, sents in data["alone"].items():
+        c.print(f"\n[bold]Only {escape(outlet)}[/] ({len(sents)} sentences)")
+        for sent in sents[:8]:
+            c.print(f"  {escape(sent)}")
+
+
+@app.command()
+def entities(out: OutOpt,
+             entity: Annotated[Optional[str], typer.Option("--entity", help="Show one entity: an id, a name or a surface form.")] = None,
+             etype: Annotated[Optional[str], typer.Option("--type", help="PERSON, ORG or PLACE.")] = None,
+             query: Annotated[Optional[str], typer.Option("--query", help="Entities with this name or surface form.")] = None,
+             limit: Annotated[int, typer.Option(help="How many entities to list.")] = 50,
+             as_json: JsonOpt = False) -> None:
+    """List the entities with their merged spellings, or show one: its articles, stories and co-occurring entities."""
+    try:
+        data = views.entity_page(out, entity) if entity else views.list_entities(out, etype, query, limit)
+    except (KeyError, FileNotFoundError) as exc:
+        _err().print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    c = Console()
+    if not entity:
+        t = Table(title=f"{len(data)} entities")
+        for col in ("entity_id", "name", "type", "mentions", "articles", "surface forms"):
+            t.add_column(col)
+        for e in data:
+            forms = ", ".join(f"{f['form']} ({f['count']})" for f in e["surface_forms"])
+            t.add_row(e["entity_id"], escape(e["name"]), e["type"], str(e["n_mentions"]), str(e["n_articles"]), escape(forms))
+        c.print(t)
+        return
+    e = data["entity"]
+    c.print(f"[bold]{escape(e['name'])}[/] ({e['type']})  [dim]{e['entity_id']}[/]")
+    c.print("spellings: " + escape(", ".join(f"{f['form']} ×{f['count']}" for f in e["surface_forms"])))
+    c.print("\n[bold]Articles[/]")
+    for a in data["articles"]:
+        c.print(f"  • {escape(a['title'] or '')}  [dim]{escape(a['outlet'] or '')} story {a['story_id'] or '-'}  ×{a['n_mentions']}[/]")
+    c.print("\n[bold]Stories[/]: " + ", ".join(f"{s['story_id']} ({s['n_articles']})" for s in data["stories"]))
+    c.print("[bold]Occurs with[/]: " + escape(", ".join(f"{x['name']} ({x['n_articles']})" for x in data["cooccurring"])))
 
 
 @app.command()
