@@ -20,6 +20,7 @@ from newsfold.dedup import (
     candidate_pairs,
     empty_rows,
     exact_key,
+    exact_keys,
     near_duplicate_pairs,
     normalize_text,
     pair_similarity,
@@ -88,6 +89,19 @@ def test_exact_key_shape_and_difference():
     assert exact_key("a b") != exact_key("ab")
     assert normalize_text("U.S. stocks, up 3.5%!") == "u s stocks up 3 5"
     assert normalize_text("") == "" and normalize_text(" ... ") == ""
+
+
+def test_batch_exact_keys_equal_exact_key():
+    rng = np.random.default_rng(8)
+    words = vocab(300, 8)
+    texts = TRICKY + ["Hello, World!", "hello world", "STRASSE", "straße"] + [
+        random_text(rng, words, int(n)) for n in (1, 3, 50, 400)
+    ]
+    assert exact_keys(texts) == [exact_key(t) for t in texts]
+    assert exact_keys([]) == []
+    mh = MinHasher(DedupConfig())
+    mh._chunk_bytes = 100  # many small chunks
+    assert mh.exact_keys(texts) == [exact_key(t) for t in texts]
 
 
 def test_tokens_are_the_words_of_the_normalised_text():

@@ -30,7 +30,7 @@ from . import enrich
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
 from .clean import Cleaner
 from .config import Config
-from .dedup import MinHasher, UnionFind, exact_key, near_duplicate_pairs
+from .dedup import MinHasher, UnionFind, near_duplicate_pairs
 from .readers import read_inputs
 from .records import DROPPED, DUPLICATE, KEPT, Article, LedgerEntry, Removal
 from .rules import Rules
@@ -181,7 +181,7 @@ class Runner:
         for arts in self.clock.iterate("spool", _spool_articles(work / "spool.parquet", learned, self.cfg.dedup.batch)):
             with self.clock("dedup"):
                 texts = [a.text for a in arts]
-                keys.extend(int(exact_key(t), 16) if t.strip() else 0 for t in texts)
+                keys.extend(int(k, 16) if t.strip() else 0 for k, t in zip(hasher.exact_keys(texts), texts))
                 lengths.extend(len(t) if t.strip() else -1 for t in texts)
                 sigs.append(hasher.signatures(texts))
         with self.clock("dedup"):

@@ -1,6 +1,6 @@
 """Exact and near-duplicate detection: normalisation, OPH MinHash signatures, LSH, union-find."""
 from newsfold.dedup.lsh import LSHIndex, band_keys, candidate_pairs, near_duplicate_pairs, pair_similarity, verify_pairs
-from newsfold.dedup.minhash import MinHasher, SlotLayout, empty_rows, estimate_jaccard, exact_key, normalize_text, tokens
+from newsfold.dedup.minhash import MinHasher, SlotLayout, empty_rows, estimate_jaccard, exact_key, exact_keys, normalize_text, tokens
 from newsfold.dedup.unionfind import UnionFind
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "empty_rows",
     "estimate_jaccard",
     "exact_key",
+    "exact_keys",
     "near_duplicate_pairs",
     "normalize_text",
     "pair_similarity",

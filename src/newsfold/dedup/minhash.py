@@ -140,6 +140,11 @@ def exact_key(text: str) -> str:
     return xxhash.xxh3_64_hexdigest(normalize_text(text).encode("utf-8"))
 
 
+def exact_keys(texts: Sequence[str] | Iterable[str]) -> list[str]:
+    """``[exact_key(t) for t in texts]``, computed batch-wide (several times faster)."""
+    return MinHasher(DedupConfig(num_perm=1, bands=1, rows=1, slot_bits=32)).exact_keys(texts)
+
+
 # --------------------------------------------------------------------------------------------
 # pure-Python reference (slow; the tests check the vectorised path against it)
 
@@ -222,6 +227,12 @@ def _fmix64_np(h: np.ndarray) -> np.ndarray:
 _PROBE_CACHE: dict[tuple[int, int], np.ndarray] = {}
 _FO_CACHE: dict[tuple[int, int], np.ndarray] = {}
 _OFFSET_CACHE: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _group_positions(counts: np.ndarray) -> np.ndarray:
+    """For counts [2, 3] return [0, 1, 0, 1, 2]."""
+    tot = int(counts.sum())
+    return np.arange(tot, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _offsets(K: int, seed: int) -> np.ndarray:
@@ -374,8 +385,12 @@ class MinHasher:
         return out
 
     # -- the vectorised core, for one chunk of documents (~1 MB of text)
-    def _sign_chunk(self, docs: list[str]) -> np.ndarray:
-        K, k = self.K, self.k
+    def _tokenize(self, docs: list[str]):
+        """(buffer, token starts, token ends, first token of each doc + sentinel) for one chunk.
+
+        In the buffer, word bytes are lower-cased (non-ASCII ones as in :func:`normalize_text`)
+        and every other byte is 0.
+        """
         nd = len(docs)
         ascii_all = True
         enc = []
@@ -403,6 +418,40 @@ class MinHasher:
         edges += 1
         starts = edges[0::2]
         ends = edges[1::2]
+        first = np.searchsorted(starts, doff)  # first token index of each doc (and sentinel)
+        return low, starts, ends, first
+
+    def exact_keys(self, texts: Sequence[str] | Iterable[str]) -> list[str]:
+        """``[exact_key(t) for t in texts]``, from the vectorised tokenizer (faster)."""
+        texts = list(texts)
+        out: list[str] = []
+        i, n = 0, len(texts)
+        while i < n:
+            j, size = i, 0
+            while j < n and (size < self._chunk_bytes or j == i):
+                size += len(texts[j]) + 1
+                j += 1
+            out.extend(self._keys_chunk(texts[i:j]))
+            i = j
+        return out
+
+    def _keys_chunk(self, docs: list[str]) -> list[str]:
+        low, starts, ends, first = self._tokenize(docs)
+        L = ends - starts
+        dst = np.cumsum(L + 1) - (L + 1)  # tokens joined by one space
+        norm = np.full(int((L + 1).sum()), 0x20, dtype=np.uint8)
+        pos = _group_positions(L)
+        norm[np.repeat(dst, L) + pos] = low[np.repeat(starts, L) + pos]
+        b = norm.tobytes()
+        a_off = np.append(dst, len(b)).tolist()  # start of each token, then the end
+        f = first.tolist()
+        h = xxhash.xxh3_64_hexdigest
+        return [h(b[a_off[f[d]] : a_off[f[d + 1]] - 1]) if f[d + 1] > f[d] else h(b"") for d in range(len(docs))]
+
+    def _sign_chunk(self, docs: list[str]) -> np.ndarray:
+        K, k = self.K, self.k
+        nd = len(docs)
+        low, starts, ends, first = self._tokenize(docs)
         T = len(starts)
         sig = np.full((nd, K), _EMPTY32, dtype=np.uint32)
         if T == 0:
@@ -427,8 +476,6 @@ class MinHasher:
             keep = rem > 8
             long_idx = long_idx[keep]
             off += 8
-        # tokens per document
-        first = np.searchsorted(starts, doff)  # first token index of each doc (and sentinel)
         ntok = np.diff(first)
         # k-word shingles over the whole chunk, then drop those crossing a document boundary
         parts_h = []

@@ -49,10 +49,17 @@ def _rebuild(grouper: "StoryGrouper", vecs: dict[str, Vector], order: dict[str, 
     for aid in sorted(st.members, key=order.__getitem__):
         groups.setdefault(st.members[aid].story_id, []).append(aid)
     seeds = {sid: s.seed for sid, s in st.stories.items()}
+    joins: dict[str, list[float]] = {}  # join statistics carried over, by the members' old stories
+    for old in st.stories.values():
+        target = st.members[old.members[0]].story_id if old.members else old.story_id
+        j = joins.setdefault(target, [0.0, 0])
+        j[0] += old.join_sum
+        j[1] += old.joins
     grouper.index.postings.clear()
     st.stories = {}
     for sid, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
         story = Story(sid, seeds.get(sid, aids[0]))
+        story.join_sum, story.joins = joins.get(sid, (0.0, 0))
         for aid in aids:
             v = vecs[aid]
             add_to_story(grouper.config, story, v)
@@ -190,4 +197,7 @@ def _rekey(members: dict[str, Member], seeds: dict[str, str], order: dict[str, i
             next(a for a in aids if story_id_for(a) == sid) if any(story_id_for(a) == sid for a in aids) else aids[0])
         for aid in aids:
             members[aid].story_id = sid
+    stats = {final[k]: (st.stories[k].join_sum, st.stories[k].joins) for k in groups if k in st.stories}
     st.stories = {sid: Story(sid, seed) for sid, seed in new_seeds.items()}
+    for sid, (total, n) in stats.items():
+        st.stories[sid].join_sum, st.stories[sid].joins = total, n

@@ -61,7 +61,9 @@ class StoryGrouper:
 
     # --- input -------------------------------------------------------------------------------
     def add(self, article: Article) -> str:
-        """Add one article; returns its story id."""
+        """Add one article; returns its story id (its current one, if it was added before)."""
+        if article.article_id in self.state.members:
+            return self.state.members[article.article_id].story_id
         return self.add_many([article])[article.article_id]  # type: ignore[index]
 
     def add_many(self, articles: Iterable[Article], batch_size: int = 5000) -> dict[str, str]:
