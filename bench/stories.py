@@ -182,8 +182,9 @@ _SYL = ["ka", "lo", "mir", "ten", "vos", "ra", "dun", "el", "sha", "pet", "ul", 
 def synthetic(n: int, seed: int = 7) -> tuple[list[Article], list[str]]:
     """``n`` articles in synthetic events: each event takes a real gold event as template, a
     random date in two years and made-up names; each article samples 4-12 sentences of the
-    template's articles, with every capitalised word renamed for the event (so events of one
-    template differ in their entities, as ECB+'s pairs do), mentions the event's two main names,
+    template's articles, with every capitalised word and half the other words of 4+ letters
+    renamed for the event (so events of one template share some vocabulary, as ECB+'s pairs
+    do, but not their names), mentions the event's two main names,
     and gets one of 60 outlets and a date 0-3 days after the event's.  Event sizes are
     exponential with mean 5."""
     rng = random.Random(seed)
@@ -207,11 +208,13 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[Article], list[str]]:
         def pseudo(m: re.Match) -> str:
             word = m.group(0)
             if word not in rename:
-                rename[word] = "".join(rng.choice(_SYL) for _ in range(2 + len(word) % 2)).title()
+                keep = word[0].islower() and rng.random() < 0.5  # half the common words stay
+                new = word if keep else "".join(rng.choice(_SYL) for _ in range(2 + len(word) % 2))
+                rename[word] = new.title() if word[0].isupper() else new
             return rename[word]
 
         for k in range(size):
-            sents = [re.sub(r"\b[A-Z][a-z]{2,}\b", pseudo, x) for x in rng.sample(tpl, min(len(tpl), rng.randint(4, 12)))]
+            sents = [re.sub(r"\b[A-Za-z][a-z]{3,}\b", pseudo, x) for x in rng.sample(tpl, min(len(tpl), rng.randint(4, 12)))]
             lead = f"{names[0]} and {names[1]} were at the centre of the events, officials said."
             day = day0 + rng.randrange(4)
             import datetime as dt

@@ -194,8 +194,12 @@ class Runner:
             same = key_arr[order][1:] == key_arr[order][:-1]
             uf.union_pairs(np.stack([order[:-1][same], order[1:][same]], axis=1))
             if len(live) > 1:
-                allsig = np.concatenate(sigs)[live]
+                allsig = np.concatenate(sigs)
+                sigs.clear()
+                if len(live) < n:
+                    allsig = allsig[live]
                 pairs = near_duplicate_pairs(allsig, self.cfg.dedup)
+                del allsig
                 if len(pairs):
                     uf.union_pairs(live[pairs])
             labels = uf.labels().astype(np.int64)
