@@ -207,42 +207,56 @@ class Runner:
         return key_arr, len_arr, labels
 
     def pass3(self, work: Path, learned: LearnedBoilerplate, key_arr, len_arr, labels, ledger: TableWriter) -> None:
+        n = len(labels)
         live = np.flatnonzero(labels >= 0)
-        # canonical copy per group: the longest text, then the earliest copy
+        # canonical copy per group: the longest text, then the earliest copy (all in numpy: no per-row dicts)
         order = live[np.lexsort((live, -len_arr[live], labels[live]))]
         first = np.ones(len(order), bool)
         first[1:] = labels[order][1:] != labels[order][:-1]
-        canon_of_label = dict(zip(labels[order][first].tolist(), order[first].tolist()))
-        sizes = Counter(labels[live].tolist())
-        self.summary.articles = len(canon_of_label)
-        self.summary.duplicate_groups = sum(1 for s in sizes.values() if s > 1)
-        self.summary.duplicate_copies = len(live) - len(canon_of_label)
-        canon_key = {lab: f"a{int(key_arr[i]):016x}" for lab, i in canon_of_label.items()}
+        canon_by_label = np.full(n, -1, np.int64)
+        canon_by_label[labels[order[first]]] = order[first]
+        canon_row = np.where(labels >= 0, canon_by_label[np.maximum(labels, 0)], -1)
+        size_by_label = np.bincount(labels[live], minlength=n) if len(live) else np.zeros(n, np.int64)
+        self.summary.articles = int(first.sum())
+        self.summary.duplicate_groups = int((size_by_label > 1).sum())
+        self.summary.duplicate_copies = len(live) - self.summary.articles
 
         w = {name: TableWriter(work / f"{name}.parquet", name) for name in ("articles", "copies", "removals")}
+        page: list = [None, None, []]  # source, page id, statuses of its copies (a page's copies are contiguous)
+
+        def close_page() -> None:
+            source, pid, st = page
+            if source is None:
+                return
+            if KEPT in st:
+                entry = LedgerEntry(source, "page", KEPT, "", f"{st.count(KEPT)} article(s) kept, {st.count(DUPLICATE)} duplicate copies", pid)
+            elif DUPLICATE in st:
+                entry = LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere", pid)
+            else:
+                entry = LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning", pid)
+            self._ledger(ledger, entry)
+
         idx = 0
-        page_status: dict[str, list[str]] = {}
-        page_order: list[str] = []
         for arts in self.clock.iterate("spool", _spool_articles(work / "spool.parquet", learned, 2000)):
             with self.clock("write"):
                 for a in arts:
                     i, lab = idx, int(labels[idx])
                     idx += 1
                     cid = a.copy_id
-                    if a.source not in page_status:
-                        page_order.append((a.source, a.page_id))
-                        page_status[a.source] = []
+                    if a.source != page[0]:
+                        close_page()
+                        page[:] = [a.source, a.page_id, []]
                     for r in a.removals:
                         w["removals"].write({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail})
                     if lab < 0:
-                        page_status[a.source].append(DROPPED)
+                        page[2].append(DROPPED)
                         self._ledger(ledger, LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
                                                          "empty_after_cleaning", "every line was boilerplate", cid))
                         continue
-                    canon = canon_of_label[lab]
-                    aid = canon_key[lab]
+                    canon = int(canon_row[i])
+                    aid = f"a{int(key_arr[canon]):016x}"
                     match = "canonical" if i == canon else ("exact" if key_arr[i] == key_arr[canon] else "near")
-                    page_status[a.source].append(KEPT if i == canon else DUPLICATE)
+                    page[2].append(KEPT if i == canon else DUPLICATE)
                     w["copies"].write({"copy_id": cid, "article_id": aid, "source": a.source, "page_id": a.page_id,
                                        "span_start": a.span[0], "span_end": a.span[1], "record_id": a.record_id,
                                        "url": a.url, "outlet": a.outlet, "match": match, "raw": a.raw})
@@ -250,15 +264,8 @@ class Runner:
                         w["articles"].write({"article_id": aid, "title": a.title, "text": a.text, "outlet": a.outlet,
                                              "url": a.url, "published": a.published, "authors": a.authors,
                                              "captions": a.captions, "source": a.source, "copy_id": cid,
-                                             "dup_group": aid, "n_copies": sizes[lab], "n_words": len(a.text.split())})
-        for source, pid in page_order:
-            st = page_status[source]
-            if KEPT in st:
-                self._ledger(ledger, LedgerEntry(source, "page", KEPT, "", f"{st.count(KEPT)} article(s) kept, {st.count(DUPLICATE)} duplicate copies", pid))
-            elif DUPLICATE in st:
-                self._ledger(ledger, LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere", pid))
-            else:
-                self._ledger(ledger, LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning", pid))
+                                             "dup_group": aid, "n_copies": int(size_by_label[lab]), "n_words": len(a.text.split())})
+        close_page()
         with self.clock("write"):
             for t in w.values():
                 t.close()

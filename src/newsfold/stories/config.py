@@ -40,11 +40,11 @@ class StoryConfig:
     time_floor: float = 0.7  # the time factor never goes below this
     active_days: float = 1000.0  # dated stories not seen for this long are no longer candidates
     index_terms: int = 12  # an article's strongest terms (per block) that index its story
-    max_postings: int = 400  # a term indexing more stories than this stops proposing candidates
+    max_postings: int = 100  # a term indexing more stories than this stops proposing candidates
     max_candidates: int = 16  # stories scored exactly per article
     centroid_terms: int = 600  # a story's centroid keeps its strongest terms per block
     # batch refinement (grouper.result(refine=True))
-    refine_rounds: int = 3
+    refine_rounds: int = 2
     merge_threshold: float = 0.5  # two stories whose centroids score at least this merge
     settled: float = 2.0  # members scoring this times the threshold with their story are not moved
     # comparison across outlets

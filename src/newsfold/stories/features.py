@@ -1,13 +1,17 @@
-"""Sparse features of one article, in blocks: body words, named entities, title words.
+"""Sparse features of one article, in blocks (see docs/stories.md for the table).
+
+- ``body``: content words of the text;
+- ``entities``: by default a cheap rule: runs of capitalised words ("Muqtada al-Sadr",
+  "Philadelphia 76ers"), each run kept whole and as its single words; with
+  ``entities="spacy"``, spaCy's NER instead (slower; the model must be installed);
+- ``numbers``: the numbers in title and text ("5.6", "2005"), which tell apart two events of
+  one kind;
+- ``title``: the headline's words (else the URL's slug, or the first short line: ``title_from``);
+- ``quotes``: a bottom-k sample of word 5-grams, only when ``quote_bonus`` is on.
 
 Every feature is hashed into ``2**hash_bits`` buckets (no vocabulary to fit), and weighted by
 sublinear term frequency; IDF is applied later from running document frequencies (see
 ``state.py``), so nothing here needs the corpus.
-
-Entities come from a cheap rule by default: runs of capitalised words ("Muqtada al-Sadr",
-"Philadelphia 76ers"), each run kept whole and as its single words, plus the numbers in the
-text ("5.6", "2005", "33-year-old"), which tell apart two events of one kind.  With
-``entities="spacy"`` they come from spaCy's NER instead (slower; the model must be installed).
 """
 from __future__ import annotations
 
@@ -71,7 +75,7 @@ def _entity_key(span: str) -> str:
 
 
 def capitalised_entities(text: str) -> list[str]:
-    """Entity-like features without a model: capitalised runs, their words, and numbers."""
+    """Entity-like features without a model: capitalised runs and their words."""
     feats: list[str] = []
     for m in _ENTITY.finditer(text):
         parts = m.group(0).split()
@@ -100,7 +104,7 @@ def numbers(text: str) -> list[str]:
 
 
 def spacy_entities(docs: Iterable) -> list[list[str]]:
-    """Entity features from spaCy ``Doc`` objects (whole entity and its words), plus numbers."""
+    """Entity features from spaCy ``Doc`` objects (whole entity and its words)."""
     out = []
     for doc in docs:
         feats = []

@@ -56,6 +56,7 @@ def _rebuild(grouper: "StoryGrouper", vecs: dict[str, Vector], order: dict[str, 
         j[0] += old.join_sum
         j[1] += old.joins
     grouper.index.postings.clear()
+    grouper.index.compacted.clear()
     st.stories = {}
     for sid, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
         story = Story(sid, seeds.get(sid, aids[0]))

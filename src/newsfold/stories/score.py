@@ -129,6 +129,7 @@ class CandidateIndex:
     def __init__(self, config: StoryConfig):
         self.config = config
         self.postings: dict[int, list[str]] = defaultdict(list)
+        self.compacted: dict[int, int] = {}  # key -> the day its posting list was last compacted
 
     def add(self, story: Story, keys: list[int]) -> None:
         for k in keys:
@@ -172,8 +173,9 @@ class CandidateIndex:
 
     def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
         """Drop from one posting list the dated stories inactive at ``day``."""
-        if day is None:
-            return
+        if day is None or self.compacted.get(key, day - self.config.active_days) > day - 7:
+            return  # compacted within the last week: nothing much could have expired since
+        self.compacted[key] = day
         keep = []
         for sid in self.postings[key]:
             s = stories[sid]
