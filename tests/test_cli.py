@@ -108,3 +108,36 @@ def test_readme_mentions_every_command():
     readme = (REPO / "README.md").read_text()
     for name in typer.main.get_group(app).commands:
         assert re.search(rf"newsfold {name}\b", readme), f"README does not show `newsfold {name}`"
+
+
+def test_stories_and_entities_commands(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(REPO / "examples" / "corpus"), "--out", str(out), "--no-progress"]).exit_code == 0
+
+    res = runner.invoke(app, ["stories", "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    stories = json.loads(res.output)
+    assert stories == sorted(stories, key=lambda s: -s["n_articles"])
+    biggest = [s for s in stories if len(s["outlets"]) >= 3]
+    assert biggest, "the example corpus has events told by three or more outlets"
+
+    res = runner.invoke(app, ["stories", "--out", str(out), "--story", biggest[0]["story_id"], "--json"])
+    assert res.exit_code == 0, res.output
+    story = json.loads(res.output)
+    assert story["shared"] and all(len(s["outlets"]) >= 2 for s in story["shared"])
+    assert set(story["alone"]) <= set(story["outlets"]) | set(story["article_ids"])
+
+    res = runner.invoke(app, ["entities", "--out", str(out), "--query", "Dorofeev", "--json"])
+    assert res.exit_code == 0, res.output
+    [ent] = json.loads(res.output)
+    forms = {f["form"] for f in ent["surface_forms"]}
+    assert {"Dorofeev", "Dorofeyev"} & forms and len(forms) >= 2
+
+    res = runner.invoke(app, ["entities", "--out", str(out), "--entity", ent["entity_id"], "--json"])
+    assert res.exit_code == 0, res.output
+    view = json.loads(res.output)
+    assert view["entity"]["entity_id"] == ent["entity_id"] and view["articles"] and view["stories"]
+
+    res = runner.invoke(app, ["entities", "--out", str(out), "--entity", "No Such Person"])
+    assert res.exit_code == 1

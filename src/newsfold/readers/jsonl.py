@@ -81,7 +81,7 @@ def read_jsonl(opened: Opened, log: FileLog, cfg) -> Iterator[Page]:
                 continue
             seen += 1
             try:
-                text = line.decode("utf-8")
+                text = line.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as exc:
                 log.drop_record(str(lineno), R.UNDECODABLE, f"not UTF-8 at byte {exc.start}")
                 continue
@@ -126,7 +126,7 @@ def read_json(opened: Opened, log: FileLog, cfg) -> Iterator[Page]:
 
 def _json_error(exc: BaseException) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
+        return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
     return f"{type(exc).__name__}"
 
 

@@ -32,8 +32,8 @@ class StoryConfig:
     quote_shingles: int = 300  # the quotes block: a bottom-k sample of the text's word 5-grams
     quote_bonus: float = 0.0  # added to the score times the quotes cosine (shared sentences, quotes)
     # streaming assignment
-    threshold: float = 0.11  # an article joins the best story at or above this score
-    spread_penalty: float = 1.0  # 0: centroid cosine .. 1: mean cosine to members (see score.py)
+    threshold: float = 0.13  # an article joins the best story at or above this score
+    spread_penalty: float = 0.5  # 0: centroid cosine .. 1: mean cosine to members (see score.py)
     cohesion_ratio: float = 0.4  # ... and at or above this times the story's mean join score
     time_window_days: float = 3.0
     time_half_life_days: float = 14.0
@@ -47,6 +47,8 @@ class StoryConfig:
     refine_rounds: int = 2
     merge_threshold: float = 0.5  # two stories whose centroids score at least this merge
     settled: float = 2.0  # members scoring this times the threshold with their story are not moved
+    split_ratio: float = 0.6  # split a story whose two halves score below this times their cohesion (0: off)
+    split_min: int = 3  # ... when each half holds at least this many articles
     # comparison across outlets
     shared_min_similarity: float = 0.8  # word-shingle Jaccard at which two sentences are near-identical
     min_sentence_words: int = 6
