@@ -74,3 +74,20 @@ def test_config_and_summary_are_written(tmp_path):
     assert cfg["dedup"]["threshold"] > 0 and "jsonl" in cfg["reader"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["copies"] == len(pq.read_table(out / "copies.parquet"))
+
+
+def test_second_run_on_the_same_corpus_refuses(tmp_path):
+    src = _corpus(tmp_path / "in")
+    out = tmp_path / "out"
+    first = subprocess.Popen(_run_cmd(src, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while not (out / WORK).exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert (out / WORK).exists(), "the first run started"
+        second = subprocess.run(_run_cmd(src, out), capture_output=True, text=True)
+        assert second.returncode == 2
+        assert "another newsfold run" in second.stderr and f"pid {first.pid}" in second.stderr
+    finally:
+        assert first.wait(timeout=120) == 0
+    assert (out / "articles.parquet").exists() and not (out / WORK).exists()

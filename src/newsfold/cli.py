@@ -77,7 +77,12 @@ def run(
                 rate = pages / max(time.perf_counter() - t0, 1e-9)
                 bar.update(task, completed=pages, articles=copies, rate=f"{rate:,.0f}")
 
-        summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
+        try:
+            summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
+        except pipeline.CorpusLocked as exc:
+            bar.stop()
+            console.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(2)
     Console().print(_summary_table(summary))
     if summary.pages == 0:
         console.print("[red]error:[/] nothing could be read from the inputs")

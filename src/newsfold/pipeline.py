@@ -12,6 +12,7 @@ killed leaves that folder behind, and the next run starts it again from scratch.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -277,6 +278,43 @@ def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = N
     cfg = config or Config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):
+        return _run(inputs, out, cfg, warn, progress)
+
+
+class RunLock:
+    """One run at a time per output folder: a second run refuses at once with a clear message."""
+
+    def __init__(self, out: Path):
+        self.path = out / ".newsfold.lock"
+        self.fh = None
+
+    def __enter__(self) -> "RunLock":
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "another process"
+            self.fh.close()
+            raise CorpusLocked(f"{self.path.parent}: another newsfold run ({holder}) is writing to this corpus; "
+                               "wait for it to finish") from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()}")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+class CorpusLocked(RuntimeError):
+    pass
+
+
+def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     work = out / WORK
     if work.exists():
         (warn or log.warning)(f"{work}: an unfinished earlier run left this behind; starting again")

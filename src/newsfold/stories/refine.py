@@ -41,9 +41,7 @@ def refine(grouper: "StoryGrouper") -> None:
             break
     if cfg.split_ratio > 0:
         _rebuild(grouper, vecs, order)
-        if _split(grouper, vecs, order):
-            _rebuild(grouper, vecs, order)
-            _reassign(grouper, vecs, order)
+        _split(grouper, vecs, order)
     _rebuild(grouper, vecs, order)
 
 
