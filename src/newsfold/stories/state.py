@@ -52,19 +52,47 @@ class Story:
         self.last_day = day if self.last_day is None else max(self.last_day, day)
 
 
-@dataclass(slots=True)
 class Member:
-    """What the state keeps of one article."""
+    """What the state keeps of one article, compactly (a few KB at most per article).
 
-    article_id: str
-    story_id: str
-    day: int | None
-    outlet: str | None
-    title: str | None
-    ids: dict[str, np.ndarray]  # per block: the strongest hashed features (uint32)
-    tf: dict[str, np.ndarray]  # ... and their sublinear term frequencies (float32)
-    sentences: list[str]
-    dense: np.ndarray | None = None
+    The strongest hashed features of all blocks lie in one ``uint32`` buffer and their sublinear
+    term frequencies in one ``float32`` buffer, cut into blocks by ``offsets``; the sentences are
+    one string, joined by newlines (a sentence never holds one).  ``ids``, ``tf`` and
+    ``sentences`` give them back as per-block arrays and a list.
+    """
+
+    __slots__ = ("article_id", "story_id", "day", "outlet", "title", "_ids", "_tf", "_offsets", "_text", "dense")
+
+    def __init__(self, article_id: str, story_id: str, day: int | None, outlet: str | None, title: str | None,
+                 ids: dict[str, np.ndarray], tf: dict[str, np.ndarray], sentences: list[str],
+                 dense: np.ndarray | None = None):
+        self.article_id, self.story_id, self.day, self.outlet, self.title = article_id, story_id, day, outlet, title
+        sizes = [len(ids[b]) for b in BLOCKS]
+        self._offsets = tuple(int(x) for x in np.cumsum([0, *sizes]))
+        self._ids = np.concatenate([np.asarray(ids[b], np.uint32) for b in BLOCKS]) if sum(sizes) else _NO_IDS
+        self._tf = np.concatenate([np.asarray(tf[b], np.float32) for b in BLOCKS]) if sum(sizes) else _NO_TF
+        self._text = "\n".join(sentences)
+        self.dense = dense
+
+    @property
+    def ids(self) -> dict[str, np.ndarray]:
+        """Per block: the strongest hashed features (uint32)."""
+        o = self._offsets
+        return {b: self._ids[o[i]: o[i + 1]] for i, b in enumerate(BLOCKS)}
+
+    @property
+    def tf(self) -> dict[str, np.ndarray]:
+        """Per block: their sublinear term frequencies (float32)."""
+        o = self._offsets
+        return {b: self._tf[o[i]: o[i + 1]] for i, b in enumerate(BLOCKS)}
+
+    @property
+    def sentences(self) -> list[str]:
+        return self._text.split("\n") if self._text else []
+
+
+_NO_IDS = np.zeros(0, np.uint32)
+_NO_TF = np.zeros(0, np.float32)
 
 
 def story_id_for(article_id: str) -> str:
