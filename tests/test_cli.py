@@ -141,3 +141,24 @@ def test_stories_and_entities_commands(tmp_path):
 
     res = runner.invoke(app, ["entities", "--out", str(out), "--entity", "No Such Person"])
     assert res.exit_code == 1
+
+
+def test_user_rules_file_extends_the_packaged_rules(tmp_path):
+    rules = tmp_path / "mine.toml"
+    rules.write_text('[[line]]\nname = "harbor_promo"\npattern = "Download the Harbor app.*"\naction = "drop"\n')
+    src = tmp_path / "scrape"
+    src.mkdir()
+    (src / "a.txt").write_text(PAGE_A.replace("Read more:", "Download the Harbor app for alerts\n\nRead more:"), "utf-8")
+    runner = CliRunner()
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(src), "--out", str(out), "--no-progress", "--rules", str(rules)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["search", "ferry", "--out", str(out), "--json"])
+    aid = json.loads(res.output)[0]["article_id"]
+    data = json.loads(runner.invoke(app, ["explain", aid, "--out", str(out), "--json"]).output)
+    line = next(ln for ln in data["copies"][0]["lines"] if ln["text"].startswith("Download the Harbor app"))
+    assert line["status"] == "removed" and line["rule"] == "harbor_promo" and str(rules) in line["detail"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[line]]\nname = "oops"\npattern = "([unclosed"\n')
+    res = runner.invoke(app, ["run", str(src), "--out", str(tmp_path / "o2"), "--no-progress", "--rules", str(bad)])
+    assert res.exit_code == 2 and "bad pattern" in res.output

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from . import pipeline, store, views
 from .config import Config
+from .rules import RulesError
 from .explain import explain as explain_article
 
 app = typer.Typer(help="newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus.",
@@ -56,7 +57,11 @@ def run(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
-    cfg = Config.load(config)
+    try:
+        cfg = Config.load(config)
+    except (OSError, ValueError) as exc:
+        _err().print(f"[red]error:[/] {escape(str(config))}: {escape(str(exc))}")
+        raise typer.Exit(2)
     if rules:
         cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
     if threshold is not None:
@@ -79,7 +84,7 @@ def run(
 
         try:
             summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
-        except pipeline.CorpusLocked as exc:
+        except (pipeline.CorpusLocked, RulesError) as exc:
             bar.stop()
             console.print(f"[red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2)

@@ -10,6 +10,10 @@ from pathlib import Path
 ACTIONS = ("drop", "caption", "thread")
 
 
+class RulesError(ValueError):
+    """A rules file that cannot be used, with what is wrong in it."""
+
+
 @dataclass(frozen=True)
 class LineRule:
     name: str
@@ -45,22 +49,26 @@ class Rules:
         packaged = resources.files("newsfold").joinpath("data/rules.toml")
         rules._add(tomllib.loads(packaged.read_text("utf-8")), "newsfold:rules.toml")
         for path in extra:
-            with open(path, "rb") as fh:
-                rules._add(tomllib.load(fh), str(path))
+            try:
+                with open(path, "rb") as fh:
+                    data = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise RulesError(f"{path}: cannot read rules: {exc}") from exc
+            rules._add(data, str(path))
         return rules
 
     def _add(self, data: dict, source: str) -> None:
         for i, item in enumerate(data.get("line", [])):
             name, action = item.get("name"), item.get("action", "drop")
             if not name or "pattern" not in item:
-                raise ValueError(f"{source}: [[line]] #{i + 1} needs a name and a pattern")
+                raise RulesError(f"{source}: [[line]] #{i + 1} needs a name and a pattern")
             if action not in ACTIONS:
-                raise ValueError(f"{source}: rule {name!r} has action {action!r}; use one of {ACTIONS}")
+                raise RulesError(f"{source}: rule {name!r} has action {action!r}; use one of {ACTIONS}")
             flags = re.IGNORECASE if item.get("ignorecase") else 0
             try:
                 pattern = re.compile(item["pattern"], flags)
             except re.error as exc:
-                raise ValueError(f"{source}: rule {name!r} has a bad pattern: {exc}") from exc
+                raise RulesError(f"{source}: rule {name!r} has a bad pattern: {exc}") from exc
             self.lines.append(LineRule(name, pattern, action, source))
         for item in data.get("outlet", []):
             self.outlets.append(
