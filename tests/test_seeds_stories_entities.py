@@ -9,15 +9,8 @@ import pytest
 import newsfold
 from newsfold.config import Config
 
-A = {
-    "A1": "Sadr Calls for International Support to 'Exit Sectarian Tunnel'",
-    "A2": "Syrian Police Impose Curfew in Homs after Unrest",
-    "A3": "Witkoff Says US Expects Phase Two of Israel-Hamas Ceasefire Deal to Proceed",
-    "A4": "Al-Sadr’s Office Denied Cooperation With US Over Iraq’s Parliamentary Election",
-    "A5": "Sadr: No Dialogue with the Corrupt, Expect our Next Move",
-    "A6": "Iranian Militias Barred from Entering 'Seven Villages' Area in Syria's Deir Ezzor",
-    "A7": "US, Iraq Agree to Redeploy Coalition Forces",
-}
+from seeds_expected import TITLES as A
+
 ENTITIES = {
     "Muqtada al-Sadr": {"Muqtada al-Sadr", "al-Sadr", "Sadr", "Moqtada al-Sadr"},
     "Dhiaa al-Asadi": {"Dhiaa al-Asadi", "Al-Asadi", "Diaa al-Assadi", "al-Assadi"},

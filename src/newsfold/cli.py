@@ -29,6 +29,19 @@ def _err() -> Console:
     return Console(stderr=True)
 
 
+def _load(fn, *args):
+    """Call a read-side view; a missing corpus, table or id is a clear error, not a traceback."""
+    try:
+        return fn(*args)
+    except (KeyError, FileNotFoundError) as exc:
+        _err().print(f"[red]error:[/] {escape(str(exc.args[0] if isinstance(exc, KeyError) else exc))}")
+        raise typer.Exit(1)
+
+
+def _dump(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
 def _summary_table(s: pipeline.RunSummary) -> Table:
     t = Table(title=f"newsfold run → {escape(s.out)}", show_header=False)
     t.add_column("what")
@@ -98,14 +111,9 @@ def run(
 def explain(article_id: Annotated[str, typer.Argument(help="An article id or copy id (a unique prefix is enough).")],
             out: OutOpt, as_json: JsonOpt = False) -> None:
     """Print an article with every removed line and the rule that removed it."""
-    try:
-        data = explain_article(out, article_id)
-    except (KeyError, FileNotFoundError) as exc:
-        _err().print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(1)
+    data = _load(explain_article, out, article_id)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return
+        return _dump(data)
     c = Console()
     c.print(f"[bold]{escape(data['title'] or '(no title)')}[/]  [dim]{data['article_id']}  {escape(data['outlet'] or '')}  {data['n_copies']} copies[/]")
     for copy in data["copies"]:
@@ -127,8 +135,7 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite 
         raise typer.Exit(1)
     hits = store.search(db, query, limit)
     if as_json:
-        print(json.dumps(hits, ensure_ascii=False, indent=2))
-        return
+        return _dump(hits)
     t = Table(title=f"{len(hits)} results for {escape(query)!r}")
     for col in ("article_id", "title", "outlet", "snippet"):
         t.add_column(col)
@@ -143,14 +150,9 @@ def stories(out: OutOpt,
             limit: Annotated[int, typer.Option(help="How many stories to list.")] = 50,
             as_json: JsonOpt = False) -> None:
     """List the stories, or show one: its articles, what outlets share and what each alone says."""
-    try:
-        data = views.story_view(out, story) if story else views.list_stories(out, limit)
-    except (KeyError, FileNotFoundError) as exc:
-        _err().print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(1)
+    data = _load(views.story_view, out, story) if story else _load(views.list_stories, out, limit)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return
+        return _dump(data)
     c = Console()
     if not story:
         t = Table(title=f"{len(data)} stories")
@@ -181,14 +183,9 @@ def entities(out: OutOpt,
              limit: Annotated[int, typer.Option(help="How many entities to list.")] = 50,
              as_json: JsonOpt = False) -> None:
     """List the entities with their merged spellings, or show one: its articles, stories and co-occurring entities."""
-    try:
-        data = views.entity_page(out, entity) if entity else views.list_entities(out, etype, query, limit)
-    except (KeyError, FileNotFoundError) as exc:
-        _err().print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(1)
+    data = _load(views.entity_page, out, entity) if entity else _load(views.list_entities, out, etype, query, limit)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return
+        return _dump(data)
     c = Console()
     if not entity:
         t = Table(title=f"{len(data)} entities")
