@@ -436,3 +436,12 @@ def test_fix_text_shortcut_matches_ftfy_on_real_text(shared_data):
     texts += [json.loads(line)["body_text"] or "" for line in (shared_data / "fundus" / "fundus_index.jsonl").open()]
     texts += [t.encode("utf-8").decode("cp1252", errors="replace") for t in texts[:100]]  # mojibake
     assert sum(fix_text(t) != ftfy.fix_text(t, FTFY_CONFIG) for t in texts) == 0
+
+
+def test_ascii_text_with_one_cp1252_symbol_is_read(tmp_path):
+    """Seen in big9's gold: ASCII text with a single cp1252 trademark byte (0x99) after a word."""
+    (tmp_path / "tm.txt").write_bytes(b"Briefly returning to the Big Picture\x99, I'd be remiss not to mention it.\n" * 3)
+    rows = []
+    pages = list(read_inputs([tmp_path / "tm.txt"], ReaderConfig(), rows.append, lambda m: None))
+    assert len(pages) == 1 and "Big Picture™," in pages[0].text
+    assert rows[0].status == "kept"

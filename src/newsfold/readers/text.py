@@ -168,7 +168,7 @@ def _tier(chars: str, weight: float) -> None:
 
 # How plausible a non-ASCII character is in running text (higher = more common on the web).
 _tier("é’“”–—…", 10)
-_tier("üäößáíóñçàèÜÄÖÉ€£«»", 8)
+_tier("üäößáíóñçàèÜÄÖÉ€£«»™", 8)
 _tier("åøêâôúãõÅØÁÍÓÚÑÇÀÈëïîûÊÂÔ°©®´·½", 6)
 _tier("łąęśżćčšžřěýőşığățșŁŚŻČŠŽŘÝŐŞİĞĂȚȘìòùÌÒÙæÆ", 4)
 _tier("ńźůťďňűėįųūēāīĄĘĆŃŹŮŤĎŇŰĖĮŲŪĒĀĪ", 3)
@@ -191,7 +191,7 @@ def _script(ch: str) -> str | None:
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # punctuation that normally touches letters: quotes, apostrophes, dashes, soft hyphen, ellipsis, ...
-_NEAR_LETTERS = set("’‘“”«»„‚‹›…–—‐‑\xad·¿¡°²³½")
+_NEAR_LETTERS = set("’‘“”«»„‚‹›…–—‐‑\xad·¿¡°²³½™®©")
 
 
 def plausibility(text: str) -> float:
@@ -264,7 +264,8 @@ def _detect(data: bytes) -> tuple[str, str]:
     first = results[0].encoding if results else "cp1252"
     scores = {enc: plausibility(text) for enc, text in candidates.items()}
     best = max(candidates, key=lambda enc: (scores[enc], enc == first, enc == "cp1252"))
-    if scores[best] < 0:
+    if scores[best] < 0 and high > 0.01 * len(sample):
+        # a few odd bytes in otherwise ASCII text are still text (the binary check came earlier)
         raise InputError("undecodable", f"bytes make no sense as text (best guess {best})")
     try:
         return data.decode(best), best
