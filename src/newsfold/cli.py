@@ -85,15 +85,15 @@ def run(
         console.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False)
 
     t0 = time.perf_counter()
-    with Progress(SpinnerColumn(), TextColumn("reading"), TextColumn("{task.completed} pages"),
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<17}"), TextColumn("{task.completed} pages"),
                   TextColumn("{task.fields[articles]} articles"), TextColumn("{task.fields[rate]} pages/s"),
                   TimeElapsedColumn(), console=console, disable=not progress, transient=False) as bar:
         task = bar.add_task("read", articles=0, rate="0")
 
-        def tick(pages: int, copies: int) -> None:
-            if pages % 50 == 0 or pages < 50:
+        def tick(stage: str, pages: int, copies: int) -> None:
+            if stage != "read" or pages % 50 == 0 or pages < 50:
                 rate = pages / max(time.perf_counter() - t0, 1e-9)
-                bar.update(task, completed=pages, articles=copies, rate=f"{rate:,.0f}")
+                bar.update(task, description=stage, completed=pages, articles=copies, rate=f"{rate:,.0f}")
 
         try:
             summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)

@@ -128,6 +128,11 @@ class Runner:
         self.clock = Clock()
         self.summary = RunSummary()
 
+    def notify(self, stage: str) -> None:
+        """Tell the progress callback which stage runs, with the pages and copies so far."""
+        if self.progress:
+            self.progress(stage, self.summary.pages, self.summary.copies)
+
     def _ledger(self, writer: TableWriter, entry: LedgerEntry) -> None:
         writer.write(asdict(entry))
         if entry.level == "file":
@@ -167,8 +172,7 @@ class Runner:
                 for a in arts:
                     spool.write(_spool_row(a))
             self.summary.copies += len(arts)
-            if self.progress:
-                self.progress(self.summary.pages, self.summary.copies)
+            self.notify("read")
         with self.clock("spool"):
             spool.close()
         return learner
@@ -273,7 +277,7 @@ class Runner:
 
 
 def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
-        warn: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None) -> RunSummary:
+        warn: Callable[[str], None] | None = None, progress: Callable[[str, int, int], None] | None = None) -> RunSummary:
     """Read INPUTS and write the corpus into OUT (articles, copies, removals, ledger, newsfold.db)."""
     cfg = config or Config()
     out = Path(out)
@@ -323,9 +327,12 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     runner = Runner(cfg, warn, progress)
     ledger = TableWriter(work / "ledger.parquet", "ledger")
     learner = runner.pass1(inputs, work, ledger)
+    runner.notify("learn boilerplate")
     with runner.clock("learn_boilerplate"):
         learned = learner.finish()
+    runner.notify("dedup")
     key_arr, len_arr, labels = runner.pass2(work, learned)
+    runner.notify("write")
     runner.pass3(work, learned, key_arr, len_arr, labels, ledger)
     ledger.close()
     bp = TableWriter(work / "boilerplate.parquet", "boilerplate")
@@ -334,15 +341,18 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     runner.summary.learned_boilerplate = len(learned.texts)
     tables = list(TABLES)
     if cfg.steps.stories:
+        runner.notify("stories")
         with runner.clock("stories"):
             assignments = enrich.group_stories(work, cfg.stories, work / "state" / "stories")
             enrich.add_story_ids(work / "articles.parquet", assignments)
         runner.summary.stories = len(set(assignments.values()))
         tables += STORY_TABLES
     if cfg.steps.entities:
+        runner.notify("entities")
         with runner.clock("entities"):
             runner.summary.entities = enrich.extract_entities(work, cfg.entities)
         tables += ENTITY_TABLES
+    runner.notify("store")
     with runner.clock("store"):
         build_sqlite(work / "newsfold.db", {t: work / f"{t}.parquet" for t in tables})
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
