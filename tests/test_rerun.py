@@ -77,17 +77,18 @@ def test_config_and_summary_are_written(tmp_path):
 
 
 def test_second_run_on_the_same_corpus_refuses(tmp_path):
-    src = _corpus(tmp_path / "in")
+    """While a run holds the corpus (here: this test process, through the same lock a run takes),
+    another run refuses at once with a clear message; once it is released, a run goes through."""
+    from newsfold.pipeline import RunLock
+
+    src = _corpus(tmp_path / "in", n=40)
     out = tmp_path / "out"
-    first = subprocess.Popen(_run_cmd(src, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 30
-        while not (out / WORK).exists() and time.time() < deadline:
-            time.sleep(0.05)
-        assert (out / WORK).exists(), "the first run started"
-        second = subprocess.run(_run_cmd(src, out), capture_output=True, text=True)
+    out.mkdir()
+    with RunLock(out):
+        second = subprocess.run(_run_cmd(src, out), capture_output=True, text=True, timeout=120)
         assert second.returncode == 2
-        assert "another newsfold run" in second.stderr and f"pid {first.pid}" in second.stderr
-    finally:
-        assert first.wait(timeout=120) == 0
-    assert (out / "articles.parquet").exists() and not (out / WORK).exists()
+        assert "another newsfold run" in second.stderr and f"pid {os.getpid()}" in second.stderr
+        assert not (out / "articles.parquet").exists() and not (out / WORK).exists()
+    third = subprocess.run(_run_cmd(src, out), capture_output=True, text=True, timeout=120)
+    assert third.returncode == 0, third.stderr
+    assert (out / "articles.parquet").exists()

@@ -1,4 +1,5 @@
-"""Text normalisation, exact keys and one-permutation MinHash signatures.
+"""One-permutation MinHash signatures (normalisation and exact keys: :mod:`.normalize`; the
+byte tokenizer: :mod:`.tokenize`; the pure-Python reference: :mod:`.reference_hash`).
 
 Signatures use one-permutation hashing (OPH, Li, Owen & Zhang 2012) with b-bit slots: every word
 shingle is hashed once to 64 bits; the high 32 bits pick one of ``num_perm`` bins, the low 32 bits
@@ -16,8 +17,6 @@ signatures are identical across runs, processes and batch compositions.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable, Sequence
 
@@ -25,6 +24,8 @@ import numpy as np
 import xxhash
 
 from newsfold.config import DedupConfig
+from newsfold.dedup.normalize import exact_key, normalize_text, tokens  # noqa: F401  (re-exported)
+from newsfold.dedup.tokenize import tokenize
 
 _EMPTY32 = np.uint32(0xFFFFFFFF)  # marks an empty bin while minima are taken
 _MAXVAL = np.uint32(0xFFFFFFFE)  # 32-bit bin minima are clipped to this, so _EMPTY32 stays free
@@ -66,7 +67,6 @@ def empty_rows(sigs: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows that are empty documents' signatures."""
     return sigs[:, 0] == np.iinfo(sigs.dtype).max
 
-_WORD_RE = re.compile(r"\w+")
 _U64 = np.uint64
 _M64 = (1 << 64) - 1
 
@@ -110,96 +110,9 @@ def _shingle_mul(t: int) -> int:
     return _splitmix64(0x5EED0000 + t) | 1
 
 
-# --------------------------------------------------------------------------------------------
-# normalisation and exact keys
-
-
-def _nfkc_fold(text: str) -> str:
-    if text.isascii():
-        return text.lower()  # NFKC is the identity on ASCII and casefold is lower()
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-
-
-def normalize_text(text: str) -> str:
-    """Unicode NFKC, casefold, and keep only the ``\\w+`` runs joined by single spaces.
-
-    Case, whitespace, unicode compatibility forms and punctuation-only differences all vanish:
-    ``"Hello,  WORLD!"`` and ``"hello world"`` normalise to the same string.  The words of the
-    result (``str.split()``) are exactly the tokens used for shingles.
-    """
-    return " ".join(_WORD_RE.findall(_nfkc_fold(text)))
-
-
-def tokens(text: str) -> list[str]:
-    """The word tokens used for shingles: the ``\\w+`` runs of the normalised text."""
-    return _WORD_RE.findall(_nfkc_fold(text))
-
-
-def exact_key(text: str) -> str:
-    """16-hex xxh3-64 of :func:`normalize_text`; equal keys mean exact duplicates."""
-    return xxhash.xxh3_64_hexdigest(normalize_text(text).encode("utf-8"))
-
-
 def exact_keys(texts: Sequence[str] | Iterable[str]) -> list[str]:
     """``[exact_key(t) for t in texts]``, computed batch-wide (several times faster)."""
     return MinHasher(DedupConfig(num_perm=1, bands=1, rows=1, slot_bits=32)).exact_keys(texts)
-
-
-# --------------------------------------------------------------------------------------------
-# pure-Python reference (slow; the tests check the vectorised path against it)
-
-
-def _token_hash_ref(tok: bytes) -> int:
-    h = (len(tok) * _C_TOKLEN) & _M64
-    for k in range(0, len(tok), 8):
-        chunk = int.from_bytes(tok[k : k + 8], "little")
-        h = _fmix64(((h ^ chunk) * _C_TOKMUL) & _M64)
-    return h
-
-
-def shingle_hashes_ref(text: str, shingle: int, seed: int) -> list[int]:
-    """64-bit hashes of the word shingles of one text (reference implementation)."""
-    toks = [_token_hash_ref(t.encode("utf-8")) for t in tokens(text)]
-    if not toks:
-        return []
-    seedmix = _splitmix64(seed)
-    width = min(shingle, len(toks))
-    out = []
-    for i in range(len(toks) - width + 1):
-        s = 0
-        for t in range(width):
-            s = (s + toks[i + t] * _shingle_mul(t)) & _M64
-        out.append(_fmix64(s ^ seedmix))
-    return out
-
-
-def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
-    """One document's signature computed with plain Python loops (reference implementation)."""
-    K = cfg.num_perm
-    lay = layout(cfg)
-    hashes = shingle_hashes_ref(text, cfg.shingle, cfg.seed)
-    mins = [None] * K
-    for h in hashes:
-        b = ((h >> 32) * K) >> 32
-        v = min(h & 0xFFFFFFFF, int(_MAXVAL))
-        if mins[b] is None or v < mins[b]:
-            mins[b] = v
-    sig = np.full(K, lay.empty, dtype=lay.dtype)
-    if not hashes:
-        return sig
-    offsets = _offsets(K, cfg.seed)
-    dense = min(K, max(1, cfg.bands * cfg.rows))
-    for i in range(K):
-        if mins[i] is not None:
-            sig[i] = mins[i] & lay.mask
-        elif i >= dense:
-            sig[i] = lay.flag
-        else:
-            j = int(offsets[i])
-            while mins[j] is None:
-                j = (j + 1) % K
-            sig[i] = min(lay.flag | (mins[j] & lay.mask), lay.empty - 1)
-    return sig
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,58 +160,7 @@ def _offsets(K: int, seed: int) -> np.ndarray:
     return off
 
 
-# byte lookup: ASCII word chars -> lower-case byte, other ASCII -> 0, bytes >= 0x80 kept
-_LUT = np.zeros(256, dtype=np.uint8)
-for _c in range(256):
-    _ch = chr(_c)
-    if _c >= 0x80:
-        _LUT[_c] = _c
-    elif _ch.isalnum() or _ch == "_":
-        _LUT[_c] = ord(_ch.lower())
-del _c, _ch
 _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [_M64], dtype=np.uint64)
-
-# \w-ness of non-ASCII code points, filled lazily (known[cp] says whether word[cp] is valid)
-_CP_WORD = np.zeros(0x110000, dtype=bool)
-_CP_KNOWN = np.zeros(0x110000, dtype=bool)
-
-
-def _classify(cps: np.ndarray) -> np.ndarray:
-    unknown = cps[~_CP_KNOWN[cps]]
-    if len(unknown):
-        for cp in np.unique(unknown).tolist():
-            _CP_WORD[cp] = _WORD_RE.match(chr(cp)) is not None
-            _CP_KNOWN[cp] = True
-    return _CP_WORD[cps]
-
-
-def _blank_nonword_utf8(low: np.ndarray) -> None:
-    """Set the bytes of every non-ASCII, non-word character of the UTF-8 buffer to 0."""
-    hi = np.flatnonzero(low >= 0x80)
-    if not len(hi):
-        return
-    b0 = low[hi]
-    lead = b0 >= 0xC0
-    pos = hi[lead]
-    b0 = b0[lead].astype(np.int64)
-    n = len(low)
-    b1 = low[np.minimum(pos + 1, n - 1)].astype(np.int64) & 0x3F
-    b2 = low[np.minimum(pos + 2, n - 1)].astype(np.int64) & 0x3F
-    b3 = low[np.minimum(pos + 3, n - 1)].astype(np.int64) & 0x3F
-    nbytes = np.where(b0 >= 0xF0, 4, np.where(b0 >= 0xE0, 3, 2))
-    cp = np.where(
-        nbytes == 2,
-        ((b0 & 0x1F) << 6) | b1,
-        np.where(nbytes == 3, ((b0 & 0x0F) << 12) | (b1 << 6) | b2, ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3),
-    )
-    cp = np.minimum(cp, 0x10FFFF)
-    bad = ~_classify(cp)
-    if not bad.any():
-        return
-    pos = pos[bad]
-    nb = nbytes[bad]
-    off = np.arange(int(nb.sum())) - np.repeat(np.cumsum(nb) - nb, nb)
-    low[np.repeat(pos, nb) + off] = 0
 
 
 class MinHasher:
@@ -386,40 +248,8 @@ class MinHasher:
 
     # -- the vectorised core, for one chunk of documents (~1 MB of text)
     def _tokenize(self, docs: list[str]):
-        """(buffer, token starts, token ends, first token of each doc + sentinel) for one chunk.
-
-        In the buffer, word bytes are lower-cased (non-ASCII ones as in :func:`normalize_text`)
-        and every other byte is 0.
-        """
-        nd = len(docs)
-        ascii_all = True
-        enc = []
-        for d in docs:
-            if d.isascii():
-                enc.append(d.encode("ascii"))
-            else:
-                ascii_all = False
-                enc.append(unicodedata.normalize("NFKC", d).encode("utf-8", "surrogatepass"))
-        lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=nd)
-        buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
-        low = _LUT[np.frombuffer(buf, dtype=np.uint8)]
-        if not ascii_all:
-            folded = self._fold_if_needed(docs, enc, low, lens)
-            if folded is not None:
-                enc, lens, low = folded
-            _blank_nonword_utf8(low)
-        # document byte offsets inside buf (doc d occupies [doff[d], doff[d] + lens[d]))
-        doff = np.empty(nd + 1, dtype=np.int64)
-        doff[0] = 1
-        np.cumsum(lens + 1, out=doff[1:])
-        doff[1:] += 1
-        word = low != 0
-        edges = np.flatnonzero(word[1:] != word[:-1])
-        edges += 1
-        starts = edges[0::2]
-        ends = edges[1::2]
-        first = np.searchsorted(starts, doff)  # first token index of each doc (and sentinel)
-        return low, starts, ends, first
+        """See :func:`newsfold.dedup.tokenize.tokenize`."""
+        return tokenize(docs)
 
     def exact_keys(self, texts: Sequence[str] | Iterable[str]) -> list[str]:
         """``[exact_key(t) for t in texts]``, from the vectorised tokenizer (faster)."""
@@ -521,38 +351,6 @@ class MinHasher:
         np.minimum.at(flat, idx, val)
         return self._finish(sig, ntok > 0)
 
-    def _fold_if_needed(self, docs, enc, low, lens):
-        """Casefold non-ASCII documents whose non-ASCII characters change under casefold.
-
-        ASCII letters are lower-cased by the byte table; only documents with a non-ASCII cased
-        character (rare in English news) need Python's full ``casefold`` (plus NFKC again).
-        """
-        hi = np.flatnonzero(low >= 0xC0)
-        if not len(hi):
-            return None
-        b0 = low[hi].astype(np.int64)
-        n = len(low)
-        b1 = low[np.minimum(hi + 1, n - 1)].astype(np.int64) & 0x3F
-        b2 = low[np.minimum(hi + 2, n - 1)].astype(np.int64) & 0x3F
-        b3 = low[np.minimum(hi + 3, n - 1)].astype(np.int64) & 0x3F
-        cp = np.where(
-            b0 < 0xE0,
-            ((b0 & 0x1F) << 6) | b1,
-            np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2, ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3),
-        )
-        cp = np.minimum(cp, 0x10FFFF)
-        changes = _folds(cp)
-        if not changes.any():
-            return None
-        doff = np.concatenate([[1], np.cumsum(lens + 1) + 1])
-        which = np.unique(np.searchsorted(doff, hi[changes], side="right") - 1)
-        enc = list(enc)
-        for d in which.tolist():
-            enc[d] = _nfkc_fold(docs[d]).encode("utf-8", "surrogatepass")
-        lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
-        buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
-        return enc, lens, _LUT[np.frombuffer(buf, dtype=np.uint8)]
-
     def _finish(self, mins: np.ndarray, has_words: np.ndarray) -> np.ndarray:
         """Turn the (docs, K) uint32 bin minima into slots and densify the empty bins.
 
@@ -599,20 +397,6 @@ class MinHasher:
         return sig
 
 
-_FOLD_CHANGES = np.zeros(0x110000, dtype=bool)
-_FOLD_KNOWN = np.zeros(0x110000, dtype=bool)
-
-
-def _folds(cps: np.ndarray) -> np.ndarray:
-    unknown = cps[~_FOLD_KNOWN[cps]]
-    if len(unknown):
-        for cp in np.unique(unknown).tolist():
-            ch = chr(cp)
-            _FOLD_CHANGES[cp] = unicodedata.normalize("NFKC", ch.casefold()) != ch
-            _FOLD_KNOWN[cp] = True
-    return _FOLD_CHANGES[cps]
-
-
 def _pool_sign(cfg: DedupConfig, texts: list[str]) -> np.ndarray:
     return MinHasher(cfg)._signatures_local(texts)
 
@@ -622,3 +406,16 @@ def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     from newsfold.dedup.lsh import similarity_from_slots
 
     return float(similarity_from_slots(np.asarray(a)[None, :], np.asarray(b)[None, :])[0])
+
+
+_REFERENCE_NAMES = ("_token_hash_ref", "shingle_hashes_ref", "signature_ref")
+
+
+def __getattr__(name: str):
+    # the pure-Python reference moved to newsfold.dedup.reference_hash, which imports this module;
+    # resolved lazily so that either module can be imported first
+    if name in _REFERENCE_NAMES:
+        from newsfold.dedup import reference_hash
+
+        return getattr(reference_hash, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
