@@ -87,7 +87,8 @@ def unpack(p: tuple) -> Vector:
     ids_a, ws_a, o, day, dense, keys = p
     ids, ws = ids_a.tolist(), ws_a.tolist()
     terms = {b: (ids[o[i]: o[i + 1]], ws[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
-    return Vector(terms, day, dense, keys.tolist())
+    arrays = {b: (ids_a[o[i]: o[i + 1]], ws_a[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
+    return Vector(terms, day, dense, keys.tolist(), arrays)
 
 
 def _rebuild(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]) -> None:
@@ -103,8 +104,7 @@ def _rebuild(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]
         j = joins.setdefault(target, [0.0, 0])
         j[0] += old.join_sum
         j[1] += old.joins
-    grouper.index.postings.clear()
-    grouper.index.compacted.clear()
+    grouper.index.clear()
     st.stories = {}
     for sid, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
         story = Story(sid, seeds.get(sid, aids[0]))
@@ -123,9 +123,11 @@ def _rebuild(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]
 def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
     terms = {}
     for b in BLOCKS:
-        items = sorted(story.centroid[b].items(), key=lambda kv: (-kv[1], kv[0]))[:n_terms]
-        norm = math.sqrt(math.fsum(w * w for _, w in items)) or 1.0
-        terms[b] = ([t for t, _ in items], [w / norm for _, w in items])
+        ids, ws = story.block(b)
+        top = np.lexsort((ids, -ws))[:n_terms]  # strongest first, ties by term id
+        tw = ws[top].tolist()
+        norm = math.sqrt(math.fsum(w * w for w in tw)) or 1.0
+        terms[b] = (ids[top].tolist(), [w / norm for w in tw])
     return Vector(terms, None, story.dense, index_keys(terms, index_n))
 
 

@@ -10,18 +10,15 @@ search never scans every story.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
-from itertools import repeat
-from operator import mul
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .config import StoryConfig
 from .features import BLOCKS
-from .state import Story
-
-BLOCK_NO = {b: i for i, b in enumerate(BLOCKS)}
+from .state import _NO_KEYS, BLOCK_NO, Story
 
 
 @dataclass(slots=True)
@@ -32,6 +29,14 @@ class Vector:
     day: int | None
     dense: np.ndarray | None = None
     keys: list[int] = field(default_factory=list)  # index keys: strongest terms per block
+    arrays: dict | None = None  # ``terms`` as numpy arrays (uint32 ids, float64 weights), made when needed
+
+
+def vector_arrays(vec: Vector) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``vec.terms`` as numpy arrays per block (built once, then kept on the vector)."""
+    if vec.arrays is None:
+        vec.arrays = {b: (np.asarray(i, np.uint32), np.asarray(w, np.float64)) for b, (i, w) in vec.terms.items()}
+    return vec.arrays
 
 
 def time_factor(config: StoryConfig, day: int | None, first: int | None, last: int | None) -> float:
@@ -47,13 +52,22 @@ def time_factor(config: StoryConfig, day: int | None, first: int | None, last: i
 def block_dots(vec: Vector, story: Story) -> dict[str, float]:
     """Raw dot products of an article's unit vectors with a story's (unnormalised) centroid."""
     out = {}
-    for b in BLOCKS:
-        ids, ws = vec.terms[b]
-        cen = story.centroid[b]
-        if not ids or not cen:
+    arrs = vector_arrays(vec)
+    off, all_ids, all_w = story.cen_off, story.cen_ids, story.cen_w
+    for i, b in enumerate(BLOCKS):
+        ids, ws = arrs[b]
+        lo, hi = off[i], off[i + 1]
+        if not ids.size or lo == hi:
             out[b] = 0.0
             continue
-        out[b] = sum(map(mul, ws, map(cen.get, ids, repeat(0.0))))
+        cids = all_ids[lo:hi]
+        pos = cids.searchsorted(ids)
+        pos[pos == hi - lo] = 0
+        vals = all_w[lo:hi][pos]
+        vals[cids[pos] != ids] = 0.0
+        # the products summed in the article's term order, one by one, as plain floats: the very
+        # sum of the per-term products (numpy's pairwise sum would round differently)
+        out[b] = sum((ws * vals).tolist())
     return out
 
 
@@ -106,68 +120,132 @@ def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float]
 def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str, float] | None = None) -> None:
     """Add an article's vectors to a story's centroid, keeping the norms exact and the size bounded."""
     dots = block_dots(vec, story) if dots is None else dots
+    arrs = vector_arrays(vec)
+    new = {}
     for b in BLOCKS:
         ids, ws = vec.terms[b]
         if not ids:
             continue
-        cen = story.centroid[b]
-        for t, w in zip(ids, ws):
-            cen[t] = cen.get(t, 0.0) + w
+        ia, wa = arrs[b]  # an article's term ids are distinct within a block
+        cids, cw = story.block(b)
+        u = np.concatenate((cids, ia))
+        u.sort()
+        if u.size > 1:  # the union: ids repeat at most twice (each side is distinct)
+            u = u[np.concatenate(((True,), u[1:] != u[:-1]))]
+        uw = np.zeros(u.size, np.float64)
+        uw[u.searchsorted(cids)] = cw
+        uw[u.searchsorted(ia)] += wa
         story.norm2[b] += 2.0 * dots[b] + math.fsum(w * w for w in ws)
-        if len(cen) > 2 * config.centroid_terms:
-            keep = sorted(cen.items(), key=lambda kv: (-kv[1], kv[0]))[: config.centroid_terms]
-            story.centroid[b] = dict(keep)
-            story.norm2[b] = math.fsum(v * v for _, v in keep)
+        if u.size > 2 * config.centroid_terms:
+            top = np.lexsort((u, -uw))[: config.centroid_terms]  # strongest, ties by term id
+            top.sort()  # u is sorted: back to term order
+            u, uw = u[top], uw[top]
+            story.norm2[b] = math.fsum(v * v for v in uw.tolist())
+        new[b] = (u, uw)
+    if new:
+        story.set_blocks(new)
     if vec.dense is not None:
         story.dense = vec.dense.copy() if story.dense is None else story.dense + vec.dense
     story.add_day(vec.day)
 
 
 class CandidateIndex:
-    """Inverted index: index key (block and hashed term) -> the stories it points at."""
+    """Inverted index: index key (block and hashed term) -> the stories it points at.
+
+    Stories are numbered in the index (``_sids``); a posting is one story's number (an ``int``)
+    or, for a key shared by several stories, an ``array('I')`` of numbers.
+    """
 
     def __init__(self, config: StoryConfig):
         self.config = config
-        self.postings: dict[int, list[str]] = defaultdict(list)
+        self.postings: dict[int, int | array] = {}
         self.compacted: dict[int, int] = {}  # key -> the day its posting list was last compacted
+        self._sids: list[str] = []
+        self._num: dict[str, int] = {}
 
-    def add(self, story: Story, keys: list[int]) -> None:
-        for k in keys:
-            if k not in story.keys:
-                story.keys.add(k)
-                self.postings[k].append(story.story_id)
+    def clear(self) -> None:
+        self.postings.clear()
+        self.compacted.clear()
+        self._sids.clear()
+        self._num.clear()
+
+    def _number(self, sid: str) -> int:
+        n = self._num.get(sid)
+        if n is None:
+            n = self._num[sid] = len(self._sids)
+            self._sids.append(sid)
+        return n
+
+    def add(self, story: Story, keys) -> None:
+        if not len(keys):
+            return
+        ks = np.asarray(sorted(set(keys)), np.int64)
+        old = story.keys
+        if old.size:
+            pos = old.searchsorted(ks)
+            pos[pos == old.size] = 0
+            ks = ks[old[pos] != ks]
+            if not ks.size:
+                return
+            merged = np.concatenate((old, ks))
+            merged.sort()
+            story.keys = merged
+        else:
+            story.keys = ks
+        n = self._number(story.story_id)
+        postings = self.postings
+        for k in ks.tolist():
+            cur = postings.get(k)
+            if cur is None:
+                postings[k] = n
+            elif type(cur) is int:
+                postings[k] = array("I", (cur, n))
+            else:
+                cur.append(n)
 
     def remove(self, story: Story) -> None:
-        for k in story.keys:
-            lst = self.postings.get(k)
-            if lst and story.story_id in lst:
-                lst.remove(story.story_id)
-        story.keys = set()
+        n = self._num.get(story.story_id)
+        if n is not None:
+            for k in story.keys.tolist():
+                cur = self.postings.get(k)
+                if cur is None:
+                    continue
+                if type(cur) is int:
+                    if cur == n:
+                        del self.postings[k]
+                elif n in cur:
+                    cur.remove(n)
+        story.keys = _NO_KEYS
 
     def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:
         """The stories sharing most index keys with ``vec`` and active around its date."""
         cfg = self.config
-        hits: dict[str, int] = defaultdict(int)
+        hits: dict[int, int] = defaultdict(int)
         for k in vec.keys:
             lst = self.postings.get(k)
-            if not lst:
+            if lst is None:
+                continue
+            if type(lst) is int:
+                hits[lst] += 1
                 continue
             if len(lst) > cfg.max_postings:
                 self._compact(k, vec.day, stories)
                 lst = self.postings[k]
                 if len(lst) > cfg.max_postings:
                     continue  # too common to point anywhere
-            for sid in lst:
-                hits[sid] += 1
+            for n in lst:
+                hits[n] += 1
         found = []
-        for sid, n in hits.items():
+        sids = self._sids
+        for n, c in hits.items():
+            sid = sids[n]
             if sid == exclude:
                 continue
             s = stories[sid]
             if vec.day is not None and s.first_day is not None and s.last_day is not None:
                 if max(s.first_day - vec.day, vec.day - s.last_day) > cfg.active_days:
                     continue
-            found.append((-n, sid))
+            found.append((-c, sid))
         found.sort()
         return [stories[sid] for _, sid in found[: cfg.max_candidates]]
 
@@ -176,13 +254,13 @@ class CandidateIndex:
         if day is None or self.compacted.get(key, day - self.config.active_days) > day - 7:
             return  # compacted within the last week: nothing much could have expired since
         self.compacted[key] = day
-        keep = []
-        for sid in self.postings[key]:
-            s = stories[sid]
+        keep = array("I")
+        for n in self.postings[key]:
+            s = stories[self._sids[n]]
             if s.last_day is None or day - s.last_day <= self.config.active_days:
-                keep.append(sid)
+                keep.append(n)
             else:
-                s.keys.discard(key)
+                s.keys = s.keys[s.keys != key]
         self.postings[key] = keep
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,21 +26,52 @@ from .config import StoryConfig
 from .features import BLOCKS
 
 
+_NO_IDS = np.zeros(0, np.uint32)
+_NO_TF = np.zeros(0, np.float32)
+_NO_W = np.zeros(0, np.float64)
+_NO_KEYS = np.zeros(0, np.int64)
+BLOCK_NO = {b: i for i, b in enumerate(BLOCKS)}
+
+
 @dataclass(slots=True)
 class Story:
-    """One story: its members and, per block, the sum of its members' unit TF-IDF vectors."""
+    """One story: its members and, per block, the sum of its members' unit TF-IDF vectors.
+
+    The centroid is held compactly (no dict per block): ``cen_ids``/``cen_w`` and the index
+    ``keys`` are numpy buffers, merged with vectorised set operations (``score.add_to_story``).
+    """
 
     story_id: str
     seed: str  # the article that opened the story; story_id derives from it
     members: list[str] = field(default_factory=list)
     first_day: int | None = None
     last_day: int | None = None
-    centroid: dict[str, dict[int, float]] = field(default_factory=lambda: {b: {} for b in BLOCKS})
+    # the centroid, all blocks in two buffers: sorted term ids (uint32) and their summed weights
+    # (float64) per block, block ``i`` at ``cen_off[i]:cen_off[i + 1]``; ``block(b)`` gives views
+    cen_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
+    cen_w: np.ndarray = field(default_factory=lambda: _NO_W)
+    cen_off: tuple = (0,) * (len(BLOCKS) + 1)
     norm2: dict[str, float] = field(default_factory=lambda: {b: 0.0 for b in BLOCKS})
     dense: np.ndarray | None = None  # sum of members' embeddings, when embeddings are on
-    keys: set[int] = field(default_factory=set)  # index keys that point at this story
+    keys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # sorted index keys (int64) pointing here
     join_sum: float = 0.0  # sum of the scores at which members joined (the seed excluded)
     joins: int = 0
+
+    def block(self, b: str) -> tuple[np.ndarray, np.ndarray]:
+        """The centroid of block ``b``: sorted term ids (uint32) and weights (float64), as views."""
+        i = BLOCK_NO[b]
+        lo, hi = self.cen_off[i], self.cen_off[i + 1]
+        return self.cen_ids[lo:hi], self.cen_w[lo:hi]
+
+    def set_blocks(self, blocks: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Replace the centroid of the blocks given (sorted ids and weights); others are kept."""
+        parts = [blocks[b] if b in blocks else self.block(b) for b in BLOCKS]
+        self.cen_off = tuple(int(x) for x in np.cumsum([0, *(len(p[0]) for p in parts)]))
+        if self.cen_off[-1]:
+            self.cen_ids = np.concatenate([p[0] for p in parts]).astype(np.uint32, copy=False)
+            self.cen_w = np.concatenate([p[1] for p in parts]).astype(np.float64, copy=False)
+        else:
+            self.cen_ids, self.cen_w = _NO_IDS, _NO_W
 
     def cohesion(self) -> float | None:
         """The mean score at which members joined, None before the first join."""
@@ -57,8 +89,8 @@ class Member:
 
     The strongest hashed features of all blocks lie in one ``uint32`` buffer and their sublinear
     term frequencies in one ``float32`` buffer, cut into blocks by ``offsets``; the sentences are
-    one string, joined by newlines (a sentence never holds one).  ``ids``, ``tf`` and
-    ``sentences`` give them back as per-block arrays and a list.
+    one string, joined by newlines (a sentence never holds one), kept zlib-compressed as UTF-8.
+    ``ids``, ``tf`` and ``sentences`` give them back as per-block arrays and a list.
     """
 
     __slots__ = ("article_id", "story_id", "day", "outlet", "title", "_ids", "_tf", "_offsets", "_text", "dense")
@@ -71,7 +103,8 @@ class Member:
         self._offsets = tuple(int(x) for x in np.cumsum([0, *sizes]))
         self._ids = np.concatenate([np.asarray(ids[b], np.uint32) for b in BLOCKS]) if sum(sizes) else _NO_IDS
         self._tf = np.concatenate([np.asarray(tf[b], np.float32) for b in BLOCKS]) if sum(sizes) else _NO_TF
-        self._text = "\n".join(sentences)
+        text = "\n".join(sentences)
+        self._text = zlib.compress(text.encode("utf-8", "surrogatepass"), 1) if text else b""
         self.dense = dense
 
     @property
@@ -88,11 +121,11 @@ class Member:
 
     @property
     def sentences(self) -> list[str]:
-        return self._text.split("\n") if self._text else []
+        if not self._text:
+            return []
+        return zlib.decompress(self._text).decode("utf-8", "surrogatepass").split("\n")
 
 
-_NO_IDS = np.zeros(0, np.uint32)
-_NO_TF = np.zeros(0, np.float32)
 
 
 def story_id_for(article_id: str) -> str:
@@ -144,14 +177,14 @@ class StoryState:
             "seed": [s.seed for s in stories],
             "first_day": [s.first_day for s in stories],
             "last_day": [s.last_day for s in stories],
-            "keys": [sorted(s.keys) for s in stories],
+            "keys": [s.keys.tolist() for s in stories],
             "dense": [None if s.dense is None else s.dense.tolist() for s in stories],
             "join_sum": [s.join_sum for s in stories],
             "joins": [s.joins for s in stories],
         }
         for b in BLOCKS:
-            cols[f"{b}_ids"] = [sorted(s.centroid[b]) for s in stories]
-            cols[f"{b}_w"] = [[s.centroid[b][t] for t in sorted(s.centroid[b])] for s in stories]
+            cols[f"{b}_ids"] = [s.block(b)[0].tolist() for s in stories]
+            cols[f"{b}_w"] = [s.block(b)[1].tolist() for s in stories]
         schema = pa.schema(
             [("story_id", pa.string()), ("seed", pa.string()), ("first_day", pa.int64()),
              ("last_day", pa.int64()), ("keys", pa.list_(pa.int64())), ("dense", pa.list_(pa.float32())),
@@ -191,12 +224,17 @@ class StoryState:
                 state.df[b] = data[b].astype(np.int32)
         for row in pq.read_table(folder / "stories.parquet").to_pylist():
             s = Story(row["story_id"], row["seed"], first_day=row["first_day"], last_day=row["last_day"])
-            s.keys = set(row["keys"])
+            s.keys = np.unique(np.asarray(row["keys"], np.int64))
             s.join_sum, s.joins = row["join_sum"], row["joins"]
             s.dense = None if row["dense"] is None else np.asarray(row["dense"], np.float32)
+            blocks = {}
             for b in BLOCKS:
-                s.centroid[b] = dict(zip(row[f"{b}_ids"], row[f"{b}_w"]))
-                s.norm2[b] = math.fsum(v * v for v in s.centroid[b].values())
+                ids = np.asarray(row[f"{b}_ids"], np.uint32)
+                w = np.asarray(row[f"{b}_w"], np.float64)
+                order = np.argsort(ids, kind="stable")
+                blocks[b] = (ids[order], w[order])
+                s.norm2[b] = math.fsum(v * v for v in row[f"{b}_w"])
+            s.set_blocks(blocks)
             state.stories[s.story_id] = s
         table = pq.read_table(folder / "articles.parquet")
         for row in table.to_pylist():

@@ -23,7 +23,7 @@ from .compare import sentences
 from .config import StoryConfig
 from .features import BLOCKS, ArticleFeatures, Featurizer
 from .score import CandidateIndex, Vector, add_to_story, block_dots, index_keys, score
-from .state import Member, Story, StoryState, story_id_for
+from .state import _NO_KEYS, Member, Story, StoryState, story_id_for
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
@@ -56,7 +56,7 @@ class StoryGrouper:
             self.encoder = load_encoder(self.config)
         self.index = CandidateIndex(self.config)
         for story in sorted(self.state.stories.values(), key=lambda s: s.story_id):
-            keys, story.keys = sorted(story.keys), set()
+            keys, story.keys = story.keys.tolist(), _NO_KEYS
             self.index.add(story, keys)
 
     # --- input -------------------------------------------------------------------------------
