@@ -147,6 +147,16 @@ def run_newsfold(texts: list[str], cfg: DedupConfig) -> np.ndarray:
     return near_duplicate_pairs(sigs, cfg)
 
 
+def _verified_pairs(lsh, mhs, threshold: float) -> np.ndarray:
+    """The LSH candidates of each document, kept where the tool's own Jaccard estimate passes."""
+    pairs = []
+    for i, m in enumerate(mhs):
+        for j in lsh.query(m):
+            if j > i and m.jaccard(mhs[j]) >= threshold:
+                pairs.append((i, j))
+    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+
 def run_datasketch(texts: list[str], threshold: float) -> np.ndarray:
     from datasketch import MinHash, MinHashLSH
 
@@ -157,12 +167,7 @@ def run_datasketch(texts: list[str], threshold: float) -> np.ndarray:
         m.update_batch([s.encode("utf-8") for s in shingle_strings(t)])
         lsh.insert(i, m, check_duplication=False)
         mhs.append(m)
-    pairs = []
-    for i, m in enumerate(mhs):
-        for j in lsh.query(m):
-            if j > i and m.jaccard(mhs[j]) >= threshold:
-                pairs.append((i, j))
-    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    return _verified_pairs(lsh, mhs, threshold)
 
 
 def run_rensa(texts: list[str], threshold: float) -> np.ndarray:
@@ -175,12 +180,7 @@ def run_rensa(texts: list[str], threshold: float) -> np.ndarray:
         m.update(shingle_strings(t))
         lsh.insert(i, m)
         mhs.append(m)
-    pairs = []
-    for i, m in enumerate(mhs):
-        for j in lsh.query(m):
-            if j > i and m.jaccard(mhs[j]) >= threshold:
-                pairs.append((i, j))
-    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    return _verified_pairs(lsh, mhs, threshold)
 
 
 def run_rensa_bulk_sigs(texts: list[str], threshold: float) -> np.ndarray:

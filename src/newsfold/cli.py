@@ -38,6 +38,15 @@ def _load(fn, *args):
         raise typer.Exit(1)
 
 
+def _table(title: str, columns: tuple[str, ...], rows) -> Table:
+    t = Table(title=title)
+    for col in columns:
+        t.add_column(col)
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
 def _dump(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -136,12 +145,9 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite 
     hits = store.search(db, query, limit)
     if as_json:
         return _dump(hits)
-    t = Table(title=f"{len(hits)} results for {escape(query)!r}")
-    for col in ("article_id", "title", "outlet", "snippet"):
-        t.add_column(col)
-    for h in hits:
-        t.add_row(h["article_id"], escape(h["title"] or ""), escape(h["outlet"] or ""), escape(h["snippet"] or ""))
-    Console().print(t)
+    Console().print(_table(f"{len(hits)} results for {escape(query)!r}", ("article_id", "title", "outlet", "snippet"),
+                           ((h["article_id"], escape(h["title"] or ""), escape(h["outlet"] or ""), escape(h["snippet"] or ""))
+                            for h in hits)))
 
 
 @app.command()
@@ -155,13 +161,9 @@ def stories(out: OutOpt,
         return _dump(data)
     c = Console()
     if not story:
-        t = Table(title=f"{len(data)} stories")
-        for col in ("story_id", "label", "articles", "outlets", "first seen", "last seen"):
-            t.add_column(col)
-        for s in data:
-            t.add_row(s["story_id"], escape(s["label"] or ""), str(s["n_articles"]), escape(", ".join(s["outlets"])),
-                      s["first_seen"] or "", s["last_seen"] or "")
-        c.print(t)
+        c.print(_table(f"{len(data)} stories", ("story_id", "label", "articles", "outlets", "first seen", "last seen"),
+                       ((s["story_id"], escape(s["label"] or ""), str(s["n_articles"]), escape(", ".join(s["outlets"])),
+                         s["first_seen"] or "", s["last_seen"] or "") for s in data)))
         return
     c.print(f"[bold]{escape(data['label'] or '')}[/]  [dim]{data['story_id']}  {data['n_articles']} articles[/]")
     for a in data["articles"]:
@@ -188,13 +190,9 @@ def entities(out: OutOpt,
         return _dump(data)
     c = Console()
     if not entity:
-        t = Table(title=f"{len(data)} entities")
-        for col in ("entity_id", "name", "type", "mentions", "articles", "surface forms"):
-            t.add_column(col)
-        for e in data:
-            forms = ", ".join(f"{f['form']} ({f['count']})" for f in e["surface_forms"])
-            t.add_row(e["entity_id"], escape(e["name"]), e["type"], str(e["n_mentions"]), str(e["n_articles"]), escape(forms))
-        c.print(t)
+        c.print(_table(f"{len(data)} entities", ("entity_id", "name", "type", "mentions", "articles", "surface forms"),
+                       ((e["entity_id"], escape(e["name"]), e["type"], str(e["n_mentions"]), str(e["n_articles"]),
+                         escape(", ".join(f"{f['form']} ({f['count']})" for f in e["surface_forms"]))) for e in data)))
         return
     e = data["entity"]
     c.print(f"[bold]{escape(e['name'])}[/] ({e['type']})  [dim]{e['entity_id']}[/]")
