@@ -1,6 +1,7 @@
 """`newsfold verify` passes on a fresh corpus and names what is wrong in a damaged one."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 import newsfold
 from newsfold.cli import app
 from newsfold.config import Config
+from newsfold.corpus import committed, parts_of, schema_of
 from newsfold.verify import verify
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,6 +24,15 @@ def corpus(tmp_path) -> Path:
     out = tmp_path / "out"
     newsfold.run([REPO / "examples" / "corpus"], out, Config(progress=False))
     return out
+
+
+def _overwrite(corpus: Path, name: str, rows: list[dict]) -> None:
+    """Damage a table of the committed generation: replace its parts with one part holding ``rows``."""
+    folder = committed(corpus) / f"{name}.parquet"
+    schema = schema_of(folder)
+    for part in parts_of(folder):
+        part.unlink()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / "part-damaged.parquet")
 
 
 def test_fresh_corpus_verifies(corpus):
@@ -35,7 +46,7 @@ def test_fresh_corpus_verifies(corpus):
 def test_copy_pointing_nowhere_is_reported(corpus):
     t = pq.read_table(corpus / "copies.parquet").to_pylist()
     t[0]["article_id"] = "a-missing"
-    pq.write_table(pa.Table.from_pylist(t, schema=pq.read_schema(corpus / "copies.parquet")), corpus / "copies.parquet")
+    _overwrite(corpus, "copies", t)
     rep = verify(corpus)
     assert any("missing article a-missing" in p for p in rep.problems)
     res = CliRunner().invoke(app, ["verify", "--out", str(corpus)])
@@ -55,7 +66,7 @@ def test_dropped_without_reason_and_missing_file_are_reported(corpus):
     t = pq.read_table(corpus / "ledger.parquet").to_pylist()
     bad = next(r for r in t if r["status"] == "dropped")
     bad["reason"] = ""
-    pq.write_table(pa.Table.from_pylist(t, schema=pq.read_schema(corpus / "ledger.parquet")), corpus / "ledger.parquet")
+    _overwrite(corpus, "ledger", t)
     assert any("was dropped without a reason" in p for p in verify(corpus).problems)
-    (corpus / "removals.parquet").unlink()
+    shutil.rmtree(committed(corpus) / "removals.parquet")
     assert "removals.parquet is missing" in verify(corpus).problems

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from . import pipeline, store, views
 from .config import Config
+from .corpus import CorpusError
 from .rules import RulesError
 from .explain import explain as explain_article
 
@@ -57,11 +58,15 @@ def _summary_table(s: pipeline.RunSummary) -> Table:
     t.add_column("count", justify="right")
     t.add_row("input files", str(s.files))
     t.add_row("pages read", str(s.pages))
+    t.add_row("pages already in the corpus (skipped)", str(s.skipped_pages))
     t.add_row("article copies", str(s.copies))
-    t.add_row("distinct articles", str(s.articles))
+    t.add_row("new or changed articles", str(s.new_articles))
+    t.add_row("distinct articles in the corpus", str(s.articles))
     t.add_row("duplicate groups", str(s.duplicate_groups))
     t.add_row("duplicate copies folded", str(s.duplicate_copies))
     t.add_row("learned boilerplate lines", str(s.learned_boilerplate))
+    if s.newly_learned:
+        t.add_row("  of which learned in this run", str(s.newly_learned))
     for reason, n in sorted(s.dropped.items()):
         t.add_row(f"dropped: {escape(reason)}", str(n))
     for stage, sec in s.seconds.items():
@@ -106,12 +111,12 @@ def run(
 
         try:
             summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
-        except (pipeline.CorpusLocked, RulesError) as exc:
+        except (pipeline.CorpusLocked, RulesError, CorpusError) as exc:
             bar.stop()
             console.print(f"[red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2)
     Console().print(_summary_table(summary))
-    if summary.pages == 0:
+    if summary.pages == 0 and summary.skipped_pages == 0:
         console.print("[red]error:[/] nothing could be read from the inputs")
         raise typer.Exit(1)
 

@@ -1,73 +1,140 @@
-"""After dedup: group the distinct articles into stories, then find their entities.
+"""After dedup: group the new and changed articles into stories, then find their entities.
 
-Both read ``articles.parquet`` from the run's work folder in batches.  Stories come first, so that
-entity canonicalisation can use each article's story as context; ``articles.parquet`` is then
-rewritten with its ``story_id`` column.
+Both work on the generation a run is building (``corpus.Generation``), from the run's
+``Changes``: articles whose text is new (``fresh``), and articles whose id changed (``renamed``,
+when a longer copy or a merge gave their duplicate group another canonical copy).
+
+- Stories continue the saved state of the streaming grouper: renamed members keep their story,
+  fresh articles join a story or open one, and refinement and the story tables are redone for the
+  touched stories only.  ``articles.story_id`` is updated where it changed.
+- Entities: NER runs on the fresh articles only; its mentions are kept in ``state/entities``.
+  Canonicalisation (merging spelling variants) is corpus-wide, so it runs over all the stored
+  mentions, and ``entities`` and ``mentions`` are rewritten.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .corpus import iter_batches, read_table
 from .records import Article
 
-ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source"]
+ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source", "story_id"]
 
 
-def iter_articles(path: Path, batch: int = 2000) -> Iterator[Article]:
-    """Distinct articles from an ``articles.parquet``, as records."""
-    pf = pq.ParquetFile(path)
-    cols = [c for c in ARTICLE_COLUMNS + ["story_id"] if c in pf.schema_arrow.names]
-    for rb in pf.iter_batches(batch_size=batch, columns=cols):
+def _article(r: dict) -> Article:
+    return Article(source=r["source"], page_id="", span=(0, 0), raw="", title=r["title"], text=r["text"],
+                   outlet=r["outlet"], url=r["url"], published=r["published"], captions=list(r["captions"] or []),
+                   article_id=r["article_id"], story_id=r.get("story_id"))
+
+
+def iter_articles(path: Path, batch: int = 2000, ids: Iterable[str] | None = None) -> Iterator[Article]:
+    """Distinct articles from an articles table (a folder of parts or a file), as records;
+    only those in ``ids`` when given."""
+    want = pa.array(sorted(set(ids)), pa.string()) if ids is not None else None
+    for rb in iter_batches(path, batch, columns=ARTICLE_COLUMNS):
+        if want is not None:
+            rb = rb.filter(pc.is_in(rb.column("article_id"), value_set=want))
         for r in rb.to_pylist():
-            yield Article(source=r["source"], page_id="", span=(0, 0), raw="", title=r["title"], text=r["text"],
-                          outlet=r["outlet"], url=r["url"], published=r["published"], captions=list(r["captions"] or []),
-                          article_id=r["article_id"], story_id=r.get("story_id"))
+            yield _article(r)
 
 
-def group_stories(work: Path, cfg, state_dir: Path | None = None) -> dict[str, str]:
-    """Write stories.parquet and story_sentences.parquet; return article_id -> story_id."""
+def story_schemas() -> dict[str, pa.Schema]:
+    from .stories import story_tables
+    from .stories.result import StoryResult
+
+    return {k: t.schema for k, t in story_tables(StoryResult({}, [], {})).items()}
+
+
+def entity_schemas() -> dict[str, pa.Schema]:
+    from .entities.tables import ENTITIES_SCHEMA, MENTIONS_SCHEMA
+
+    return {"entities": ENTITIES_SCHEMA, "mentions": MENTIONS_SCHEMA}
+
+
+def update_stories(gen, cfg, changes) -> int:
+    """Group the fresh articles into the saved stories; write the touched stories' rows and the
+    changed ``story_id``s.  Returns the number of stories in the corpus."""
     from .stories import StoryGrouper, story_tables
 
-    grouper = StoryGrouper(cfg)
-    grouper.add_many(iter_articles(work / "articles.parquet"))
-    result = grouper.result(refine=True)
-    if state_dir is not None:
-        grouper.save(state_dir)
-    for name, table in story_tables(result).items():
-        pq.write_table(table, work / f"{name}.parquet", compression="zstd")
-    return dict(result.assignments)
+    saved = gen.previous_state("stories")
+    grouper = StoryGrouper.load(saved) if saved else StoryGrouper(cfg)
+    if grouper.config != cfg:
+        raise ValueError("the story settings differ from the corpus's")
+    members = grouper.state.members
+    for old, new in sorted(changes.renamed.items()):
+        if old in members:
+            grouper.rename(old, new)
+    fresh = [a for a in iter_articles(gen.readable("articles"), ids=changes.fresh) if a.article_id not in members]
+    grouper.add_many(fresh)
+    touched = {members[a].story_id for a in list(changes.fresh) + list(changes.renamed.values()) if a in members}
+    if saved is None:
+        result = grouper.result(refine=True)
+    else:
+        result = grouper.result(refine=True, only=touched)
+    grouper.save(gen.state / "stories")
+    assigned = result.assignments
+    # articles whose story changed (new ones have none yet)
+    want = pa.array(sorted(assigned), pa.string())
+
+    def differs(t: pa.Table) -> pa.Array:
+        ids, sids = t.column("article_id").to_pylist(), t.column("story_id").to_pylist()
+        return pa.array([assigned.get(a, s) != s for a, s in zip(ids, sids)])
+
+    old_story_ids: set[str] = set()
+    taken = gen.take("articles", "article_id", want.to_pylist(), where=differs)
+    if taken is not None:
+        old_story_ids = {s for s in taken.column("story_id").to_pylist() if s}
+        t = taken.drop_columns(["story_id"]).append_column(
+            "story_id", pa.array([assigned[a] for a in taken.column("article_id").to_pylist()], pa.string()))
+        gen.writer("articles", t.schema).write_table(t)
+    tables = story_tables(result)
+    if saved is None:
+        for name, t in tables.items():
+            gen.replace_all(name, t)
+    else:
+        gone = sorted(old_story_ids | touched | set(tables["stories"].column("story_id").to_pylist()))
+        for name, t in tables.items():
+            gen.take(name, "story_id", gone)
+            gen.writer(name, t.schema).write_table(t)
+    return len(grouper.state.stories)
 
 
-def add_story_ids(path: Path, assignments: dict[str, str]) -> None:
-    """Rewrite articles.parquet with a story_id column, batch by batch."""
-    tmp = path.with_suffix(".tmp.parquet")
-    pf = pq.ParquetFile(path)
-    schema = pf.schema_arrow
-    if "story_id" in schema.names:
-        schema = schema.remove(schema.get_field_index("story_id"))
-    schema = schema.append(pa.field("story_id", pa.string()))
-    with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
-        for rb in pf.iter_batches(batch_size=5000):
-            t = pa.Table.from_batches([rb])
-            if "story_id" in t.column_names:
-                t = t.drop_columns(["story_id"])
-            ids = [assignments.get(a) for a in t.column("article_id").to_pylist()]
-            w.write_table(t.append_column("story_id", pa.array(ids, pa.string())).cast(schema))
-    tmp.replace(path)
+def update_entities(gen, cfg, changes) -> int:
+    """NER on the fresh articles, then canonicalisation over every stored mention; rewrites
+    ``entities`` and ``mentions``.  Returns the number of entities."""
+    from .entities import EntityExtractor, Mention, article_contexts, canonicalize, entity_tables
 
-
-def extract_entities(work: Path, cfg) -> int:
-    """Write entities.parquet and mentions.parquet; return the number of entities."""
-    from .entities import EntityExtractor, article_contexts, canonicalize, entity_tables
-
+    raw_prev = gen.previous_state("entities")
+    drop = set(changes.removed) | set(changes.fresh)
+    mentions: list[Mention] = []
+    if raw_prev is not None:
+        for rb in pq.ParquetFile(raw_prev / "mentions.parquet").iter_batches(batch_size=20000):
+            for r in rb.to_pylist():
+                if r["article_id"] not in drop:
+                    mentions.append(Mention(**r))
     extractor = EntityExtractor(cfg)
-    mentions = list(extractor.extract(iter_articles(work / "articles.parquet")))
-    result = canonicalize(mentions, article_contexts(iter_articles(work / "articles.parquet")))
+    mentions.extend(extractor.extract(iter_articles(gen.readable("articles"), ids=changes.fresh)))
+    folder = gen.state / "entities"
+    folder.mkdir(parents=True, exist_ok=True)
+    fields = list(Mention.__dataclass_fields__)
+    pq.write_table(pa.Table.from_pylist([{k: getattr(m, k) for k in fields} for m in mentions],
+                                        schema=_raw_schema()), folder / "mentions.parquet", compression="zstd")
+    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"))))
     tables = entity_tables(result)
-    for name, table in tables.items():
-        pq.write_table(table, work / f"{name}.parquet", compression="zstd")
+    for name, t in tables.items():
+        gen.replace_all(name, t)
     return tables["entities"].num_rows
+
+
+def _raw_schema() -> pa.Schema:
+    s = pa.string()
+    return pa.schema([("article_id", s), ("field", s), ("start", pa.int64()), ("end", pa.int64()), ("surface", s),
+                      ("label", s), ("type", s), ("source", s)])
+
+
+__all__ = ["iter_articles", "read_table", "update_entities", "update_stories"]

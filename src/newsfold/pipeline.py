@@ -1,14 +1,19 @@
-"""The local engine: inputs -> segmented, cleaned, deduplicated corpus in an output folder.
+"""The local engine: inputs -> a segmented, cleaned, deduplicated corpus, added to an output folder.
 
-Three passes, so that memory does not grow with the corpus (apart from the dedup index):
+A run adds its inputs to the corpus in ``OUT`` (an empty folder is an empty corpus):
 
-1. read -> segment -> clean (rules) -> spool every copy to Parquet, and observe lines for
-   boilerplate learning;
-2. spool -> learned boilerplate -> exact keys and MinHash signatures -> duplicate groups;
-3. spool -> articles, copies, removals, ledger (Parquet) -> newsfold.db.
+1. read -> segment -> clean (rules) -> spool every new copy to Parquet, and count lines for
+   boilerplate learning (continuing the counts of earlier runs); pages already in the corpus
+   (same source and content) are skipped with a ledger row;
+2. spool -> learned boilerplate -> exact keys and MinHash signatures -> folded into the stored
+   duplicate groups (``fold.py``: exact keys and the stored LSH segments, no old page is read);
+3. rows: new copies, new or changed articles (a group whose canonical copy changed), pages whose
+   status changed -> Parquet parts of the next generation (``corpus.py``);
+4. stories and entities for the new and changed articles (``enrich.py``);
+5. publish: seal the generation, commit ``newsfold.db`` in one transaction, swap ``current``.
 
-Everything is written into ``OUT/.newsfold-work`` and moved into ``OUT`` at the end; a run that was
-killed leaves that folder behind, and the next run starts it again from scratch.
+A run killed at any point leaves the previous generation as it was; the next run clears what was
+left and starts again.
 """
 from __future__ import annotations
 
@@ -16,7 +21,6 @@ import fcntl
 import json
 import logging
 import os
-import shutil
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -25,45 +29,58 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import enrich
+from . import corpus, enrich
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
+from .boilerplate_state import BoilerplateState
 from .clean import Cleaner
 from .config import Config
-from .dedup import MinHasher, UnionFind, near_duplicate_pairs
+from .dedup import MinHasher
+from .dedup.state import DedupState
+from .fold import Folded, fold, page_status
 from .readers import read_inputs
 from .records import DROPPED, DUPLICATE, KEPT, Article, LedgerEntry, Removal
 from .rules import Rules
 from .segment import Segmenter
-from .store import TableWriter, build_sqlite
+from .store import SCHEMAS, TableWriter, apply_delta, build_sqlite
 
 log = logging.getLogger("newsfold")
-WORK = ".newsfold-work"
 TABLES = ("articles", "copies", "removals", "ledger", "boilerplate")
 STORY_TABLES = ("stories", "story_sentences")
 ENTITY_TABLES = ("entities", "mentions")
+ALREADY = "already_ingested"
+# settings that must match the corpus's own to add to it (reading settings may differ per run)
+FIXED_SECTIONS = ("segment", "clean", "dedup", "steps", "stories", "entities")
+
+
+def _u64(ident: str) -> int:
+    return int(ident[1:], 16)
 
 
 @dataclass
 class RunSummary:
     files: int = 0
     pages: int = 0
+    skipped_pages: int = 0
     copies: int = 0
+    new_articles: int = 0
     articles: int = 0
     duplicate_groups: int = 0
     duplicate_copies: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     learned_boilerplate: int = 0
+    newly_learned: int = 0
     stories: int = 0
     entities: int = 0
+    generation: int = 0
     out: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
 class Clock:
     """Seconds spent per stage."""
 
@@ -117,6 +134,17 @@ def _spool_articles(path: Path, learned: LearnedBoilerplate, batch: int) -> Iter
         yield [learned.apply(_article(r)) for r in rb.to_pylist()]
 
 
+
+
+@dataclass
+class Changes:
+    """What this run did to the articles, for the steps after dedup."""
+
+    renamed: dict[str, str] = field(default_factory=dict)  # old article id -> the id its group has now
+    fresh: list[str] = field(default_factory=list)  # articles whose text is new (new groups, new canonical copies)
+    removed: set[str] = field(default_factory=set)  # article ids that no longer exist
+
+
 class Runner:
     """Runs the stages over the inputs; holds the per-run state (nothing lives at module level)."""
 
@@ -133,20 +161,33 @@ class Runner:
         if self.progress:
             self.progress(stage, self.summary.pages, self.summary.copies)
 
-    def _ledger(self, writer: TableWriter, entry: LedgerEntry) -> None:
+    def _ledger(self, writer, entry: LedgerEntry) -> None:
         writer.write(asdict(entry))
         if entry.level == "file":
             self.summary.files += 1
         if entry.status == DROPPED:
             self.summary.dropped[entry.reason] = self.summary.dropped.get(entry.reason, 0) + 1
 
-    def pass1(self, inputs: Sequence[str | Path], work: Path, ledger: TableWriter) -> BoilerplateLearner:
+    def pass1(self, inputs: Sequence[str | Path], spool_path: Path, ledger, known: np.ndarray,
+              learner: BoilerplateLearner) -> list[int]:
+        """Read, segment, clean and spool the new pages; returns the ids (uint64) of the pages read."""
         segmenter = Segmenter(self.cfg.segment, self.rules)
         cleaner = Cleaner(self.rules, self.cfg.segment)
-        learner = BoilerplateLearner(self.cfg.clean)
-        spool = TableWriter(work / "spool.parquet", "spool", batch=2000)
+        spool = TableWriter(spool_path, "spool", batch=2000)
+        seen: list[int] = []
+        seen_set: set[int] = set()
         pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn)
         for page in self.clock.iterate("read", pages):
+            pid = page.page_id
+            u = _u64(pid)
+            pos = np.searchsorted(known, np.uint64(u)) if len(known) else 0
+            if u in seen_set or (len(known) and pos < len(known) and known[pos] == u):
+                self.summary.skipped_pages += 1
+                self._ledger(ledger, LedgerEntry(page.source, "page", DUPLICATE, ALREADY,
+                                                 "this page (same source and content) is already in the corpus", pid))
+                continue
+            seen.append(u)
+            seen_set.add(u)
             self.summary.pages += 1
             try:
                 with self.clock("segment"):
@@ -155,10 +196,10 @@ class Runner:
                     arts = [cleaner(a) for a in arts]
             except Exception as exc:  # a bad page never stops the run
                 self.warn(f"{page.source}: could not be processed ({type(exc).__name__}: {exc})")
-                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "error", f"{type(exc).__name__}: {exc}", page.page_id))
+                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "error", f"{type(exc).__name__}: {exc}", pid))
                 continue
             if not arts:
-                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found", page.page_id))
+                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found", pid))
                 continue
             found = {a.outlet for a in arts if a.outlet}
             if len(found) == 1:  # a logo or "Support X" line names the page's outlet, for all its articles
@@ -175,115 +216,148 @@ class Runner:
             self.notify("read")
         with self.clock("spool"):
             spool.close()
-        return learner
+        return seen
 
-    def pass2(self, work: Path, learned: LearnedBoilerplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Keys, lengths and duplicate-group labels for every spooled copy (-1: empty, dropped)."""
+    def pass2(self, spool_path: Path, learned: LearnedBoilerplate) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Per new copy: exact key, length (-1: empty), copy and page ids; and the signatures."""
         hasher = MinHasher(self.cfg.dedup)
-        keys: list[int] = []
-        lengths: list[int] = []
+        cols: dict[str, list[int]] = {"key": [], "length": [], "cid": [], "page": []}
         sigs = []
-        for arts in self.clock.iterate("spool", _spool_articles(work / "spool.parquet", learned, self.cfg.dedup.batch)):
+        for arts in self.clock.iterate("spool", _spool_articles(spool_path, learned, self.cfg.dedup.batch)):
             with self.clock("dedup"):
                 texts = [a.text for a in arts]
-                keys.extend(int(k, 16) if t.strip() else 0 for k, t in zip(hasher.exact_keys(texts), texts))
-                lengths.extend(len(t) if t.strip() else -1 for t in texts)
+                cols["key"].extend(int(k, 16) if t.strip() else 0 for k, t in zip(hasher.exact_keys(texts), texts))
+                cols["length"].extend(len(t) if t.strip() else -1 for t in texts)
+                cols["cid"].extend(_u64(a.copy_id) for a in arts)
+                cols["page"].extend(_u64(a.page_id) for a in arts)
                 sigs.append(hasher.signatures(texts))
-        with self.clock("dedup"):
-            n = len(keys)
-            key_arr = np.array(keys, dtype=np.uint64)
-            len_arr = np.array(lengths, dtype=np.int64)
-            live = np.flatnonzero(len_arr >= 0)
-            uf = UnionFind(n)
-            order = live[np.argsort(key_arr[live], kind="stable")]
-            same = key_arr[order][1:] == key_arr[order][:-1]
-            uf.union_pairs(np.stack([order[:-1][same], order[1:][same]], axis=1))
-            if len(live) > 1:
-                allsig = np.concatenate(sigs)
-                sigs.clear()
-                if len(live) < n:
-                    allsig = allsig[live]
-                pairs = near_duplicate_pairs(allsig, self.cfg.dedup)
-                del allsig
-                if len(pairs):
-                    uf.union_pairs(live[pairs])
-            labels = uf.labels().astype(np.int64)
-            labels[len_arr < 0] = -1
-        return key_arr, len_arr, labels
+        arrays = {"key": np.array(cols["key"], np.uint64), "length": np.array(cols["length"], np.int64),
+                  "cid": np.array(cols["cid"], np.uint64), "page": np.array(cols["page"], np.uint64)}
+        width = (self.cfg.dedup.num_perm,)
+        allsig = np.concatenate(sigs) if sigs else np.zeros((0, *width), np.uint8)
+        return arrays, allsig
 
-    def pass3(self, work: Path, learned: LearnedBoilerplate, key_arr, len_arr, labels, ledger: TableWriter) -> None:
-        n = len(labels)
-        live = np.flatnonzero(labels >= 0)
-        # canonical copy per group: the longest text, then the earliest copy (all in numpy: no per-row dicts)
-        order = live[np.lexsort((live, -len_arr[live], labels[live]))]
-        first = np.ones(len(order), bool)
-        first[1:] = labels[order][1:] != labels[order][:-1]
-        canon_by_label = np.full(n, -1, np.int64)
-        canon_by_label[labels[order[first]]] = order[first]
-        canon_row = np.where(labels >= 0, canon_by_label[np.maximum(labels, 0)], -1)
-        size_by_label = np.bincount(labels[live], minlength=n) if len(live) else np.zeros(n, np.int64)
-        self.summary.articles = int(first.sum())
-        self.summary.duplicate_groups = int((size_by_label > 1).sum())
-        self.summary.duplicate_copies = len(live) - self.summary.articles
+    def pass3(self, gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerplate, f: Folded,
+              new_page: np.ndarray, all_page: np.ndarray, all_cid: np.ndarray, ledger) -> Changes:
+        """Write this generation's rows: new copies, new and changed articles, changed pages."""
+        ch = Changes()
+        n_old = f.n_old
+        aids = [f.article_id(int(c)) for c in f.canon]
+        for gi, label in enumerate(f.affected.tolist()):
+            for r in f.old_canon.get(label, []):
+                old = f.article_id(r)
+                if old != aids[gi]:
+                    ch.renamed[old] = aids[gi]
+                    ch.removed.add(old)
+        # old rows of affected groups: their article rows and copy rows change
+        old_ids = {f.article_id(r) for rs in f.old_canon.values() for r in rs}
+        taken = gen.take("articles", "article_id", old_ids)
+        old_articles = {r["article_id"]: r for r in taken.to_pylist()} if taken is not None else {}
+        wa = gen.writer("articles", SCHEMAS["articles"])
+        for gi in np.flatnonzero(f.canon < n_old).tolist():
+            row = dict(old_articles[aids[gi]])
+            row["n_copies"] = int(f.size[gi])
+            wa.write(row)
+        old_rows = np.flatnonzero(np.isin(f.label[:n_old], f.affected)) if n_old else np.zeros(0, np.int64)
+        if len(old_rows):
+            taken = gen.take("copies", "copy_id", [f"c{int(c):016x}" for c in all_cid[old_rows]])
+            row_of = {f"c{int(all_cid[r]):016x}": int(r) for r in old_rows}
+            wc = gen.writer("copies", SCHEMAS["copies"])
+            for row in taken.to_pylist() if taken is not None else []:
+                r = row_of[row["copy_id"]]
+                gi = int(f.group_of(np.array([r]))[0])
+                c = int(f.canon[gi])
+                row["article_id"] = aids[gi]
+                row["match"] = "canonical" if r == c else ("exact" if f.key[r] == f.key[c] else "near")
+                wc.write(row)
+            self._restatus_pages(gen, f, all_page, old_rows, ledger)
+        self._write_new(gen, spool_path, learned, f, aids, ledger, ch)
+        self.summary.new_articles = len(ch.fresh)
+        return ch
 
-        w = {name: TableWriter(work / f"{name}.parquet", name) for name in ("articles", "copies", "removals")}
-        page: list = [None, None, []]  # source, page id, statuses of its copies (a page's copies are contiguous)
+    def _restatus_pages(self, gen, f: Folded, all_page, old_rows, ledger) -> None:
+        """Old pages whose copies changed role (canonical <-> duplicate) get a new ledger row."""
+        pages = np.unique(all_page[old_rows])
+        rows = np.flatnonzero(np.isin(all_page[: f.n_old], pages))
+        by_page: dict[int, list[int]] = {}
+        for r in rows.tolist():
+            by_page.setdefault(int(all_page[r]), []).append(r)
+        changed = {}
+        for p, rs in by_page.items():
+            idx = np.array(rs)
+            status, kept, dup = page_status(idx, f)
+            changed[f"p{p:016x}"] = (status, kept, dup)
+        if not changed:
+            return
+        is_page = lambda t: pc.and_(pc.equal(t.column("level"), "page"), pc.not_equal(t.column("reason"), ALREADY))  # noqa: E731
+        taken = gen.take("ledger", "ref", list(changed), where=is_page, where_sql=" AND level = 'page' AND reason != 'already_ingested'")
+        for row in taken.to_pylist() if taken is not None else []:
+            status, kept, dup = changed[row["ref"]]
+            entry = _page_entry(row["source"], row["ref"], status, kept, dup)
+            ledger.write(asdict(entry))
+
+    def _write_new(self, gen, spool_path, learned, f: Folded, aids, ledger, ch: Changes) -> None:
+        n_old = f.n_old
+        w = {name: gen.writer(name, SCHEMAS[name]) for name in ("articles", "copies", "removals")}
+        page: list = [None, None, []]  # source, page id, rows of its copies (a page's copies are contiguous)
 
         def close_page() -> None:
-            source, pid, st = page
+            source, pid, rows = page
             if source is None:
                 return
-            if KEPT in st:
-                entry = LedgerEntry(source, "page", KEPT, "", f"{st.count(KEPT)} article(s) kept, {st.count(DUPLICATE)} duplicate copies", pid)
-            elif DUPLICATE in st:
-                entry = LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere", pid)
-            else:
-                entry = LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning", pid)
+            status, kept, dup = page_status(np.array(rows, np.int64), f)
+            entry = _page_entry(source, pid, status, kept, dup)
             self._ledger(ledger, entry)
 
-        idx = 0
-        for arts in self.clock.iterate("spool", _spool_articles(work / "spool.parquet", learned, 2000)):
+        i = n_old
+        for arts in self.clock.iterate("spool", _spool_articles(spool_path, learned, 2000)):
             with self.clock("write"):
                 for a in arts:
-                    i, lab = idx, int(labels[idx])
-                    idx += 1
+                    row, i = i, i + 1
                     cid = a.copy_id
                     if a.source != page[0]:
                         close_page()
                         page[:] = [a.source, a.page_id, []]
+                    page[2].append(row)
                     for r in a.removals:
                         w["removals"].write({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail})
-                    if lab < 0:
-                        page[2].append(DROPPED)
+                    if f.label[row] < 0:
                         self._ledger(ledger, LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
                                                          "empty_after_cleaning", "every line was boilerplate", cid))
                         continue
-                    canon = int(canon_row[i])
-                    aid = f"a{int(key_arr[canon]):016x}"
-                    match = "canonical" if i == canon else ("exact" if key_arr[i] == key_arr[canon] else "near")
-                    page[2].append(KEPT if i == canon else DUPLICATE)
+                    gi = int(np.searchsorted(f.affected, f.label[row]))
+                    canon = int(f.canon[gi])
+                    aid = aids[gi]
+                    match = "canonical" if row == canon else ("exact" if f.key[row] == f.key[canon] else "near")
                     w["copies"].write({"copy_id": cid, "article_id": aid, "source": a.source, "page_id": a.page_id,
                                        "span_start": a.span[0], "span_end": a.span[1], "record_id": a.record_id,
                                        "url": a.url, "outlet": a.outlet, "match": match, "raw": a.raw})
-                    if i == canon:
+                    if row == canon:
+                        ch.fresh.append(aid)
                         w["articles"].write({"article_id": aid, "title": a.title, "text": a.text, "outlet": a.outlet,
                                              "url": a.url, "published": a.published, "authors": a.authors,
                                              "captions": a.captions, "source": a.source, "copy_id": cid,
-                                             "dup_group": aid, "n_copies": int(size_by_label[lab]), "n_words": len(a.text.split())})
+                                             "dup_group": aid, "n_copies": int(f.size[gi]), "n_words": len(a.text.split()),
+                                             "story_id": None})
         close_page()
-        with self.clock("write"):
-            for t in w.values():
-                t.close()
+
+
+def _page_entry(source: str, pid: str, status: str, kept: int, dup: int) -> LedgerEntry:
+    if status == KEPT:
+        return LedgerEntry(source, "page", KEPT, "", f"{kept} article(s) kept, {dup} duplicate copies", pid)
+    if status == DUPLICATE:
+        return LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere", pid)
+    return LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning", pid)
 
 
 def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
         warn: Callable[[str], None] | None = None, progress: Callable[[str, int, int], None] | None = None) -> RunSummary:
-    """Read INPUTS and write the corpus into OUT (articles, copies, removals, ledger, newsfold.db)."""
+    """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus)."""
     cfg = config or Config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):
-        return _run(inputs, out, cfg, warn, progress)
+        return _run(inputs, out, cfg, warn or log.warning, progress)
 
 
 class RunLock:
@@ -318,52 +392,96 @@ class CorpusLocked(RuntimeError):
     pass
 
 
+def check_settings(previous: Path, cfg: Config) -> None:
+    """Refuse to add with settings that would make the corpus inconsistent."""
+    saved = json.loads((previous / "config.json").read_text())
+    now = cfg.to_dict()
+    differ = [s for s in FIXED_SECTIONS if saved.get(s) != now.get(s)]
+    if differ:
+        raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "
+                                 "settings; add to it with the same settings, or write to a new --out folder")
+
+
 def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
-    work = out / WORK
-    if work.exists():
-        (warn or log.warning)(f"{work}: an unfinished earlier run left this behind; starting again")
-        shutil.rmtree(work)
-    work.mkdir()
+    g = corpus.recover(out, warn)
+    prev = out / corpus.GENS / corpus.gen_name(g) if g else None
+    if prev is not None:
+        check_settings(prev, cfg)
+    gen = corpus.Generation(out, g + 1, prev)
     runner = Runner(cfg, warn, progress)
-    ledger = TableWriter(work / "ledger.parquet", "ledger")
-    learner = runner.pass1(inputs, work, ledger)
+    runner.summary.generation = gen.number
+    dstate = DedupState.load(prev / "state" / "dedup", cfg.dedup) if prev else DedupState(cfg.dedup)
+    bstate = BoilerplateState.load(prev / "state" / "boilerplate") if prev else BoilerplateState()
+    known = np.load(prev / "state" / "pages.npy") if prev else np.zeros(0, np.uint64)
+    ledger = gen.writer("ledger", SCHEMAS["ledger"])
+    spool = gen.dir / "spool.parquet"
+    learner = BoilerplateLearner(cfg.clean)
+    seen = runner.pass1(inputs, spool, ledger, known, learner)
     runner.notify("learn boilerplate")
     with runner.clock("learn_boilerplate"):
-        learned = learner.finish()
+        learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}.npz")
     runner.notify("dedup")
-    key_arr, len_arr, labels = runner.pass2(work, learned)
+    new, sigs = runner.pass2(spool, learned)
+    with runner.clock("dedup"):
+        folded = fold(dstate, new["key"], new["length"], sigs, cfg.dedup)
     runner.notify("write")
-    runner.pass3(work, learned, key_arr, len_arr, labels, ledger)
-    ledger.close()
-    bp = TableWriter(work / "boilerplate.parquet", "boilerplate")
-    bp.write_many(learned.rows())
-    bp.close()
-    runner.summary.learned_boilerplate = len(learned.texts)
-    tables = list(TABLES)
+    all_page = np.concatenate([dstate.arrays["page"], new["page"]])
+    all_cid = np.concatenate([dstate.arrays["cid"], new["cid"]])
+    with runner.clock("write"):
+        changes = runner.pass3(gen, spool, learned, folded, new["page"], all_page, all_cid, gen.writer("ledger", SCHEMAS["ledger"]))
+    spool.unlink()
+    gen.close_writers({})
+    with runner.clock("write"):
+        gen.replace_all("boilerplate", pa.Table.from_pylist(learned.rows(), schema=SCHEMAS["boilerplate"]))
+        dstate.save(gen.state / "dedup", f"seg-{corpus.gen_name(gen.number)}",
+                    {"key": folded.key, "length": folded.length, "label": folded.label, "canon": folded.is_canon,
+                     "cid": all_cid, "page": all_page}, sigs)
+        bstate.save(gen.state / "boilerplate", learned)
+        np.save(gen.state / "pages.npy", np.union1d(known, np.array(seen, np.uint64)))
+    del sigs, dstate
+    schemas = {t: SCHEMAS[t] for t in TABLES}
+    runner.summary.learned_boilerplate = len(learned.counts)
+    live = folded.label[folded.label >= 0]
+    if len(live):
+        _, sizes = np.unique(live, return_counts=True)
+        runner.summary.articles = len(sizes)
+        runner.summary.duplicate_groups = int((sizes > 1).sum())
+        runner.summary.duplicate_copies = int(len(live) - len(sizes))
     if cfg.steps.stories:
         runner.notify("stories")
         with runner.clock("stories"):
-            assignments = enrich.group_stories(work, cfg.stories, work / "state" / "stories")
-            enrich.add_story_ids(work / "articles.parquet", assignments)
-        runner.summary.stories = len(set(assignments.values()))
-        tables += STORY_TABLES
+            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes)
+        schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
         runner.notify("entities")
         with runner.clock("entities"):
-            runner.summary.entities = enrich.extract_entities(work, cfg.entities)
-        tables += ENTITY_TABLES
+            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes)
+        schemas.update(enrich.entity_schemas())
+    gen.close_writers(schemas)
+    runner.summary.out = str(out)
     runner.notify("store")
     with runner.clock("store"):
-        build_sqlite(work / "newsfold.db", {t: work / f"{t}.parquet" for t in tables})
+        gen.write_json("config.json", cfg.to_dict())
+        runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
+        gen.write_json("summary.json", runner.summary.to_dict())
+        gen.seal()
+        _commit(out, gen, prev, schemas)
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
-    runner.summary.out = str(out)
-    (work / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    (work / "summary.json").write_text(json.dumps(runner.summary.to_dict(), indent=2))
-    (work / "spool.parquet").unlink()
-    for f in sorted(work.iterdir(), key=lambda p: p.name == "summary.json"):  # summary.json last
-        if f.is_dir():
-            if (out / f.name).exists():
-                shutil.rmtree(out / f.name)
-        os.replace(f, out / f.name)
-    work.rmdir()
+    corpus.recover(out, warn)  # drops generations older than the previous one
     return runner.summary
+
+
+def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict) -> None:
+    """The commit point: the database records the new generation in one transaction."""
+    db = out / corpus.DB
+    if prev is None or not db.exists():
+        tmp = out / ".newsfold.db.tmp"
+        build_sqlite(tmp, {t: gen.table(t) for t in schemas}, gen.number)
+        for suffix in ("-wal", "-shm"):
+            if Path(str(db) + suffix).exists():
+                Path(str(db) + suffix).unlink()
+        os.replace(tmp, db)
+    else:
+        added = {t: gen.new_parts(t) for t in schemas if t not in gen.replaced}
+        apply_delta(db, gen.number, gen.deleted, added, {t: gen.table(t) for t in gen.replaced})
+    corpus.publish_links(out, gen.number, corpus._published_names(gen.dir))

@@ -1,6 +1,8 @@
 """Outputs: Parquet tables and the SQLite database with its full-text index.
 
-The Parquet files are written first; ``newsfold.db`` is then built from them, so the two agree.
+The Parquet parts are written first; ``newsfold.db`` is then built from them (first run) or
+updated from this run's new parts in one transaction (later runs), so the two agree.  The
+database is in WAL mode, so readers keep reading while a run writes.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("article_id", _str), ("title", _str), ("text", _str), ("outlet", _str), ("url", _str),
         ("published", _str), ("authors", _str), ("captions", pa.list_(_str)), ("source", _str),
         ("copy_id", _str), ("dup_group", _str), ("n_copies", pa.int32()), ("n_words", pa.int32()),
+        ("story_id", _str),
     ]),
     "copies": pa.schema([
         ("copy_id", _str), ("article_id", _str), ("source", _str), ("page_id", _str),
@@ -86,36 +89,45 @@ def _to_sql(value: Any) -> Any:
     return value
 
 
-def load_parquet_into(con: sqlite3.Connection, name: str, path: Path) -> int:
-    """Create table ``name`` from a Parquet file, streaming its batches."""
-    pf = pq.ParquetFile(path)
-    schema = pf.schema_arrow
-    cols = ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in schema)
-    con.execute(f'DROP TABLE IF EXISTS "{name}"')
-    con.execute(f'CREATE TABLE "{name}" ({cols})')
+def _insert(con: sqlite3.Connection, name: str, schema: pa.Schema, batches) -> int:
     marks = ", ".join("?" for _ in schema)
+    cols = ", ".join(f'"{f.name}"' for f in schema)
     n = 0
-    for batch in pf.iter_batches(batch_size=5000):
+    for batch in batches:
         rows = batch.to_pylist()
-        con.executemany(f'INSERT INTO "{name}" VALUES ({marks})', ([_to_sql(r[f.name]) for f in schema] for r in rows))
+        con.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})',
+                        ([_to_sql(r[f.name]) for f in schema] for r in rows))
         n += len(rows)
     return n
 
 
+def load_parquet_into(con: sqlite3.Connection, name: str, path: Path) -> int:
+    """Create table ``name`` from a Parquet table (a file or a folder of parts), streaming its batches."""
+    from .corpus import iter_batches, schema_of
+
+    schema = schema_of(path)
+    cols = ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in schema)
+    con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    con.execute(f'CREATE TABLE "{name}" ({cols})')
+    return _insert(con, name, schema, iter_batches(path))
+
+
 _INDEXES = {
     "articles": ["article_id"],
-    "copies": ["copy_id", "article_id", "record_id"],
-    "ledger": ["source"],
+    "copies": ["copy_id", "article_id", "record_id", "page_id"],
+    "ledger": ["source", "ref"],
     "removals": ["copy_id"],
     "stories": ["story_id"],
     "story_sentences": ["story_id", "article_id"],
     "entities": ["entity_id"],
     "mentions": ["entity_id", "article_id"],
 }
+_FTS = ("CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid',"
+        " tokenize='unicode61 remove_diacritics 2')")
 
 
-def build_sqlite(db_path: Path, tables: dict[str, Path]) -> None:
-    """Build ``newsfold.db`` from the Parquet files, with an FTS5 index on articles(title, text)."""
+def build_sqlite(db_path: Path, tables: dict[str, Path], generation: int = 0) -> None:
+    """Build ``newsfold.db`` from the Parquet tables, with an FTS5 index on articles(title, text)."""
     if db_path.exists():
         db_path.unlink()
     con = sqlite3.connect(db_path)
@@ -126,14 +138,67 @@ def build_sqlite(db_path: Path, tables: dict[str, Path]) -> None:
             load_parquet_into(con, name, path)
             for col in _INDEXES.get(name, []):
                 con.execute(f'CREATE INDEX "ix_{name}_{col}" ON "{name}"("{col}")')
-        con.execute(
-            "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid',"
-            " tokenize='unicode61 remove_diacritics 2')"
-        )
+        con.execute(_FTS)
         con.execute("INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles")
+        con.execute("CREATE TABLE newsfold_meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute("INSERT INTO newsfold_meta VALUES ('generation', ?)", (str(generation),))
         con.commit()
+        con.execute("PRAGMA journal_mode=WAL")
     finally:
         con.close()
+
+
+def apply_delta(db_path: Path, generation: int, deleted: dict[str, list[tuple[str, list[str], str]]],
+                added: dict[str, list[Path]], replaced: dict[str, Path]) -> None:
+    """Update ``newsfold.db`` in one transaction: delete rows by key, insert this run's new parts,
+    replace whole tables, keep the full-text index in step, and record the generation."""
+    from .corpus import schema_of
+
+    con = sqlite3.connect(db_path, timeout=60)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("CREATE TEMP TABLE _keys (k TEXT)")
+        for name, dels in deleted.items():
+            for col, keys, extra in dels:
+                con.execute("DELETE FROM _keys")
+                con.executemany("INSERT INTO _keys VALUES (?)", ((k,) for k in keys))
+                where = f'"{col}" IN (SELECT k FROM _keys){extra}'
+                if name == "articles":
+                    con.execute("INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+                                f" SELECT 'delete', rowid, title, text FROM articles WHERE {where}")
+                con.execute(f'DELETE FROM "{name}" WHERE {where}')
+        for name, path in replaced.items():
+            exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
+            if exists:
+                con.execute(f'DELETE FROM "{name}"')
+                _insert(con, name, schema_of(path), _batches([path]))
+            else:
+                load_parquet_into(con, name, path)
+                for col in _INDEXES.get(name, []):
+                    con.execute(f'CREATE INDEX "ix_{name}_{col}" ON "{name}"("{col}")')
+        for name, parts in added.items():
+            if not parts:
+                continue
+            top = con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{name}"').fetchone()[0]
+            _insert(con, name, schema_of(parts[0]), _batches(parts))
+            if name == "articles":
+                con.execute("INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles"
+                            " WHERE rowid > ?", (top,))
+        con.execute("UPDATE newsfold_meta SET value = ? WHERE key = 'generation'", (str(generation),))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.close()
+
+
+def _batches(paths: list[Path]):
+    from .corpus import iter_batches
+
+    for p in paths:
+        yield from iter_batches(p)
 
 
 def _fts_query(query: str) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .corpus import committed
+
 REQUIRED = ("articles", "copies", "ledger", "removals")
 OPTIONAL = ("boilerplate", "stories", "story_sentences", "entities", "mentions")
 
@@ -38,8 +40,9 @@ def verify(out: Path, max_listed: int = 20) -> Report:
             rep.problems.append("… more problems not listed")
 
     tables: dict[str, list[dict]] = {}
+    base = committed(out) or out  # the generation newsfold.db records (the commit point)
     for name in REQUIRED + OPTIONAL:
-        path = out / f"{name}.parquet"
+        path = base / f"{name}.parquet"
         if not path.exists():
             if name in REQUIRED:
                 problem(f"{path.name} is missing")
@@ -107,7 +110,7 @@ def verify(out: Path, max_listed: int = 20) -> Report:
     except sqlite3.Error as exc:
         problem(f"newsfold.db cannot be read: {exc}")
 
-    summary = out / "summary.json"
+    summary = base / "summary.json"
     if summary.exists():
         s = json.loads(summary.read_text())
         if s.get("articles") is not None and s["articles"] != len(arts):

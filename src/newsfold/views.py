@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from .corpus import schema_of
 from .explain import _connect
 
 
@@ -89,6 +90,6 @@ def entity_page(out: Path, entity: str) -> dict[str, Any]:
         entity = hits[0]["entity_id"]
     mentions = pq.read_table(_need(out, "mentions")).to_pylist()
     cols = [c for c in ("article_id", "title", "outlet", "published", "story_id", "url")
-            if c in pq.read_schema(Path(out) / "articles.parquet").names]
+            if c in schema_of(Path(out) / "articles.parquet").names]
     articles = pq.read_table(Path(out) / "articles.parquet", columns=cols).to_pylist()
     return entity_view(entities, mentions, articles, entity)

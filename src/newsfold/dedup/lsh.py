@@ -132,6 +132,19 @@ def _pairs_in_runs(sorted_keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarr
     return order[left], order[right]
 
 
+def band_hits(sk: np.ndarray, sids: np.ndarray, qk: np.ndarray, qr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows sharing a band key: (query row, stored id) for every stored key in ``sk`` (sorted,
+    ids ``sids``) equal to a query key ``qk`` (sorted, rows ``qr``)."""
+    if not len(sk):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    lo = np.searchsorted(sk, qk, side="left")
+    hit = np.flatnonzero(sk[np.minimum(lo, len(sk) - 1)] == qk)
+    lo = lo[hit]
+    cnt = np.searchsorted(sk, qk[hit], side="right") - lo
+    q = np.repeat(qr[hit], cnt).astype(np.int64)
+    return q, np.asarray(sids[np.repeat(lo, cnt) + _expand(cnt)]).astype(np.int64)
+
+
 def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     lo = np.minimum(a, b).astype(np.int64)
     hi = np.maximum(a, b).astype(np.int64)
@@ -288,16 +301,9 @@ class LSHIndex:
             qk = keys[order, j]
             qr = rows[order]
             for seg in self._segments:
-                sk = seg.keys[j]
-                lo = np.searchsorted(sk, qk, side="left")
-                hit = np.flatnonzero(sk[np.minimum(lo, len(sk) - 1)] == qk)
-                if not len(hit):
-                    continue
-                lo = lo[hit]
-                cnt = np.searchsorted(sk, qk[hit], side="right") - lo
-                q = np.repeat(qr[hit], cnt)
-                other = seg.ids[j][np.repeat(lo, cnt) + _expand(cnt)].astype(np.int64)
-                acc.add(_codes(q, other, 1 << 32))
+                q, other = band_hits(seg.keys[j], seg.ids[j], qk, qr)
+                if len(q):
+                    acc.add(_codes(q, other, 1 << 32))
         return acc.pairs()
 
     def query(self, sigs: np.ndarray) -> np.ndarray:

@@ -1,0 +1,127 @@
+"""Learned-boilerplate counts kept between runs, so that adding pages continues the counting.
+
+A run stores one *segment* (``seg-<run>.npz``) with the (line, article) pairs that were new in that
+run, the per-line counts of those pairs and the new (outlet, article) pairs; older segments are
+hard-linked from the previous generation.  Counting a line across runs is then a binary search
+per segment, so adding pages costs O(new lines x runs), not O(corpus).
+
+Policy for lines already learned: they stay learned (their counts keep growing).  A line that
+crosses the threshold in a later run is removed from that run's copies on; earlier articles are
+not re-cleaned, and the run reports how many such lines it learned (``summary.newly_learned``).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .boilerplate import BoilerplateLearner, LearnedBoilerplate
+
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        x = a.astype(np.uint64) * _MUL ^ b.astype(np.uint64)
+        x ^= x >> np.uint64(31)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(29)
+    return x
+
+
+def _member(sorted_arr: np.ndarray, q: np.ndarray) -> np.ndarray:
+    if not len(sorted_arr) or not len(q):
+        return np.zeros(len(q), bool)
+    pos = np.searchsorted(sorted_arr, q)
+    return sorted_arr[np.minimum(pos, len(sorted_arr) - 1)] == q
+
+
+class BoilerplateState:
+    def __init__(self) -> None:
+        self.segments: list[tuple[str, dict[str, np.ndarray]]] = []
+        self.totals: dict[int, int] = {}  # outlet hash -> distinct articles
+        self.learned: dict[int, list] = {}  # line hash -> [outlet hash, count, outlet, line text]
+        self.folder: Path | None = None
+
+    @classmethod
+    def load(cls, folder: Path) -> "BoilerplateState":
+        st = cls()
+        st.folder = Path(folder)
+        meta = json.loads((st.folder / "meta.json").read_text())
+        st.totals = {int(k): v for k, v in meta["totals"].items()}
+        st.learned = {int(k): v for k, v in meta["learned"].items()}
+        for name in meta["segments"]:
+            with np.load(st.folder / name) as z:
+                st.segments.append((name, {k: z[k] for k in z.files}))
+        return st
+
+    def finish(self, learner: BoilerplateLearner, name: str) -> tuple[LearnedBoilerplate, dict[str, np.ndarray], int]:
+        """Continue the counts with this run's observations: the learned lines for this run's
+        copies, the new segment to save, and how many lines were learned for the first time."""
+        cfg = learner.cfg
+        line = np.frombuffer(learner._line, np.uint64)
+        title = np.frombuffer(learner._title, np.uint64)
+        outl = np.frombuffer(learner._outlet_line, np.uint64)
+        pk = _mix(line, title)
+        pk_u, first = np.unique(pk, return_index=True)
+        fresh = np.ones(len(pk_u), bool)
+        for _, seg in self.segments:
+            fresh &= ~_member(seg["pk"], pk_u)
+        f_idx = first[fresh]
+        f_lines, f_counts = np.unique(line[f_idx], return_counts=True)
+        line_outlet = dict(zip(line[f_idx].tolist(), outl[f_idx].tolist()))
+        # distinct articles per outlet
+        ot_rows = [(oh, th) for oh, ths in learner._outlet_title.items() for th in ths]
+        ot = np.unique(_mix(np.array([r[0] for r in ot_rows], np.uint64), np.array([r[1] for r in ot_rows], np.uint64))) \
+            if ot_rows else np.zeros(0, np.uint64)
+        ot_out = {}
+        for oh, ths in learner._outlet_title.items():
+            codes = np.unique(_mix(np.full(len(ths), oh, np.uint64), np.fromiter(ths, np.uint64, len(ths))))
+            isnew = np.ones(len(codes), bool)
+            for _, seg in self.segments:
+                isnew &= ~_member(seg["ot"], codes)
+            ot_out[oh] = int(isnew.sum())
+        for oh, n in ot_out.items():
+            self.totals[oh] = self.totals.get(oh, 0) + n
+        ot_fresh = ot.copy()
+        for _, seg in self.segments:
+            ot_fresh = ot_fresh[~_member(seg["ot"], ot_fresh)]
+        # counts of lines with fresh pairs: earlier segments + this run
+        total = f_counts.astype(np.int64)
+        for _, seg in self.segments:
+            pos = np.searchsorted(seg["lines"], f_lines)
+            hit = seg["lines"][np.minimum(pos, max(len(seg["lines"]) - 1, 0))] == f_lines if len(seg["lines"]) else np.zeros(len(f_lines), bool)
+            total[hit] += seg["counts"][pos[hit]]
+        newly = 0
+        learned = LearnedBoilerplate(outlet_articles=dict(self.totals))
+        for h, n in zip(f_lines.tolist(), total.tolist()):
+            if h in self.learned:
+                self.learned[h][1] = n
+            elif n >= cfg.boilerplate_min_pages and n >= cfg.boilerplate_min_fraction * self.totals[line_outlet[h]]:
+                self.learned[h] = [line_outlet[h], n, None, None]
+                newly += 1
+        if cfg.learn_boilerplate:
+            learned.counts = {h: v[1] for h, v in self.learned.items()}
+            learned.texts = {h: (v[2], v[3]) for h, v in self.learned.items() if v[2] is not None}
+        seg = {"pk": pk_u[fresh], "lines": f_lines, "counts": f_counts.astype(np.int64), "ot": ot_fresh}
+        self.segments.append((name, seg))
+        return learned, seg, newly
+
+    def save(self, folder: Path, learned: LearnedBoilerplate) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for h, (o, t) in learned.texts.items():
+            if h in self.learned:
+                self.learned[h][2], self.learned[h][3] = o, t
+        names = []
+        for name, seg in self.segments:
+            if self.folder is not None and (self.folder / name).exists():
+                os.link(self.folder / name, folder / name)
+            else:
+                np.savez(folder / name, **seg)
+            names.append(name)
+        meta = {"segments": names, "totals": {str(k): v for k, v in self.totals.items()},
+                "learned": {str(k): v for k, v in self.learned.items()}}
+        (folder / "meta.json").write_text(json.dumps(meta))

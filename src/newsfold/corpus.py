@@ -1,0 +1,326 @@
+"""The corpus folder: generations of Parquet parts, published atomically.
+
+Layout of an output folder ``OUT``::
+
+    OUT/newsfold.db                  SQLite (WAL); table newsfold_meta holds the committed generation
+    OUT/current -> .gens/00000003    the published generation (a symlink, swapped atomically)
+    OUT/articles.parquet -> current/articles.parquet     (one fixed link per table and file)
+    OUT/.gens/00000003/articles.parquet/part-00000003-0000.parquet ...
+    OUT/.gens/00000003/state/        what the next run needs: dedup index, boilerplate counts, stories
+
+Each table is a folder of Parquet parts (pyarrow, pandas, polars, duckdb and Spark read such a
+folder as one table).  A run builds generation ``g+1`` in ``.gens/g+1.tmp``: unchanged parts are
+hard links to generation ``g``'s files, parts that hold changed rows are rewritten, new rows go to
+new parts.  Publishing is three atomic steps: rename ``.tmp`` to its final name, commit the
+database transaction that records ``g+1`` (the commit point), then swap ``current``.  A run killed
+before the commit leaves generation ``g`` untouched; one killed after it is rolled forward by the
+next run (:func:`recover`).  :func:`committed` is the generation the database says, which is what
+``verify`` checks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+GENS = ".gens"
+CURRENT = "current"
+DB = "newsfold.db"
+FILES = ("config.json", "summary.json")
+ROWS_PER_PART = 50_000
+
+
+class CorpusError(RuntimeError):
+    """The output folder is not a corpus this version can add to."""
+
+
+def gen_name(n: int) -> str:
+    return f"{n:08d}"
+
+
+def db_generation(out: Path) -> int:
+    """The generation recorded in newsfold.db (0 when there is no database yet)."""
+    db = Path(out) / DB
+    if not db.exists():
+        return 0
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = con.execute("SELECT value FROM newsfold_meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
+
+
+def committed(out: Path) -> Path | None:
+    """The folder of the committed generation, or None for an empty (or legacy) folder."""
+    g = db_generation(out)
+    path = Path(out) / GENS / gen_name(g)
+    return path if g and path.is_dir() else None
+
+
+def _swap_link(link: Path, target: str) -> None:
+    tmp = link.with_name(link.name + ".new")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def publish_links(out: Path, g: int, names: Iterable[str]) -> None:
+    """Point ``current`` at generation ``g``, and make sure every table has its fixed link."""
+    out = Path(out)
+    for name in names:
+        link = out / name
+        if not link.is_symlink():
+            if link.exists():
+                raise CorpusError(f"{link} is not a link into the corpus; was this folder made by another tool?")
+            os.symlink(f"{CURRENT}/{name}", link)
+    _swap_link(out / CURRENT, f"{GENS}/{gen_name(g)}")
+
+
+def recover(out: Path, warn: Callable[[str], None]) -> int:
+    """Bring the folder to its committed generation: drop unfinished ones, roll ``current``
+    forward if a run died between its commit and the swap, and remove generations older than the
+    previous one (kept for readers still reading it).  Returns the committed generation."""
+    out = Path(out)
+    gens = out / GENS
+    if not gens.exists():
+        if (out / "articles.parquet").is_file():
+            raise CorpusError(f"{out} holds a corpus in the old single-file layout; write to a new --out folder")
+        return 0
+    g = db_generation(out)
+    for p in sorted(gens.iterdir()):
+        n = int(p.name.split(".")[0]) if p.name.split(".")[0].isdigit() else -1
+        if p.name.endswith(".tmp") or n > g:
+            warn(f"{p.name}: an unfinished earlier run left this behind; removing it")
+            shutil.rmtree(p)
+        elif n < g - 1:
+            shutil.rmtree(p, ignore_errors=True)
+    if g:
+        cur = out / CURRENT
+        target = f"{GENS}/{gen_name(g)}"
+        if not cur.is_symlink() or os.readlink(cur) != target:
+            publish_links(out, g, _published_names(gens / gen_name(g)))
+    return g
+
+
+def _published_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".parquet") or p.name in FILES)
+
+
+def read_table(path: Path, columns: list[str] | None = None, filter: Any = None) -> pa.Table:
+    """A table (a folder of parts, or a single file) as one Arrow table."""
+    return ds.dataset(str(path), format="parquet").to_table(columns=columns, filter=filter)
+
+
+def iter_batches(path: Path, batch_size: int = 5000, columns: list[str] | None = None):
+    for part in parts_of(path):
+        yield from pq.ParquetFile(part).iter_batches(batch_size=batch_size, columns=columns)
+
+
+def parts_of(path: Path) -> list[Path]:
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    return sorted(path.glob("*.parquet")) if path.is_dir() else []
+
+
+def schema_of(path: Path) -> pa.Schema:
+    return pq.read_schema(parts_of(path)[0])
+
+
+class PartWriter:
+    """Writes rows of one table into new part files of at most ``ROWS_PER_PART`` rows."""
+
+    def __init__(self, folder: Path, prefix: str, schema: pa.Schema, batch: int = 5000, rows_per_part: int = ROWS_PER_PART):
+        self.folder, self.prefix, self.schema = Path(folder), prefix, schema
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.batch, self.rows_per_part = batch, rows_per_part
+        self.rows: list[dict[str, Any]] = []
+        self.writer: pq.ParquetWriter | None = None
+        self.in_part = 0
+        self.k = 0
+        self.count = 0
+        self.paths: list[Path] = []
+
+    def _next_path(self) -> Path:
+        while True:
+            p = self.folder / f"part-{self.prefix}-{self.k:04d}.parquet"
+            self.k += 1
+            if not p.exists():
+                return p
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def write_many(self, rows: Iterable[dict[str, Any]]) -> None:
+        for r in rows:
+            self.write(r)
+
+    def write_table(self, table: pa.Table) -> None:
+        self.flush()
+        for rb in table.cast(self.schema).to_batches(max_chunksize=self.batch):
+            self._write(pa.Table.from_batches([rb], schema=self.schema))
+
+    def _write(self, t: pa.Table) -> None:
+        start = 0
+        while start < t.num_rows:
+            if self.writer is None:
+                path = self._next_path()
+                self.paths.append(path)
+                self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+                self.in_part = 0
+            take = min(t.num_rows - start, self.rows_per_part - self.in_part)
+            self.writer.write_table(t.slice(start, take))
+            self.in_part += take
+            self.count += take
+            start += take
+            if self.in_part >= self.rows_per_part:
+                self.writer.close()
+                self.writer = None
+
+    def flush(self) -> None:
+        if self.rows:
+            self._write(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.rows = []
+
+    def close(self) -> None:
+        self.flush()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+class Generation:
+    """The next generation of a corpus, built in ``.gens/N.tmp`` from the previous one."""
+
+    def __init__(self, out: Path, number: int, previous: Path | None):
+        self.out = Path(out)
+        self.number = number
+        self.previous = previous
+        self.final = self.out / GENS / gen_name(number)
+        self.dir = self.final.with_name(self.final.name + ".tmp")
+        self.dir.mkdir(parents=True)
+        self.state = self.dir / "state"
+        self.state.mkdir()
+        self._writers: dict[str, PartWriter] = {}
+        self.deleted: dict[str, list[tuple[str, list[str], str]]] = {}  # table -> (key, keys, extra SQL)
+        self.replaced: set[str] = set()
+        if previous is not None:
+            for table in previous.glob("*.parquet"):
+                (self.dir / table.name).mkdir()
+                for part in parts_of(table):
+                    os.link(part, self.dir / table.name / part.name)
+
+    def table(self, name: str) -> Path:
+        return self.dir / f"{name}.parquet"
+
+    def readable(self, name: str) -> Path:
+        """The table's folder, with this run's writers for it closed so that every part is complete."""
+        for wname in (name, name + "/kept"):
+            if wname in self._writers:
+                self._writers.pop(wname).close()
+        return self.table(name)
+
+    def previous_state(self, name: str) -> Path | None:
+        p = self.previous / "state" / name if self.previous else None
+        return p if p is not None and p.exists() else None
+
+    def writer(self, name: str, schema: pa.Schema, kept: bool = False) -> PartWriter:
+        """The writer of this run's new rows of ``name`` (``kept``: rows moved unchanged out of a
+        rewritten older part, which the database already holds)."""
+        wname = name + ("/kept" if kept else "")
+        if wname not in self._writers:
+            prefix = f"{self.number:08d}" + ("k" if kept else "")
+            self._writers[wname] = PartWriter(self.table(name), prefix, schema)
+        return self._writers[wname]
+
+    def new_parts(self, name: str) -> list[Path]:
+        """Parts that hold rows this run added (not yet in the database)."""
+        return sorted(self.table(name).glob(f"part-{self.number:08d}-*.parquet"))
+
+    def take(self, name: str, key: str, keys: Iterable[str], where: Callable[[pa.Table], pa.Array] | None = None,
+             where_sql: str = "") -> pa.Table | None:
+        """Remove the rows whose ``key`` is in ``keys`` (and, if given, ``where(table)`` holds) from
+        this generation's parts and return them.  Only the parts that hold such rows are rewritten.
+        ``where_sql`` is the same condition in SQL, for the database update."""
+        keys_list = sorted(set(keys))
+        keys = pa.array(keys_list, pa.string())
+        folder = self.table(name)
+        if not len(keys) or not folder.exists():
+            return None
+        self.deleted.setdefault(name, []).append((key, keys_list, where_sql))
+        own = f"part-{self.number:08d}-"
+        for wname in (name, name + "/kept"):
+            if wname in self._writers:
+                self._writers.pop(wname).close()
+        taken: list[pa.Table] = []
+        for part in parts_of(folder):
+            col = pq.read_table(part, columns=[key]).column(key)
+            if not pc.any(pc.is_in(col, value_set=keys)).as_py():
+                continue
+            t = pq.read_table(part)
+            hit = pc.is_in(t.column(key), value_set=keys)
+            if where is not None:
+                hit = pc.and_(hit, where(t))
+            hit = pc.fill_null(hit, False)
+            if not pc.any(hit).as_py():
+                continue
+            taken.append(t.filter(hit))
+            rest = t.filter(pc.invert(hit))
+            part.unlink()
+            if rest.num_rows:
+                self.writer(name, t.schema, kept=not part.name.startswith(own)).write_table(rest)
+        return pa.concat_tables(taken) if taken else None
+
+    def replace_all(self, name: str, table: pa.Table) -> None:
+        folder = self.table(name)
+        if folder.exists():
+            shutil.rmtree(folder)
+        self._writers.pop(name, None)
+        self.replaced.add(name)
+        w = self.writer(name, table.schema)
+        w.write_table(table)
+
+    def close_writers(self, schemas: dict[str, pa.Schema]) -> None:
+        """Close every writer; make sure each table in ``schemas`` has at least one (maybe empty) part."""
+        for w in self._writers.values():
+            w.close()
+        self._writers.clear()
+        for name, schema in schemas.items():
+            folder = self.table(name)
+            if not parts_of(folder):
+                folder.mkdir(exist_ok=True)
+                pq.write_table(schema.empty_table(), folder / f"part-{self.number:08d}-empty.parquet", compression="zstd")
+
+    def write_json(self, name: str, data: Any) -> None:
+        (self.dir / name).write_text(json.dumps(data, indent=2))
+
+    def seal(self) -> None:
+        """Make the generation complete on disk (rename .tmp away); it is not yet committed."""
+        _fsync_tree(self.dir)
+        os.replace(self.dir, self.final)
+        self.dir = self.final
+        self.state = self.dir / "state"
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            fd = os.open(os.path.join(root, f), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)

@@ -1,0 +1,164 @@
+"""What dedup keeps between runs, so that new copies are matched without reading old pages again.
+
+Per copy (row numbers in ingestion order, over the whole corpus): the exact key, the text length
+(-1: empty after cleaning), the duplicate-group label (the group's smallest row), and the copy and
+page ids (as uint64).  These arrays are small (40 bytes per copy) and rewritten every run.
+
+The signatures and their LSH band keys are stored as append-only *segments*, one per run: a new
+run adds one segment and hard-links the old ones, so its cost follows the new copies, not the
+corpus.  A query searches each segment's sorted band keys and verifies candidates on the full
+signatures, with the same rule as :func:`~newsfold.dedup.lsh.near_duplicate_pairs`, so the
+pairs found across runs are exactly those one run over everything would find.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import DedupConfig
+from .lsh import _CodeSet, _Segment, band_hits, band_keys, verify_pairs
+from .minhash import empty_rows
+
+ARRAYS = ("key", "length", "label", "canon", "cid", "page")
+MAX_SEGMENTS = 12
+
+
+@dataclass
+class _Seg:
+    name: str
+    start: int
+    n: int
+    sigs: np.ndarray  # (n, num_perm), memory-mapped
+    keys: np.ndarray  # (bands, m) sorted per band
+    ids: np.ndarray  # (bands, m) global row ids
+
+
+class DedupState:
+    def __init__(self, cfg: DedupConfig):
+        self.cfg = cfg
+        self.arrays = {"key": np.zeros(0, np.uint64), "length": np.zeros(0, np.int64), "label": np.zeros(0, np.int64), "canon": np.zeros(0, np.bool_),
+                       "cid": np.zeros(0, np.uint64), "page": np.zeros(0, np.uint64)}
+        self.segments: list[_Seg] = []
+        self.folder: Path | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.arrays["key"])
+
+    # -- persistence
+    @classmethod
+    def load(cls, folder: Path, cfg: DedupConfig) -> "DedupState":
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text())
+        saved = DedupConfig(**{k: v for k, v in meta["cfg"].items() if k in DedupConfig.__dataclass_fields__})
+        if saved != cfg:
+            raise ValueError(f"{folder}: the corpus was deduplicated with other settings ({saved}); use a new --out folder")
+        st = cls(cfg)
+        st.folder = folder
+        for name in ARRAYS:
+            st.arrays[name] = np.load(folder / f"{name}.npy")
+        for s in meta["segments"]:
+            d = folder / s["name"]
+            st.segments.append(_Seg(s["name"], s["start"], s["n"], np.load(d / "sigs.npy", mmap_mode="r"),
+                                    np.load(d / "keys.npy", mmap_mode="r"), np.load(d / "ids.npy", mmap_mode="r")))
+        if sum(s.n for s in st.segments) != st.n:
+            raise ValueError(f"{folder}: signature segments and copy arrays disagree")
+        return st
+
+    def save(self, folder: Path, name: str, new: dict[str, np.ndarray], sigs: np.ndarray) -> None:
+        """Write the state with ``new`` copies appended (their arrays and signatures) into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        base = self.n
+        for k in ARRAYS:
+            np.save(folder / f"{k}.npy", np.concatenate([self.arrays[k], new[k].astype(self.arrays[k].dtype)]))
+        segs = [(s.name, s.start, s.n) for s in self.segments]
+        for s in self.segments:
+            (folder / s.name).mkdir()
+            for f in ("sigs.npy", "keys.npy", "ids.npy"):
+                os.link(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
+        if len(sigs):
+            live = np.flatnonzero(~empty_rows(sigs))
+            seg = _Segment.build(band_keys(sigs[live], self.cfg), live + base) if len(live) else \
+                _Segment(np.empty((self.cfg.bands, 0), np.uint64), np.empty((self.cfg.bands, 0), np.uint32))
+            d = folder / name
+            d.mkdir()
+            np.save(d / "sigs.npy", sigs)
+            np.save(d / "keys.npy", seg.keys)
+            np.save(d / "ids.npy", seg.ids)
+            segs.append((name, base, len(sigs)))
+        if len(segs) > MAX_SEGMENTS:
+            segs = self._compact(folder, segs, name)
+        meta = {"format": 1, "n": base + len(sigs), "segments": [{"name": a, "start": b, "n": c} for a, b, c in segs],
+                "cfg": {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}}
+        (folder / "meta.json").write_text(json.dumps(meta, indent=1))
+
+    def _compact(self, folder: Path, segs: list[tuple[str, int, int]], name: str) -> list[tuple[str, int, int]]:
+        """Merge all segments into one (amortised: happens every MAX_SEGMENTS runs)."""
+        sigs = np.concatenate([np.load(folder / s[0] / "sigs.npy") for s in segs])
+        keys, ids = [], []
+        for s in segs:
+            keys.append(np.load(folder / s[0] / "keys.npy"))
+            ids.append(np.load(folder / s[0] / "ids.npy"))
+        kt, it = np.concatenate(keys, axis=1), np.concatenate(ids, axis=1)
+        order = np.argsort(kt, axis=1, kind="stable")
+        d = folder / f"{name}-all"
+        d.mkdir()
+        np.save(d / "sigs.npy", sigs)
+        np.save(d / "keys.npy", np.take_along_axis(kt, order, axis=1))
+        np.save(d / "ids.npy", np.take_along_axis(it, order, axis=1))
+        for s in segs:
+            for f in ("sigs.npy", "keys.npy", "ids.npy"):
+                (folder / s[0] / f).unlink()
+            (folder / s[0]).rmdir()
+        return [(d.name, 0, len(sigs))]
+
+    # -- queries
+    def exact_pairs(self, keys: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """(new row, old row) for new copies whose exact key equals a live old copy's key."""
+        old_live = np.flatnonzero(self.arrays["length"] >= 0)
+        if not len(old_live) or not len(live):
+            return np.empty((0, 2), np.int64)
+        ok = self.arrays["key"][old_live]
+        order = np.argsort(ok, kind="stable")
+        sk = ok[order]
+        q = keys[live]
+        pos = np.searchsorted(sk, q)
+        hit = np.flatnonzero(sk[np.minimum(pos, len(sk) - 1)] == q)
+        return np.stack([live[hit], old_live[order[pos[hit]]]], axis=1).astype(np.int64)
+
+    def near_pairs(self, sigs: np.ndarray) -> np.ndarray:
+        """(new row, old row) verified near-duplicate pairs between new signatures and the stored ones."""
+        live = np.flatnonzero(~empty_rows(sigs))
+        if not len(live) or not self.segments:
+            return np.empty((0, 2), np.int64)
+        keys = band_keys(sigs[live], self.cfg)
+        acc = _CodeSet(1 << 40)
+        for j in range(self.cfg.bands):
+            order = np.argsort(keys[:, j])
+            qk, qr = keys[order, j], live[order]
+            for seg in self.segments:
+                q, other = band_hits(seg.keys[j], seg.ids[j], qk, qr)
+                if len(q):
+                    acc.add(q * (1 << 40) + other)  # (new, old): never swapped
+        cand = acc.pairs()
+        if not len(cand):
+            return cand
+        rows, inv = np.unique(cand[:, 1], return_inverse=True)
+        other = self._gather(rows)
+        keep = verify_pairs(sigs, np.stack([cand[:, 0], inv], axis=1), self.cfg, other=other)
+        return cand[keep]
+
+    def _gather(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), self.cfg.num_perm), self.segments[0].sigs.dtype)
+        starts = np.array([s.start for s in self.segments])
+        which = np.searchsorted(starts, rows, side="right") - 1
+        for k, seg in enumerate(self.segments):
+            m = which == k
+            if m.any():
+                out[m] = seg.sigs[rows[m] - seg.start]
+        return out
