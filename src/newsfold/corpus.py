@@ -231,7 +231,7 @@ class Generation:
         """The table's folder, with this run's writers for it closed so that every part is complete."""
         for wname in (name, name + "/kept"):
             if wname in self._writers:
-                self._writers.pop(wname).close()
+                self._writers[wname].close()  # finishes its part; later rows go to a new one
         return self.table(name)
 
     def previous_state(self, name: str) -> Path | None:
@@ -261,11 +261,10 @@ class Generation:
         folder = self.table(name)
         if not len(keys) or not folder.exists():
             return None
-        self.deleted.setdefault(name, []).append((key, keys_list, where_sql))
         own = f"part-{self.number:08d}-"
         for wname in (name, name + "/kept"):
             if wname in self._writers:
-                self._writers.pop(wname).close()
+                self._writers[wname].close()  # finishes its part; later rows go to a new one
         taken: list[pa.Table] = []
         for part in parts_of(folder):
             col = pq.read_table(part, columns=[key]).column(key)
@@ -283,7 +282,12 @@ class Generation:
             part.unlink()
             if rest.num_rows:
                 self.writer(name, t.schema, kept=not part.name.startswith(own)).write_table(rest)
-        return pa.concat_tables(taken) if taken else None
+        if not taken:
+            return None
+        out = pa.concat_tables(taken)
+        # the database deletes exactly the rows taken here (``where_sql`` narrows rows sharing a key)
+        self.deleted.setdefault(name, []).append((key, sorted(set(out.column(key).to_pylist())), where_sql))
+        return out
 
     def replace_all(self, name: str, table: pa.Table) -> None:
         folder = self.table(name)

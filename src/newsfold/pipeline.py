@@ -395,7 +395,7 @@ class CorpusLocked(RuntimeError):
 def check_settings(previous: Path, cfg: Config) -> None:
     """Refuse to add with settings that would make the corpus inconsistent."""
     saved = json.loads((previous / "config.json").read_text())
-    now = cfg.to_dict()
+    now = json.loads(json.dumps(cfg.to_dict()))  # as saved (tuples become lists)
     differ = [s for s in FIXED_SECTIONS if saved.get(s) != now.get(s)]
     if differ:
         raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "

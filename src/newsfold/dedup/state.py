@@ -69,13 +69,16 @@ class DedupState:
             raise ValueError(f"{folder}: signature segments and copy arrays disagree")
         return st
 
-    def save(self, folder: Path, name: str, new: dict[str, np.ndarray], sigs: np.ndarray) -> None:
-        """Write the state with ``new`` copies appended (their arrays and signatures) into ``folder``."""
+    def save(self, folder: Path, name: str, arrays: dict[str, np.ndarray], sigs: np.ndarray) -> None:
+        """Write the state into ``folder``: ``arrays`` for every copy (old and new), and the new
+        copies' signatures ``sigs`` as a new segment named ``name``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         base = self.n
+        if any(len(arrays[k]) != base + len(sigs) for k in ARRAYS):
+            raise ValueError("the copy arrays must cover the stored copies and the new ones")
         for k in ARRAYS:
-            np.save(folder / f"{k}.npy", np.concatenate([self.arrays[k], new[k].astype(self.arrays[k].dtype)]))
+            np.save(folder / f"{k}.npy", arrays[k].astype(self.arrays[k].dtype))
         segs = [(s.name, s.start, s.n) for s in self.segments]
         for s in self.segments:
             (folder / s.name).mkdir()

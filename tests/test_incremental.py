@@ -1,0 +1,168 @@
+"""Adding to an existing corpus: batches give what one run over everything gives, pages already in
+the corpus are skipped, a bad file among the new inputs harms nothing, and readers keep reading."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import newsfold
+from newsfold.config import Config
+from newsfold.corpus import CorpusError, committed
+from newsfold.verify import verify
+
+
+def snapshot(out: Path, stories: bool = True) -> dict:
+    """What must be equal between a corpus built in batches and one built in one run."""
+    arts = pq.read_table(out / "articles.parquet").to_pylist()
+    copies = pq.read_table(out / "copies.parquet").to_pylist()
+    groups: dict[str, set] = {}
+    for c in copies:
+        groups.setdefault(c["article_id"], set()).add(c["copy_id"])
+    snap = {
+        "articles": {a["article_id"]: (a["title"], a["text"], a["n_copies"], a["copy_id"]) for a in arts},
+        "groups": sorted(sorted(g) for g in groups.values()),
+        "copies": sorted((c["copy_id"], c["article_id"], c["match"]) for c in copies),
+    }
+    if stories:
+        members: dict[str, set] = {}
+        for a in arts:
+            members.setdefault(a["story_id"], set()).add(a["article_id"])
+        snap["stories"] = sorted(sorted(m) for m in members.values())
+        # a story's id names the article that opened it, which depends on arrival order: compare contents
+        snap["story_rows"] = sorted((tuple(sorted(s["article_ids"])), s["n_articles"], tuple(s["outlets"]), s["first_seen"],
+                                     s["last_seen"]) for s in pq.read_table(out / "stories.parquet").to_pylist())
+    return snap
+
+
+def batches(src: Path, root: Path, n: int) -> list[Path]:
+    """Split the files of folder ``src`` into ``n`` folders (same relative paths, so same sources)."""
+    files = sorted(p for p in src.rglob("*") if p.is_file())
+    out = []
+    for b in range(n):
+        dest = root / f"batch{b}" / src.name
+        for f in files[b * len(files) // n:(b + 1) * len(files) // n]:
+            (dest / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, dest / f.relative_to(src))
+        out.append(dest)
+    return out
+
+
+def test_seeds_in_three_batches_equal_one_run(seeds_dir, tmp_path):
+    cfg = Config(progress=False)
+    cfg.steps.entities = False
+    one = tmp_path / "one"
+    newsfold.run([seeds_dir], one, cfg)
+    inc = tmp_path / "inc"
+    for b in batches(seeds_dir, tmp_path, 3):
+        newsfold.run([b], inc, cfg)
+        assert verify(inc).ok, verify(inc).problems
+    assert snapshot(inc) == snapshot(one)
+    assert len(snapshot(inc)["stories"]) == 6
+
+
+def test_rerun_skips_pages_already_in_the_corpus(seeds_dir, tmp_path):
+    cfg = Config(progress=False)
+    cfg.steps.entities = False
+    out = tmp_path / "out"
+    newsfold.run([seeds_dir], out, cfg)
+    before = snapshot(out)
+    s = newsfold.run([seeds_dir], out, cfg)
+    assert s.pages == 0 and s.skipped_pages == 5 and s.copies == 0
+    assert snapshot(out) == before
+    skipped = [r for r in pq.read_table(out / "ledger.parquet").to_pylist() if r["reason"] == "already_ingested"]
+    assert len(skipped) == 5 and all(r["status"] == "duplicate" and r["ref"].startswith("p") for r in skipped)
+    assert verify(out).ok
+
+
+def _page(title: str, body: str, extra: str = "") -> str:
+    return f"{title}\n\n{body}{extra}\n"
+
+
+BODY = " ".join(f"The council voted on measure {i} after a long debate about roads, schools and water." for i in range(12))
+
+
+def test_longer_copy_added_later_becomes_canonical_and_renames_the_article(tmp_path):
+    cfg = Config(progress=False)
+    cfg.steps.entities = False
+    src1, src2 = tmp_path / "a" / "site", tmp_path / "b" / "site"
+    src1.mkdir(parents=True)
+    src2.mkdir(parents=True)
+    (src1 / "short.txt").write_text(_page("Council votes on measures", BODY))
+    (src2 / "long.txt").write_text(_page("Council votes on measures", BODY, " The mayor said the vote was close."))
+    (src2 / "other.txt").write_text(_page("Harbour reopens", " ".join(f"Ships returned to berth {i} today." for i in range(30))))
+    inc = tmp_path / "inc"
+    newsfold.run([src1], inc, cfg)
+    first_id = pq.read_table(inc / "articles.parquet").column("article_id").to_pylist()
+    newsfold.run([src2], inc, cfg)
+    arts = {a["title"]: a for a in pq.read_table(inc / "articles.parquet").to_pylist()}
+    council = arts["Council votes on measures"]
+    assert council["n_copies"] == 2 and council["article_id"] not in first_id
+    assert council["text"].endswith("the vote was close.")
+    copies = pq.read_table(inc / "copies.parquet").to_pylist()
+    assert {c["match"] for c in copies if c["article_id"] == council["article_id"]} == {"canonical", "near"}
+    pages = {r["source"]: r["status"] for r in pq.read_table(inc / "ledger.parquet").to_pylist() if r["level"] == "page"}
+    assert pages["site/short.txt"] == "duplicate" and pages["site/long.txt"] == "kept"
+    assert verify(inc).ok, verify(inc).problems
+    # the same as one run over both folders
+    both = tmp_path / "both" / "site"
+    shutil.copytree(src1, both)
+    shutil.copytree(src2, both, dirs_exist_ok=True)
+    one = tmp_path / "one"
+    newsfold.run([both], one, cfg)
+    assert snapshot(inc) == snapshot(one)
+    con = sqlite3.connect(inc / "newsfold.db")
+    assert con.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'mayor'").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM articles WHERE article_id IN (?)", (first_id[0],)).fetchone()[0] == 0
+
+
+def test_bad_file_among_new_inputs_is_recorded_and_harms_nothing(seeds_dir, tmp_path):
+    cfg = Config(progress=False)
+    cfg.steps.entities = False
+    out = tmp_path / "out"
+    newsfold.run([seeds_dir], out, cfg)
+    before = snapshot(out)
+    bad = tmp_path / "new" / "seeds"
+    bad.mkdir(parents=True)
+    (bad / "broken.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (bad / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    newsfold.run([bad], out, cfg)
+    assert snapshot(out) == before
+    ledger = [r for r in pq.read_table(out / "ledger.parquet").to_pylist() if r["level"] == "file"]
+    reasons = {r["source"].rsplit("/", 1)[-1]: r["reason"] for r in ledger if r["status"] == "dropped"}
+    assert set(reasons) == {"broken.txt.gz", "binary.txt"} and all(reasons.values())
+    assert verify(out).ok
+
+
+def test_other_settings_are_refused(seeds_dir, tmp_path):
+    cfg = Config(progress=False)
+    cfg.steps.entities = False
+    out = tmp_path / "out"
+    newsfold.run([seeds_dir], out, cfg)
+    cfg.dedup.threshold = 0.5
+    with pytest.raises(CorpusError, match="dedup"):
+        newsfold.run([seeds_dir], out, cfg)
+
+
+def test_readers_keep_their_generation_while_a_run_adds(seeds_dir, tmp_path):
+    """A reader holding the published generation (and a read transaction on the database) sees one
+    consistent state while a run adds to the corpus; new readers see the new state."""
+    cfg = Config(progress=False)
+    cfg.steps.entities = False
+    out = tmp_path / "out"
+    parts = batches(seeds_dir, tmp_path, 2)
+    newsfold.run([parts[0]], out, cfg)
+    gen1 = (out / "current").resolve()
+    con = sqlite3.connect(f"file:{out / 'newsfold.db'}?mode=ro", uri=True)
+    con.execute("BEGIN")
+    n1 = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    newsfold.run([parts[1]], out, cfg)
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == n1  # its snapshot
+    assert pq.read_table(gen1 / "articles.parquet").num_rows == n1  # the old generation is still there
+    con.rollback()
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 7
+    assert pq.read_table(out / "articles.parquet").num_rows == 7
+    assert committed(out) == (out / "current").resolve() != gen1
