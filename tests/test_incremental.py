@@ -51,9 +51,15 @@ def batches(src: Path, root: Path, n: int) -> list[Path]:
     return out
 
 
-def test_seeds_in_three_batches_equal_one_run(seeds_dir, tmp_path):
+def _cfg(entities: bool = False, stories: bool = True) -> Config:
     cfg = Config(progress=False)
-    cfg.steps.entities = False
+    cfg.steps.entities = entities
+    cfg.steps.stories = stories
+    return cfg
+
+
+def test_seeds_in_three_batches_equal_one_run(seeds_dir, tmp_path):
+    cfg = _cfg()
     one = tmp_path / "one"
     newsfold.run([seeds_dir], one, cfg)
     inc = tmp_path / "inc"
@@ -65,8 +71,7 @@ def test_seeds_in_three_batches_equal_one_run(seeds_dir, tmp_path):
 
 
 def test_rerun_skips_pages_already_in_the_corpus(seeds_dir, tmp_path):
-    cfg = Config(progress=False)
-    cfg.steps.entities = False
+    cfg = _cfg()
     out = tmp_path / "out"
     newsfold.run([seeds_dir], out, cfg)
     before = snapshot(out)
@@ -86,8 +91,7 @@ BODY = " ".join(f"The council voted on measure {i} after a long debate about roa
 
 
 def test_longer_copy_added_later_becomes_canonical_and_renames_the_article(tmp_path):
-    cfg = Config(progress=False)
-    cfg.steps.entities = False
+    cfg = _cfg()
     src1, src2 = tmp_path / "a" / "site", tmp_path / "b" / "site"
     src1.mkdir(parents=True)
     src2.mkdir(parents=True)
@@ -120,8 +124,7 @@ def test_longer_copy_added_later_becomes_canonical_and_renames_the_article(tmp_p
 
 
 def test_bad_file_among_new_inputs_is_recorded_and_harms_nothing(seeds_dir, tmp_path):
-    cfg = Config(progress=False)
-    cfg.steps.entities = False
+    cfg = _cfg()
     out = tmp_path / "out"
     newsfold.run([seeds_dir], out, cfg)
     before = snapshot(out)
@@ -138,8 +141,7 @@ def test_bad_file_among_new_inputs_is_recorded_and_harms_nothing(seeds_dir, tmp_
 
 
 def test_other_settings_are_refused(seeds_dir, tmp_path):
-    cfg = Config(progress=False)
-    cfg.steps.entities = False
+    cfg = _cfg()
     out = tmp_path / "out"
     newsfold.run([seeds_dir], out, cfg)
     cfg.dedup.threshold = 0.5
@@ -150,8 +152,7 @@ def test_other_settings_are_refused(seeds_dir, tmp_path):
 def test_readers_keep_their_generation_while_a_run_adds(seeds_dir, tmp_path):
     """A reader holding the published generation (and a read transaction on the database) sees one
     consistent state while a run adds to the corpus; new readers see the new state."""
-    cfg = Config(progress=False)
-    cfg.steps.entities = False
+    cfg = _cfg()
     out = tmp_path / "out"
     parts = batches(seeds_dir, tmp_path, 2)
     newsfold.run([parts[0]], out, cfg)
@@ -166,3 +167,24 @@ def test_readers_keep_their_generation_while_a_run_adds(seeds_dir, tmp_path):
     assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 7
     assert pq.read_table(out / "articles.parquet").num_rows == 7
     assert committed(out) == (out / "current").resolve() != gen1
+
+
+def test_reuters_in_five_batches_equals_one_run(shared_data, tmp_path):
+    """19,043 Reuters bodies: the same articles, copies, duplicate groups and page statuses whether
+    the 22 files come in one run or in five."""
+    src = shared_data / "reuters21578"
+    cfg = _cfg(stories=False)
+    cfg.reader.jsonl.text = "body"
+    one = tmp_path / "one"
+    newsfold.run([src], one, cfg)
+    inc = tmp_path / "inc"
+    for b in batches(src, tmp_path, 5):
+        newsfold.run([b], inc, cfg)
+    assert verify(inc).ok, verify(inc).problems
+    got, want = snapshot(inc, stories=False), snapshot(one, stories=False)
+    assert len(want["articles"]) > 18_000 and len(want["groups"]) < len(want["copies"])
+    assert got == want
+
+    def pages(out):
+        return sorted((r["ref"], r["status"]) for r in pq.read_table(out / "ledger.parquet").to_pylist() if r["level"] == "page")
+    assert pages(inc) == pages(one)
