@@ -58,14 +58,19 @@ def _cfg(entities: bool = False, stories: bool = True) -> Config:
     return cfg
 
 
-def test_seeds_in_three_batches_equal_one_run(seeds_dir, tmp_path):
-    cfg = _cfg()
-    one = tmp_path / "one"
-    newsfold.run([seeds_dir], one, cfg)
-    inc = tmp_path / "inc"
-    for b in batches(seeds_dir, tmp_path, 3):
+def one_and_batched(src: Path, tmp_path: Path, n: int, cfg: Config) -> tuple[Path, Path]:
+    """The corpus of one run over ``src``, and the corpus of ``n`` runs over its files in batches
+    (each run's corpus must verify)."""
+    one, inc = tmp_path / "one", tmp_path / "inc"
+    newsfold.run([src], one, cfg)
+    for b in batches(src, tmp_path, n):
         newsfold.run([b], inc, cfg)
         assert verify(inc).ok, verify(inc).problems
+    return one, inc
+
+
+def test_seeds_in_three_batches_equal_one_run(seeds_dir, tmp_path):
+    one, inc = one_and_batched(seeds_dir, tmp_path, 3, _cfg())
     assert snapshot(inc) == snapshot(one)
     assert len(snapshot(inc)["stories"]) == 6
 
@@ -175,12 +180,7 @@ def test_reuters_in_five_batches_equals_one_run(shared_data, tmp_path):
     src = shared_data / "reuters21578"
     cfg = _cfg(stories=False)
     cfg.reader.jsonl.text = "body"
-    one = tmp_path / "one"
-    newsfold.run([src], one, cfg)
-    inc = tmp_path / "inc"
-    for b in batches(src, tmp_path, 5):
-        newsfold.run([b], inc, cfg)
-    assert verify(inc).ok, verify(inc).problems
+    one, inc = one_and_batched(src, tmp_path, 5, cfg)
     got, want = snapshot(inc, stories=False), snapshot(one, stories=False)
     assert len(want["articles"]) > 18_000 and len(want["groups"]) < len(want["copies"])
     assert got == want
