@@ -188,3 +188,22 @@ def test_reuters_in_five_batches_equals_one_run(shared_data, tmp_path):
     def pages(out):
         return sorted((r["ref"], r["status"]) for r in pq.read_table(out / "ledger.parquet").to_pylist() if r["level"] == "page")
     assert pages(inc) == pages(one)
+
+
+def test_entities_after_three_batches_equal_one_run(seeds_dir, tmp_path):
+    """NER runs on each batch's new articles only; canonicalisation over all stored mentions gives
+    the entities one run gives."""
+    one, inc = one_and_batched(seeds_dir, tmp_path, 3, _cfg(entities=True))
+
+    def entities(out):
+        return sorted((e["entity_id"], e["name"], e["type"], e["n_mentions"], e["n_articles"],
+                       tuple(sorted((f["form"], f["count"]) for f in e["surface_forms"])))
+                      for e in pq.read_table(out / "entities.parquet").to_pylist())
+
+    def mentions(out):
+        return sorted((m["entity_id"], m["article_id"], m["field"], m["start"], m["end"])
+                      for m in pq.read_table(out / "mentions.parquet").to_pylist())
+    assert entities(inc) == entities(one) and len(entities(one)) > 50
+    assert mentions(inc) == mentions(one)
+    names = {e[1] for e in entities(inc)}
+    assert {"Muqtada al-Sadr", "Heather Nauert"} <= names

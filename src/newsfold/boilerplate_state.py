@@ -12,12 +12,12 @@ not re-cleaned, and the run reports how many such lines it learned (``summary.ne
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
+from .corpus import link_or_copy
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -118,7 +118,7 @@ class BoilerplateState:
         names = []
         for name, seg in self.segments:
             if self.folder is not None and (self.folder / name).exists():
-                os.link(self.folder / name, folder / name)
+                link_or_copy(self.folder / name, folder / name)
             else:
                 np.savez(folder / name, **seg)
             names.append(name)

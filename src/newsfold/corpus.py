@@ -222,7 +222,7 @@ class Generation:
             for table in previous.glob("*.parquet"):
                 (self.dir / table.name).mkdir()
                 for part in parts_of(table):
-                    os.link(part, self.dir / table.name / part.name)
+                    link_or_copy(part, self.dir / table.name / part.name)
 
     def table(self, name: str) -> Path:
         return self.dir / f"{name}.parquet"
@@ -318,6 +318,14 @@ class Generation:
         os.replace(self.dir, self.final)
         self.dir = self.final
         self.state = self.dir / "state"
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Hard-link an unchanged file into the new generation (a copy where links are not supported)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -13,13 +13,13 @@ pairs found across runs are exactly those one run over everything would find.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..config import DedupConfig
+from ..corpus import link_or_copy
 from .lsh import _CodeSet, _Segment, band_hits, band_keys, verify_pairs
 from .minhash import empty_rows
 
@@ -83,7 +83,7 @@ class DedupState:
         for s in self.segments:
             (folder / s.name).mkdir()
             for f in ("sigs.npy", "keys.npy", "ids.npy"):
-                os.link(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
+                link_or_copy(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
         if len(sigs):
             live = np.flatnonzero(~empty_rows(sigs))
             seg = _Segment.build(band_keys(sigs[live], self.cfg), live + base) if len(live) else \
