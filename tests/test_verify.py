@@ -70,3 +70,12 @@ def test_dropped_without_reason_and_missing_file_are_reported(corpus):
     assert any("was dropped without a reason" in p for p in verify(corpus).problems)
     shutil.rmtree(committed(corpus) / "removals.parquet")
     assert "removals.parquet is missing" in verify(corpus).problems
+
+
+def test_article_in_a_missing_story_is_reported(corpus):
+    t = pq.read_table(corpus / "articles.parquet").to_pylist()
+    t[0]["story_id"] = "s-missing"
+    _overwrite(corpus, "articles", t)
+    problems = verify(corpus).problems
+    assert any("'s-missing', which stories.parquet does not hold" in p for p in problems)
+    assert any("lists articles that are not in it" in p for p in problems)

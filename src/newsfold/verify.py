@@ -83,6 +83,19 @@ def verify(out: Path, max_listed: int = 20) -> Report:
             problem(f"ledger: page {r['source']} is {r['status']} but has no copy")
     for s in sources - set(page_rows):
         problem(f"copy source {s} has no page row in the ledger")
+    if "stories" in tables:
+        story_ids = {s["story_id"] for s in tables["stories"]}
+        for aid, a in arts.items():
+            if a.get("story_id") not in story_ids:
+                problem(f"article {aid} has story {a.get('story_id')!r}, which stories.parquet does not hold")
+        for s in tables["stories"]:
+            if any(arts.get(x, {}).get("story_id") != s["story_id"] for x in s["article_ids"]):
+                problem(f"story {s['story_id']} lists articles that are not in it")
+    if "mentions" in tables:
+        entity_ids = {e["entity_id"] for e in tables.get("entities", [])}
+        bad = {m["article_id"] for m in tables["mentions"] if m["article_id"] not in arts or m["entity_id"] not in entity_ids}
+        if bad:
+            problem(f"{len(bad)} articles' mentions point to a missing article or entity")
     removal_copies = {r["copy_id"] for r in tables["removals"]}
     dropped_copies = {r["ref"] for r in tables["ledger"] if r["level"] == "copy"}
     if removal_copies - set(copy_ids) - dropped_copies:
