@@ -1,6 +1,6 @@
 """Learned-boilerplate counts kept between runs, so that adding pages continues the counting.
 
-A run stores one *segment* (``seg-<run>.npz``) with the (line, article) pairs that were new in that
+A run stores one *segment* (``seg-<run>/``, one memory-mapped ``.npy`` per array) with the (line, article) pairs that were new in that
 run, the per-line counts of those pairs and the new (outlet, article) pairs; older segments are
 hard-linked from the previous generation.  Counting a line across runs is then a binary search
 per segment, so adding pages costs O(new lines x runs), not O(corpus).
@@ -53,8 +53,12 @@ class BoilerplateState:
         st.totals = {int(k): v for k, v in meta["totals"].items()}
         st.learned = {int(k): v for k, v in meta["learned"].items()}
         for name in meta["segments"]:
-            with np.load(st.folder / name) as z:
-                st.segments.append((name, {k: z[k] for k in z.files}))
+            path = st.folder / name
+            if path.is_dir():  # one .npy per array, memory-mapped: a run reads only what it searches
+                st.segments.append((name, {f.stem: np.load(f, mmap_mode="r") for f in path.glob("*.npy")}))
+            else:
+                with np.load(path) as z:
+                    st.segments.append((name, {k: z[k] for k in z.files}))
         return st
 
     def finish(self, learner: BoilerplateLearner, name: str) -> tuple[LearnedBoilerplate, dict[str, np.ndarray], int]:
@@ -117,10 +121,17 @@ class BoilerplateState:
                 self.learned[h][2], self.learned[h][3] = o, t
         names = []
         for name, seg in self.segments:
-            if self.folder is not None and (self.folder / name).exists():
-                link_or_copy(self.folder / name, folder / name)
+            old = self.folder / name if self.folder is not None else None
+            if old is not None and old.is_dir():
+                (folder / name).mkdir()
+                for f in old.glob("*.npy"):
+                    link_or_copy(f, folder / name / f.name)
+            elif old is not None and old.exists():
+                link_or_copy(old, folder / name)
             else:
-                np.savez(folder / name, **seg)
+                (folder / name).mkdir()
+                for k, arr in seg.items():
+                    np.save(folder / name / f"{k}.npy", arr)
             names.append(name)
         meta = {"segments": names, "totals": {str(k): v for k, v in self.totals.items()},
                 "learned": {str(k): v for k, v in self.learned.items()}}

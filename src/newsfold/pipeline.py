@@ -419,7 +419,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     seen = runner.pass1(inputs, spool, ledger, known, learner)
     runner.notify("learn boilerplate")
     with runner.clock("learn_boilerplate"):
-        learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}.npz")
+        learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}")
     runner.notify("dedup")
     new, sigs = runner.pass2(spool, learned)
     with runner.clock("dedup"):
