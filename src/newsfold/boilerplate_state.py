@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
-from .corpus import link_or_copy
+from .corpus import _member, link_or_copy
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -29,13 +29,6 @@ def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         x *= np.uint64(0xBF58476D1CE4E5B9)
         x ^= x >> np.uint64(29)
     return x
-
-
-def _member(sorted_arr: np.ndarray, q: np.ndarray) -> np.ndarray:
-    if not len(sorted_arr) or not len(q):
-        return np.zeros(len(q), bool)
-    pos = np.searchsorted(sorted_arr, q)
-    return sorted_arr[np.minimum(pos, len(sorted_arr) - 1)] == q
 
 
 class BoilerplateState:

@@ -26,7 +26,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import pyarrow as pa
+import xxhash
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -139,11 +141,30 @@ def schema_of(path: Path) -> pa.Schema:
     return pq.read_schema(parts_of(path)[0])
 
 
+# the column each table's rows are taken by; a part's sorted key hashes live in state/parts/<table>/
+KEYS = {"articles": "article_id", "copies": "copy_id", "ledger": "ref", "removals": "copy_id",
+        "stories": "story_id", "story_sentences": "story_id"}
+
+
+def key_hashes(keys: Iterable[str | None]) -> np.ndarray:
+    return np.array([xxhash.xxh3_64_intdigest(k.encode()) for k in keys if k is not None], np.uint64)
+
+
+def _member(sorted_arr: np.ndarray, q: np.ndarray) -> np.ndarray:
+    if not len(sorted_arr) or not len(q):
+        return np.zeros(len(q), bool)
+    pos = np.searchsorted(sorted_arr, q)
+    return sorted_arr[np.minimum(pos, len(sorted_arr) - 1)] == q
+
+
 class PartWriter:
     """Writes rows of one table into new part files of at most ``ROWS_PER_PART`` rows."""
 
-    def __init__(self, folder: Path, prefix: str, schema: pa.Schema, batch: int = 5000, rows_per_part: int = ROWS_PER_PART):
+    def __init__(self, folder: Path, prefix: str, schema: pa.Schema, batch: int = 5000, rows_per_part: int = ROWS_PER_PART,
+                 key: str | None = None, index: Path | None = None):
         self.folder, self.prefix, self.schema = Path(folder), prefix, schema
+        self.key, self.index = key, index
+        self._hashes: list[np.ndarray] = []
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch, self.rows_per_part = batch, rows_per_part
         self.rows: list[dict[str, Any]] = []
@@ -184,23 +205,32 @@ class PartWriter:
                 self.in_part = 0
             take = min(t.num_rows - start, self.rows_per_part - self.in_part)
             self.writer.write_table(t.slice(start, take))
+            if self.key is not None:
+                self._hashes.append(key_hashes(t.column(self.key).slice(start, take).to_pylist()))
             self.in_part += take
             self.count += take
             start += take
             if self.in_part >= self.rows_per_part:
-                self.writer.close()
-                self.writer = None
+                self._close_part()
 
     def flush(self) -> None:
         if self.rows:
             self._write(pa.Table.from_pylist(self.rows, schema=self.schema))
             self.rows = []
 
+    def _close_part(self) -> None:
+        self.writer.close()  # type: ignore[union-attr]
+        self.writer = None
+        if self.key is not None and self.index is not None:
+            self.index.mkdir(parents=True, exist_ok=True)
+            h = np.unique(np.concatenate(self._hashes)) if self._hashes else np.zeros(0, np.uint64)
+            np.save(self.index / (self.paths[-1].stem + ".npy"), h)
+        self._hashes = []
+
     def close(self) -> None:
         self.flush()
         if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+            self._close_part()
 
 
 class Generation:
@@ -223,6 +253,15 @@ class Generation:
                 (self.dir / table.name).mkdir()
                 for part in parts_of(table):
                     link_or_copy(part, self.dir / table.name / part.name)
+                    idx = self._index_file(previous, table.name, part)
+                    if idx.exists():
+                        dst = self._index_file(self.dir, table.name, part)
+                        dst.parent.mkdir(parents=True, exist_ok=True)
+                        link_or_copy(idx, dst)
+
+    @staticmethod
+    def _index_file(gen_dir: Path, table_name: str, part: Path) -> Path:
+        return gen_dir / "state" / "parts" / table_name / (part.stem + ".npy")
 
     def table(self, name: str) -> Path:
         return self.dir / f"{name}.parquet"
@@ -244,7 +283,8 @@ class Generation:
         wname = name + ("/kept" if kept else "")
         if wname not in self._writers:
             prefix = f"{self.number:08d}" + ("k" if kept else "")
-            self._writers[wname] = PartWriter(self.table(name), prefix, schema)
+            self._writers[wname] = PartWriter(self.table(name), prefix, schema, key=KEYS.get(name),
+                                              index=self.dir / "state" / "parts" / f"{name}.parquet")
         return self._writers[wname]
 
     def new_parts(self, name: str) -> list[Path]:
@@ -266,10 +306,16 @@ class Generation:
             if wname in self._writers:
                 self._writers[wname].close()  # finishes its part; later rows go to a new one
         taken: list[pa.Table] = []
+        want = np.unique(key_hashes(keys_list)) if KEYS.get(name) == key else None
         for part in parts_of(folder):
-            col = pq.read_table(part, columns=[key]).column(key)
-            if not pc.any(pc.is_in(col, value_set=keys)).as_py():
-                continue
+            idx = self._index_file(self.dir, folder.name, part)
+            if want is not None and idx.exists():
+                if not _member(np.load(idx, mmap_mode="r"), want).any():
+                    continue
+            else:
+                col = pq.read_table(part, columns=[key]).column(key)
+                if not pc.any(pc.is_in(col, value_set=keys)).as_py():
+                    continue
             t = pq.read_table(part)
             hit = pc.is_in(t.column(key), value_set=keys)
             if where is not None:
@@ -280,6 +326,8 @@ class Generation:
             taken.append(t.filter(hit))
             rest = t.filter(pc.invert(hit))
             part.unlink()
+            if idx.exists():
+                idx.unlink()
             if rest.num_rows:
                 self.writer(name, t.schema, kept=not part.name.startswith(own)).write_table(rest)
         if not taken:
@@ -293,6 +341,7 @@ class Generation:
         folder = self.table(name)
         if folder.exists():
             shutil.rmtree(folder)
+        shutil.rmtree(self.dir / "state" / "parts" / folder.name, ignore_errors=True)
         self._writers.pop(name, None)
         self.replaced.add(name)
         w = self.writer(name, table.schema)

@@ -437,16 +437,17 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
                     {"key": folded.key, "length": folded.length, "label": folded.label, "canon": folded.is_canon,
                      "cid": all_cid, "page": all_page}, sigs)
         bstate.save(gen.state / "boilerplate", learned)
-        np.save(gen.state / "pages.npy", np.union1d(known, np.array(seen, np.uint64)))
+        fresh = np.unique(np.array(seen, np.uint64))
+        np.save(gen.state / "pages.npy", np.insert(known, np.searchsorted(known, fresh), fresh))
     del sigs, dstate
     schemas = {t: SCHEMAS[t] for t in TABLES}
     runner.summary.learned_boilerplate = len(learned.counts)
     live = folded.label[folded.label >= 0]
     if len(live):
-        _, sizes = np.unique(live, return_counts=True)
-        runner.summary.articles = len(sizes)
+        sizes = np.bincount(live)  # O(corpus) but linear: labels are row numbers
+        runner.summary.articles = int(np.count_nonzero(sizes))
         runner.summary.duplicate_groups = int((sizes > 1).sum())
-        runner.summary.duplicate_copies = int(len(live) - len(sizes))
+        runner.summary.duplicate_copies = int(len(live) - runner.summary.articles)
     if cfg.steps.stories:
         runner.notify("stories")
         with runner.clock("stories"):

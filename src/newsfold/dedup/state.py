@@ -13,6 +13,7 @@ pairs found across runs are exactly those one run over everything would find.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from .minhash import empty_rows
 
 ARRAYS = ("key", "length", "label", "canon", "cid", "page")
 MAX_SEGMENTS = 12
+SEG_FILES = ("sigs.npy", "keys.npy", "ids.npy", "exact.npy", "exact_ids.npy")
 
 
 @dataclass
@@ -35,6 +37,8 @@ class _Seg:
     sigs: np.ndarray  # (n, num_perm), memory-mapped
     keys: np.ndarray  # (bands, m) sorted per band
     ids: np.ndarray  # (bands, m) global row ids
+    exact: np.ndarray | None = None  # sorted exact keys of the segment's live rows
+    exact_ids: np.ndarray | None = None
 
 
 class DedupState:
@@ -63,8 +67,9 @@ class DedupState:
             st.arrays[name] = np.load(folder / f"{name}.npy")
         for s in meta["segments"]:
             d = folder / s["name"]
+            ex = [np.load(d / f, mmap_mode="r") if (d / f).exists() else None for f in ("exact.npy", "exact_ids.npy")]
             st.segments.append(_Seg(s["name"], s["start"], s["n"], np.load(d / "sigs.npy", mmap_mode="r"),
-                                    np.load(d / "keys.npy", mmap_mode="r"), np.load(d / "ids.npy", mmap_mode="r")))
+                                    np.load(d / "keys.npy", mmap_mode="r"), np.load(d / "ids.npy", mmap_mode="r"), *ex))
         if sum(s.n for s in st.segments) != st.n:
             raise ValueError(f"{folder}: signature segments and copy arrays disagree")
         return st
@@ -82,8 +87,9 @@ class DedupState:
         segs = [(s.name, s.start, s.n) for s in self.segments]
         for s in self.segments:
             (folder / s.name).mkdir()
-            for f in ("sigs.npy", "keys.npy", "ids.npy"):
-                link_or_copy(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
+            for f in SEG_FILES:
+                if (self.folder / s.name / f).exists():  # type: ignore[operator]
+                    link_or_copy(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
         if len(sigs):
             live = np.flatnonzero(~empty_rows(sigs))
             seg = _Segment.build(band_keys(sigs[live], self.cfg), live + base) if len(live) else \
@@ -93,14 +99,19 @@ class DedupState:
             np.save(d / "sigs.npy", sigs)
             np.save(d / "keys.npy", seg.keys)
             np.save(d / "ids.npy", seg.ids)
+            new_live = np.flatnonzero(arrays["length"][base:] >= 0)
+            order = np.argsort(arrays["key"][base:][new_live], kind="stable")
+            np.save(d / "exact.npy", arrays["key"][base:][new_live][order].astype(np.uint64))
+            np.save(d / "exact_ids.npy", (new_live[order] + base).astype(np.int64))
             segs.append((name, base, len(sigs)))
         if len(segs) > MAX_SEGMENTS:
-            segs = self._compact(folder, segs, name)
+            segs = self._compact(folder, segs, name, arrays)
         meta = {"format": 1, "n": base + len(sigs), "segments": [{"name": a, "start": b, "n": c} for a, b, c in segs],
                 "cfg": {k: getattr(self.cfg, k) for k in self.cfg.__dataclass_fields__}}
         (folder / "meta.json").write_text(json.dumps(meta, indent=1))
 
-    def _compact(self, folder: Path, segs: list[tuple[str, int, int]], name: str) -> list[tuple[str, int, int]]:
+    def _compact(self, folder: Path, segs: list[tuple[str, int, int]], name: str, arrays: dict[str, np.ndarray]
+                 ) -> list[tuple[str, int, int]]:
         """Merge all segments into one (amortised: happens every MAX_SEGMENTS runs)."""
         sigs = np.concatenate([np.load(folder / s[0] / "sigs.npy") for s in segs])
         keys, ids = [], []
@@ -114,25 +125,36 @@ class DedupState:
         np.save(d / "sigs.npy", sigs)
         np.save(d / "keys.npy", np.take_along_axis(kt, order, axis=1))
         np.save(d / "ids.npy", np.take_along_axis(it, order, axis=1))
+        live = np.flatnonzero(arrays["length"] >= 0)
+        eo = live[np.argsort(arrays["key"][live], kind="stable")]
+        np.save(d / "exact.npy", arrays["key"][eo].astype(np.uint64))
+        np.save(d / "exact_ids.npy", eo.astype(np.int64))
         for s in segs:
-            for f in ("sigs.npy", "keys.npy", "ids.npy"):
-                (folder / s[0] / f).unlink()
-            (folder / s[0]).rmdir()
+            shutil.rmtree(folder / s[0])
         return [(d.name, 0, len(sigs))]
 
     # -- queries
     def exact_pairs(self, keys: np.ndarray, live: np.ndarray) -> np.ndarray:
-        """(new row, old row) for new copies whose exact key equals a live old copy's key."""
-        old_live = np.flatnonzero(self.arrays["length"] >= 0)
-        if not len(old_live) or not len(live):
+        """(new row, old row) for new copies whose exact key equals a live old copy's key
+        (a binary search in each segment's sorted keys)."""
+        if not len(live) or not self.n:
             return np.empty((0, 2), np.int64)
-        ok = self.arrays["key"][old_live]
-        order = np.argsort(ok, kind="stable")
-        sk = ok[order]
         q = keys[live]
-        pos = np.searchsorted(sk, q)
-        hit = np.flatnonzero(sk[np.minimum(pos, len(sk) - 1)] == q)
-        return np.stack([live[hit], old_live[order[pos[hit]]]], axis=1).astype(np.int64)
+        out = []
+        for seg in self.segments:
+            if seg.exact is None:  # a segment written before exact keys were kept: sort them here
+                rows = np.arange(seg.start, seg.start + seg.n)
+                rows = rows[self.arrays["length"][rows] >= 0]
+                order = np.argsort(self.arrays["key"][rows], kind="stable")
+                sk, sid = self.arrays["key"][rows][order], rows[order]
+            else:
+                sk, sid = seg.exact, seg.exact_ids
+            if not len(sk):
+                continue
+            pos = np.searchsorted(sk, q)
+            hit = np.flatnonzero(sk[np.minimum(pos, len(sk) - 1)] == q)
+            out.append(np.stack([live[hit], np.asarray(sid[pos[hit]])], axis=1).astype(np.int64))
+        return np.concatenate(out) if out else np.empty((0, 2), np.int64)
 
     def near_pairs(self, sigs: np.ndarray) -> np.ndarray:
         """(new row, old row) verified near-duplicate pairs between new signatures and the stored ones."""
