@@ -91,6 +91,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsfold-add"))
     ap.add_argument("--rebuild-max", type=int, default=100_000, help="measure the rebuild peer up to this size")
+    ap.add_argument("--keep", action="store_true", help="keep the corpora (for profiling)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "add_cost.json")
     args = ap.parse_args()
@@ -136,7 +137,8 @@ def main() -> None:
               f"add {args.batch} pages: {add['wall_s']:6.2f} s {add['max_rss_mb']:5} MB, again {adds[1]['wall_s']:6.2f} s | "
               f"peer rebuild {'(= build)' if 'rebuild' not in row else ''} {peer['wall_s']:8.1f} s | "
               f"rebuild/add {peer['wall_s'] / add['wall_s']:7.1f}x", flush=True)
-        shutil.rmtree(out)
+        if not args.keep:
+            shutil.rmtree(out)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=1))
 

@@ -38,6 +38,9 @@ CURRENT = "current"
 DB = "newsfold.db"
 FILES = ("config.json", "summary.json")
 ROWS_PER_PART = 50_000
+# tables whose old rows a later run may rewrite (a changed article, a re-matched copy) get small parts:
+# rewriting a part is what a change costs
+SMALL_PARTS = {"articles": 10_000, "copies": 10_000, "stories": 10_000}
 
 
 class CorpusError(RuntimeError):
@@ -284,6 +287,7 @@ class Generation:
         if wname not in self._writers:
             prefix = f"{self.number:08d}" + ("k" if kept else "")
             self._writers[wname] = PartWriter(self.table(name), prefix, schema, key=KEYS.get(name),
+                                              rows_per_part=SMALL_PARTS.get(name, ROWS_PER_PART),
                                               index=self.dir / "state" / "parts" / f"{name}.parquet")
         return self._writers[wname]
 

@@ -396,7 +396,8 @@ def check_settings(previous: Path, cfg: Config) -> None:
     """Refuse to add with settings that would make the corpus inconsistent."""
     saved = json.loads((previous / "config.json").read_text())
     now = json.loads(json.dumps(cfg.to_dict()))  # as saved (tuples become lists)
-    differ = [s for s in FIXED_SECTIONS if saved.get(s) != now.get(s)]
+    sections = [s for s in FIXED_SECTIONS if now["steps"].get(s, True)]  # a step that is off has no state to match
+    differ = [s for s in sections if saved.get(s) != now.get(s)]
     if differ:
         raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "
                                  "settings; add to it with the same settings, or write to a new --out folder")
