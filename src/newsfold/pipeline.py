@@ -278,7 +278,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     all_page = np.concatenate([dstate.arrays["page"], new["page"]])
     all_cid = np.concatenate([dstate.arrays["cid"], new["cid"]])
     with runner.clock("write"):
-        changes = write_rows(runner, gen, spool, learned, folded, new["page"], all_page, all_cid, gen.writer("ledger", SCHEMAS["ledger"]))
+        changes = write_rows(runner, gen, spool, learned, folded, all_page, all_cid, gen.writer("ledger", SCHEMAS["ledger"]))
     spool.unlink()
     gen.close_writers({})
     with runner.clock("write"):

@@ -33,7 +33,7 @@ class Changes:
 
 
 def write_rows(runner, gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerplate, f: Folded,
-          new_page: np.ndarray, all_page: np.ndarray, all_cid: np.ndarray, ledger) -> Changes:
+               all_page: np.ndarray, all_cid: np.ndarray, ledger) -> Changes:
     """Write this generation's rows: new copies, new and changed articles, changed pages."""
     ch = Changes()
     n_old = f.n_old
