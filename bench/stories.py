@@ -1,7 +1,8 @@
 """Benchmark of story grouping against two oracle-tuned baselines, and a scale test.
 
     python bench/stories.py                       # the three sets: table + bench/results/stories.json
-    python bench/stories.py --scale 10000,20000,50000,100000   # synthetic stream, time and memory
+    python bench/stories.py --scale 10000,30000,100000   # synthetic stream, time and memory
+    python bench/stories.py --scale 10000,30000,100000 --rate 137   # a stream of 137 articles a day
 
 Sets (``$NEWSFOLD_SHARED/data`` or ../shared/data): stories-giveme5w1h-dev, stories-ecbplus,
 stories-multinews100; ``cluster`` is the gold event.  Every system gets the same input per
@@ -184,14 +185,23 @@ def print_table(rows: list[dict]) -> None:
 _SYL = ["ka", "lo", "mir", "ten", "vos", "ra", "dun", "el", "sha", "pet", "ul", "gor", "nai", "bri", "zem"]
 
 
-def synthetic(n: int, seed: int = 7) -> tuple[list[Article], list[str]]:
-    """``n`` articles in synthetic events: each event takes a real gold event as template, a
-    random date in two years and made-up names; each article samples 4-12 sentences of the
-    template's articles, with every capitalised word and half the other words of 4+ letters
-    renamed for the event (so events of one template share some vocabulary, as ECB+'s pairs
-    do, but not their names), mentions the event's two main names,
-    and gets one of 60 outlets and a date 0-3 days after the event's.  Event sizes are
-    exponential with mean 5."""
+def synthetic(n: int, seed: int = 7, rate: float | None = None) -> tuple[list[Article], list[str]]:
+    """``n`` synthetic articles and their gold events (``synthetic_stream`` as lists)."""
+    pairs = list(synthetic_stream(n, seed, rate))
+    return [a for a, _ in pairs], [g for _, g in pairs]
+
+
+def synthetic_stream(n: int, seed: int = 7, rate: float | None = None):
+    """``n`` articles in synthetic events, made one at a time: each event takes a real gold event
+    as template, a random date in two years (``rate``: in ``n / rate`` days, a stream of ``rate``
+    articles a day) and made-up names; each article samples 4-12 sentences of the template's
+    articles, with every capitalised word and half the other words of 4+ letters renamed for the
+    event (so events of one template share some vocabulary, as ECB+'s pairs do, but not their
+    names), mentions the event's two main names, and gets one of 60 outlets and a date 0-3 days
+    after the event's.  Event sizes are exponential with mean 5.  Yields (article, gold event);
+    the article id starts with the event's number."""
+    import datetime as dt
+
     rng = random.Random(seed)
     templates = []
     for name in SETS:
@@ -201,13 +211,14 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[Article], list[str]]:
             by.setdefault(g, []).extend(s for s in re.split(r"(?<=[.!?])\s+", a.text or "") if len(s.split()) > 4)
         templates.extend(v for v in by.values() if len(v) >= 4)
     outlets = [f"outlet{i}.example" for i in range(60)]
-    arts, gold = [], []
+    span = 730 if rate is None else max(1, round(n / rate))
+    made = 0
     e = 0
-    while len(arts) < n:
+    while made < n:
         tpl = rng.choice(templates)
         names = ["".join(rng.choice(_SYL) for _ in range(3)).title() for _ in range(2)]
-        day0 = 737000 + rng.randrange(730)
-        size = min(n - len(arts), 1 + int(rng.expovariate(1 / 4)))
+        day0 = 737000 + rng.randrange(span)
+        size = min(n - made, 1 + int(rng.expovariate(1 / 4)))
         rename: dict[str, str] = {}
 
         def pseudo(m: re.Match) -> str:
@@ -222,53 +233,121 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[Article], list[str]]:
             sents = [re.sub(r"\b[A-Za-z][a-z]{3,}\b", pseudo, x) for x in rng.sample(tpl, min(len(tpl), rng.randint(4, 12)))]
             lead = f"{names[0]} and {names[1]} were at the centre of the events, officials said."
             day = day0 + rng.randrange(4)
-            import datetime as dt
-
-            arts.append(Article(
+            yield Article(
                 source="synthetic", page_id=f"e{e}", span=(0, 0), raw="",
                 title=f"{names[0]}: {sents[0][:80]}", text="\n".join([lead, *sents]),
                 outlet=rng.choice(outlets), published=dt.date.fromordinal(day).isoformat(),
                 article_id=f"x{e:06d}-{k:03d}",
-            ))
-            gold.append(f"e{e}")
+            ), f"e{e}"
+            made += 1
         e += 1
-    return arts, gold
 
 
-def scale(sizes: list[int]) -> list[dict]:
+def scores_from_counts(joint: Counter) -> dict[str, float]:
+    """``scores`` from the counts of (gold, predicted) pairs, without the per-article lists."""
+    gc: Counter = Counter()
+    pc: Counter = Counter()
+    for (g, p), c in joint.items():
+        gc[g] += c
+        pc[p] += c
+    n = sum(joint.values())
+    pairs = lambda cs: sum(v * (v - 1) // 2 for v in cs)  # noqa: E731
+    tp, p, g = pairs(joint.values()), pairs(pc.values()), pairs(gc.values())
+    pp, pr = (tp / p if p else 1.0), (tp / g if g else 1.0)
+    bp = sum(c * c / pc[y] for (_, y), c in joint.items()) / n
+    br = sum(c * c / gc[x] for (x, _), c in joint.items()) / n
+    f = lambda a, b: 2 * a * b / (a + b) if a + b else 0.0  # noqa: E731
+    return {"pair_p": pp, "pair_r": pr, "pair_f1": f(pp, pr), "b3_p": bp, "b3_r": br, "b3_f1": f(bp, br)}
+
+
+def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
+    """One scale run, meant for a fresh process (max RSS is the process's): the articles are made
+    one at a time and sorted on disk by ``add_many``; the tables are written batch by batch."""
+    import tempfile
+
+    from newsfold.stories import write_story_tables
+
+    import pickle
+
+    cfg = StoryConfig() if close else StoryConfig(close_days=0, close_undated_after=0)
+    with tempfile.TemporaryDirectory(prefix="newsfold-stories-scale-") as tmp:
+        src = Path(tmp) / "articles.pkl"  # made first, untimed; read back one at a time
+        with open(src, "wb") as fh:
+            for a, _ in synthetic_stream(n, rate=rate):
+                pickle.dump(a, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+        def articles():
+            with open(src, "rb") as fh:
+                while True:
+                    try:
+                        yield pickle.load(fh)
+                    except EOFError:
+                        return
+
+        grouper = StoryGrouper(cfg, spill=Path(tmp) / "spill")
+        t = time.perf_counter()
+        grouper.add_many(articles())
+        t_stream = time.perf_counter() - t
+        rss_stream = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        open_stories, closed_stories = len(grouper.state.stories.live), len(grouper.state.closed.stories)
+        open_members = len(grouper.state.members.live)
+        joint: Counter = Counter()
+        largest = [0]
+
+        def counted():
+            for info in grouper.iter_stories(refine=True):
+                largest[0] = max(largest[0], info.n_articles)
+                for aid in info.article_ids:
+                    joint[("e" + str(int(aid[1:7])), info.story_id)] += 1
+                yield info
+
+        n_stories = write_story_tables(counted(), Path(tmp) / "tables")
+        t_total = time.perf_counter() - t
+        spill_mb = sum(f.stat().st_size for f in (Path(tmp) / "spill").glob("*")) / 2**20
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    q = scores_from_counts(joint)
+    return {"n": n, "rate": rate, "closing": close, "stream_s": t_stream, "total_s": t_total,
+            "articles_per_s": n / t_total, "stories": n_stories, "gold_events": len({g for g, _ in joint}),
+            "open_stories_at_end": open_stories, "closed_stories_at_end": closed_stories,
+            "open_articles_at_end": open_members, "largest_story": largest[0], "spill_mb": spill_mb, "max_rss_stream_mb": rss_stream,
+            "max_rss_mb": rss, "pair_f1": q["pair_f1"], "b3_f1": q["b3_f1"]}
+
+
+def scale(sizes: list[int], rate: float | None = None, close: bool = True) -> list[dict]:
+    """Each size in its own process, one after the other, so that each max RSS is its own."""
+    import subprocess
+
     rows = []
     for n in sizes:
-        arts, gold = synthetic(n)
-        grouper = StoryGrouper(StoryConfig())
-        t = time.perf_counter()
-        grouper.add_many(arts)
-        t_stream = time.perf_counter() - t
-        t = time.perf_counter()
-        result = grouper.result(refine=True)
-        t_total = t_stream + time.perf_counter() - t
-        lab = [result.assignments[a.article_id] for a in arts]
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        row = {"n": n, "stream_s": t_stream, "total_s": t_total, "articles_per_s": n / t_total,
-               "stories": len(set(lab)), "gold_events": len(set(gold)), "max_rss_mb": rss,
-               **{k: v for k, v in scores(gold, lab).items() if k in ("pair_f1", "b3_f1")}}
+        cmd = [sys.executable, __file__, "--scale-one", str(n)] + (["--rate", str(rate)] if rate else []) \
+            + ([] if close else ["--no-close"])
+        row = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         rows.append(row)
-        print(f"n={n:>7}  stream {t_stream:7.1f}s  total {t_total:7.1f}s  {row['articles_per_s']:6.0f} art/s  "
-              f"stories {row['stories']:>6} (gold {row['gold_events']})  pair F1 {100*row['pair_f1']:.1f}  "
-              f"B3 F1 {100*row['b3_f1']:.1f}  max RSS {rss:.0f} MB", flush=True)
-        del grouper, result, arts
+        print(f"n={n:>7}  stream {row['stream_s']:7.1f}s  total {row['total_s']:7.1f}s  {row['articles_per_s']:6.0f} art/s  "
+              f"stories {row['stories']:>6} (gold {row['gold_events']}, open at end {row['open_stories_at_end']})  "
+              f"pair F1 {100*row['pair_f1']:.1f}  B3 F1 {100*row['b3_f1']:.1f}  "
+              f"max RSS {row['max_rss_mb']:.0f} MB (stream {row['max_rss_stream_mb']:.0f})  spill {row['spill_mb']:.0f} MB",
+              flush=True)
     return rows
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", help="comma-separated numbers of synthetic articles, e.g. 10000,100000")
+    ap.add_argument("--rate", type=float, default=None, help="scale: articles a day (default: any n over two years)")
+    ap.add_argument("--no-close", action="store_true", help="scale: never close stories (all in RAM)")
+    ap.add_argument("--scale-one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
+    if args.scale_one:
+        print(json.dumps(scale_one(args.scale_one, args.rate, not args.no_close)))
+        return
     out = Path(args.out)
     report = json.loads(out.read_text()) if out.exists() else {}
     if args.scale:
-        report["scale"] = scale([int(x) for x in args.scale.split(",")])
+        key = "scale" + (f"_rate{args.rate:g}" if args.rate else "") + ("_no_close" if args.no_close else "")
+        report[key] = scale([int(x) for x in args.scale.split(",")], args.rate, not args.no_close)
     else:
         rows = benchmark(args.sets.split(","))
         print_table(rows)

@@ -248,3 +248,130 @@ def test_stories_spacy_entities_option():
                 _art("a3", "Chess final", "Magnus Carlsen opened the world chess final in Dubai with a draw.")])
     r = g.result()
     assert r.assignments["a1"] == r.assignments["a2"] != r.assignments["a3"]
+
+
+# --- adding to an existing corpus: rename, only=, closing -----------------------------------------
+
+def test_stories_rename_across_save_load(tmp_path, seeds, seed_result):
+    first = StoryGrouper(StoryConfig())
+    first.add_many([seeds[k] for k in ("A1", "A2", "A3", "A5")])
+    first.save(tmp_path / "state")
+    again = StoryGrouper.load(tmp_path / "state")
+    a1 = seeds["A1"].article_id
+    assert again.rename(a1, "a1-longer-copy") == "s" + a1  # keeps its story, under the new id
+    assert a1 not in again.state.members and again.state.members["a1-longer-copy"].story_id == "s" + a1
+    again.add_many([seeds[k] for k in ("A4", "A6", "A7")])
+    again.save(tmp_path / "state2")
+    result = StoryGrouper.load(tmp_path / "state2").result()
+    story = result.story_of("a1-longer-copy")
+    assert story.story_id == "s" + a1 and sorted(story.article_ids) == sorted(["a1-longer-copy", seeds["A4"].article_id])
+    assert a1 not in result.assignments and len(result.assignments) == 7
+    # the new id is a member already: the old one just leaves its story (A4 into A1's copy)
+    g = StoryGrouper.load(tmp_path / "state2")
+    assert g.rename(seeds["A4"].article_id, "a1-longer-copy") == "s" + a1
+    assert g.rename("never-seen", "x") is None
+    r = g.result()
+    assert r.story_of("a1-longer-copy").article_ids == ["a1-longer-copy"]
+    assert seeds["A4"].article_id not in r.assignments and len(r.assignments) == 6
+
+
+def test_stories_result_only_touched(tmp_path, seeds, seed_result):
+    first = StoryGrouper(StoryConfig())
+    first.add_many([seeds[k] for k in ("A1", "A2", "A3", "A5")])
+    earlier = first.result()
+    first.save(tmp_path / "state")
+    g = StoryGrouper.load(tmp_path / "state")
+    untouched = g.state.stories.live[earlier.assignments[seeds["A3"].article_id]]  # no candidate of the new ones
+    touched = set(g.add_many([seeds[k] for k in ("A4", "A6", "A7")]).values())
+    part = g.result(refine=True, only=touched)
+    # A1's story (A4 and A7 joined it in the stream), A6's, and A7's, which refinement split off
+    assert {frozenset(s.article_ids) for s in part.stories} == {
+        frozenset({seeds["A1"].article_id, seeds["A4"].article_id}), frozenset({seeds["A6"].article_id}),
+        frozenset({seeds["A7"].article_id})}
+    assert set(part.assignments) == {seeds[k].article_id for k in ("A1", "A4", "A6", "A7")}
+    assert g.state.stories.live[untouched.story_id] is untouched  # not rebuilt: outside the scope
+    # the earlier rows, less the replaced ones, plus the partial result: the full result
+    rows = [s for s in earlier.stories if s.story_id not in set(part.replaced)] + part.stories
+    assert sorted(a for s in rows for a in s.article_ids) == sorted(a.article_id for a in seeds.values())
+    assert len(rows) == len({s.story_id for s in rows}) == 6
+    assert {frozenset(s.article_ids) for s in rows} == {frozenset(s.article_ids) for s in seed_result.stories}
+    assert g.result(only=set()).stories == []  # nothing changed since
+
+
+def _event_articles(n_events: int, gap_days: int, seed: int = 3) -> list[Article]:
+    """Events of three articles each, ``gap_days`` apart, with made-up names and words."""
+    import datetime as dt
+    import random
+
+    rng = random.Random(seed)
+    syl = ["ka", "lo", "mir", "ten", "vos", "ra", "dun", "el", "sha", "pet", "ul", "gor"]
+    arts = []
+    for e in range(n_events):
+        w = ["".join(rng.choice(syl) for _ in range(3)) for _ in range(6)]
+        a, b, c = (x.title() for x in w[:3])
+        day = dt.date(2020, 1, 1) + dt.timedelta(days=e * gap_days)
+        lines = [f"{a} and {b} met in {c} to sign the {w[3]} accord on the {w[4]} river.",
+                 f"The {w[3]} accord ends a long {w[5]} dispute between {a} and {b}, officials in {c} said.",
+                 f"{a} called the {w[3]} deal fair.", f"Crowds in {c} cheered the {w[4]} river accord."]
+        for k in range(3):
+            text = " ".join(lines[:2] + [lines[2 + k % 2]])
+            arts.append(_art(f"e{e:02d}-{k}", f"{a} and {b} sign {w[3]} accord", text, f"O{k}",
+                             (day + dt.timedelta(days=k % 2)).isoformat()))
+    return arts
+
+
+def test_stories_closing_spills_and_restores(tmp_path):
+    arts = _event_articles(8, 20)
+    expected = {frozenset(a.article_id for a in arts if a.article_id.startswith(f"e{e:02d}")) for e in range(8)}
+    g = StoryGrouper(StoryConfig(close_days=5), spill=tmp_path / "spill")
+    g.add_many(iter(arts), batch_size=3)  # an iterator: sorted on disk, in runs of 3
+    st = g.state
+    assert len(st.closed.stories) >= 5 and len(st.members.live) < len(arts) == len(st.members)
+    closed_id = next(a.article_id for a in arts if a.article_id not in st.members.live)
+    m = st.members[closed_id]  # a closed member: id and story at once, the rest from the spill
+    assert m.story_id == st.story_of(closed_id) and m.title and m.sentences and m.outlet
+    assert st.stories[m.story_id].members and len(st.stories) == 8
+    g.save(tmp_path / "state")
+    before = g.result()
+    assert {frozenset(s.article_ids) for s in before.stories} == expected
+    assert sum(s.n_articles for s in before.stories) == len(arts) and before.story_of(closed_id).shared()
+    del g
+    import shutil
+    shutil.rmtree(tmp_path / "spill")  # the saved folder holds everything
+    again = StoryGrouper.load(tmp_path / "state")
+    assert len(again.state.closed.stories) == len(st.closed.stories)
+    assert again.result().assignments == before.assignments
+    # a closed member renamed, then another renamed into it: across save and load
+    again = StoryGrouper.load(tmp_path / "state")
+    again.result()  # reports every change so far
+    sid = again.rename(closed_id, closed_id + "-long")
+    other = next(a for a in before.story(sid).article_ids if a != closed_id)
+    assert again.rename(other, closed_id + "-long") == sid
+    again.save(tmp_path / "state2")
+    part = StoryGrouper.load(tmp_path / "state2").result(only=set())  # the renames changed that story
+    assert [s.story_id for s in part.stories] == [sid] and sid in part.replaced
+    r = StoryGrouper.load(tmp_path / "state2").result()
+    assert sorted(r.story(sid).article_ids) == sorted(set(before.story(sid).article_ids) - {closed_id, other}
+                                                      | {closed_id + "-long"})
+
+
+def test_stories_closing_does_not_change_a_single_batch(seeds, seed_result):
+    g = StoryGrouper(StoryConfig(close_days=1, close_undated_after=1))
+    g.add_many(list(seeds.values()))
+    assert g.result().assignments == seed_result.assignments and not g.state.closed.stories
+
+
+def test_stories_packed_ids():
+    from newsfold.stories.packed import PackedIds
+
+    p = PackedIds()
+    for i in range(50):
+        p[f"id{i}"] = i
+    p.merge()
+    p["id7"], p["a-much-longer-id-than-the-others"] = 70, 99
+    del p["id3"]
+    assert p.get("id7") == 70 and p["id8"] == 8 and "id3" not in p and len(p) == 50
+    p.merge()
+    assert p["a-much-longer-id-than-the-others"] == 99 and p.get("id3") is None and p["id7"] == 70
+    assert dict(p.items()) == {**{f"id{i}": i for i in range(50) if i != 3}, "id7": 70,
+                               "a-much-longer-id-than-the-others": 99}

@@ -97,7 +97,8 @@ def update_stories(gen, cfg, changes) -> int:
         for name, t in tables.items():
             gen.replace_all(name, t)
     else:
-        gone = sorted(old_story_ids | touched | set(tables["stories"].column("story_id").to_pylist()))
+        gone = sorted(old_story_ids | touched | set(result.replaced or ())
+                      | set(tables["stories"].column("story_id").to_pylist()))
         for name, t in tables.items():
             gen.take(name, "story_id", gone)
             gen.writer(name, t.schema).write_table(t)

@@ -7,6 +7,13 @@ scoring its own story without it (leave-one-out): it moves when another story sc
 at least ``threshold``, and it leaves to a story of its own when nothing, its own story included,
 reaches ``threshold``; an article whose own story scores ``settled`` times the threshold or more
 stays without a search.  Rounds repeat until nothing changes or ``refine_rounds`` is reached.
+Then stories made of two far-apart groups are split (``split.py``).
+
+What it works on (``Scope``): every open story, or, with ``only``, those stories (the *core*)
+and their neighbours, the candidates of the core's centroids.  Then only pairs with a core story
+merge, only the core's members move (to stories of the scope), only core stories split, and the
+neighbours are rebuilt and may receive members; the cost follows the core, not the state.
+Closed stories are never refined again.
 
 Story ids after refinement: a story keeps its id while the article that opened it (its seed)
 stays in it; a story that lost its seed takes the id of its earliest remaining member.
@@ -14,39 +21,117 @@ stays in it; a story that lost its seed takes the id of its earliest remaining m
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
+from .config import StoryConfig
 from .features import BLOCKS
-from .score import Vector, add_to_story, block_dots, combine, index_keys, score, spread_cosine, time_factor
-from .state import Member, Story, member_order, story_id_for
+from .model import _NO_KEYS, Member, Story, member_order, story_id_for
+from .score import CandidateIndex, Vector, add_to_story, block_dots, combine, index_keys, score, spread_cosine, time_factor
 
 if TYPE_CHECKING:
     from .stream import StoryGrouper
 
 
-def refine(grouper: "StoryGrouper") -> None:
+@dataclass
+class Scope:
+    """The open stories one refinement works on, with their members and a candidate index."""
+
+    config: StoryConfig
+    stories: dict[str, Story]
+    members: dict[str, Member]
+    index: CandidateIndex
+    core: set[str] | None  # the article ids whose stories are refined; None: all
+    exists: Callable[[str], bool]  # whether a story id is taken outside the scope
+    core_sids: set[str] = field(default_factory=set)
+
+    def is_core(self, sid: str) -> bool:
+        return self.core is None or sid in self.core_sids
+
+
+@dataclass
+class Refined:
+    """What a refinement changed: the story ids before and after, and the articles that moved."""
+
+    before: set[str]
+    after: set[str]
+    moved: dict[str, tuple[str, str]]  # article id -> (story before, story after)
+
+
+def refine(grouper: "StoryGrouper", only: Iterable[str] | None = None) -> Refined:
+    """Refine every open story, or (``only``) those stories and their neighbours."""
     st, cfg = grouper.state, grouper.config
-    members = sorted(st.members.values(), key=member_order)
+    live, live_members = st.stories.live, st.members.live
+    clones: dict[str, Story] = {}
+    if only is None:
+        scope = Scope(cfg, live, live_members, grouper.index, None, lambda sid: sid in st.closed.stories)
+        vecs = PackedVectors()
+        for m in sorted(live_members.values(), key=member_order):
+            vecs[m.article_id] = grouper.vector(m.ids, m.tf, m.day, m.dense)
+    else:
+        core_sids = sorted(sid for sid in set(only) if sid in live)
+        ids = set(core_sids)
+        for sid in core_sids:  # the neighbours: the candidates of the core's centroids
+            story = live[sid]
+            cv = _centroid_vector(story, cfg.max_terms, cfg.index_terms)
+            cv.day = story.first_day
+            ids.update(s.story_id for s in grouper.index.candidates(cv, live))
+        # core stories start bare (rebuilt under the current IDF at once); neighbours start as
+        # copies, as they are, and are rebuilt only when their members change
+        index = CandidateIndex(cfg)
+        stories = {}
+        for sid in sorted(ids):
+            s = live[sid]
+            if sid in core_sids:
+                stories[sid] = Story(sid, s.seed, join_sum=s.join_sum, joins=s.joins, last_seq=s.last_seq)
+            else:
+                stories[sid] = clones[sid] = replace(s, members=list(s.members), norm2=dict(s.norm2), keys=_NO_KEYS)
+                index.add(clones[sid], s.keys.tolist())
+        scope = Scope(cfg, stories, {aid: live_members[aid] for sid in ids for aid in live[sid].members}, index,
+                      {aid for sid in core_sids for aid in live[sid].members},
+                      lambda sid: (sid in live and sid not in ids) or sid in st.closed.stories)
+        vecs = PackedVectors(lambda aid: grouper.vector(*_features(live_members[aid])))
+    members = sorted(scope.members.values(), key=member_order)
+    before = {m.article_id: m.story_id for m in members}
+    before_ids = set(scope.stories)
     if not members:
-        return
-    vecs = PackedVectors()
-    for m in members:
-        vecs[m.article_id] = grouper.vector(m.ids, m.tf, m.day, m.dense)
+        return Refined(before_ids, before_ids, {})
     order = {m.article_id: i for i, m in enumerate(members)}
-    for _ in range(cfg.refine_rounds):
-        _rebuild(grouper, vecs, order)
-        changed = _merge(grouper, vecs, order)
+    for round_no in range(cfg.refine_rounds):
+        _rebuild(scope, vecs, order, fresh=round_no == 0 and only is None)
+        changed = _merge(scope, vecs, order)
         if changed:
-            _rebuild(grouper, vecs, order)
-        changed = _reassign(grouper, vecs, order) or changed
+            _rebuild(scope, vecs, order)
+        changed = _reassign(scope, vecs, order) or changed
         if not changed:
             break
     if cfg.split_ratio > 0:
-        _rebuild(grouper, vecs, order)
-        _split(grouper, vecs, order)
-    _rebuild(grouper, vecs, order)
+        from .split import split
+
+        _rebuild(scope, vecs, order)
+        if split(scope, vecs, order):
+            _rekey(scope, order)
+    _rebuild(scope, vecs, order)
+    if only is None:
+        st.stories.live = scope.stories
+    else:  # put the scope's stories back in the state and the main index
+        for sid in before_ids:
+            if sid not in clones or scope.stories.get(sid) is not clones[sid]:
+                grouper.index.remove(live.pop(sid))
+        for sid, story in scope.stories.items():
+            if sid not in clones or story is not clones[sid]:
+                keys, story.keys = story.keys.tolist(), _NO_KEYS
+                live[sid] = story
+                grouper.index.add(story, keys)
+    moved = {aid: (sid, scope.members[aid].story_id) for aid, sid in before.items()
+             if scope.members[aid].story_id != sid}
+    return Refined(before_ids, set(scope.stories), moved)
+
+
+def _features(m: Member) -> tuple:
+    return m.ids, m.tf, m.day, m.dense
 
 
 class PackedVectors:
@@ -55,16 +140,25 @@ class PackedVectors:
     keys as ``int64``.  About 5 KB an article instead of the ~25 KB of Python lists; ``[aid]``
     gives back an exact ``Vector`` (lists), built when needed."""
 
-    __slots__ = ("_packed",)
+    __slots__ = ("_packed", "_make")
 
-    def __init__(self) -> None:
+    def __init__(self, make: Callable[[str], Vector] | None = None) -> None:
         self._packed: dict[str, tuple] = {}
+        self._make = make  # makes a missing vector, when given
 
     def __setitem__(self, aid: str, v: Vector) -> None:
         self._packed[aid] = pack(v)
 
     def __getitem__(self, aid: str) -> Vector:
-        return unpack(self._packed[aid])
+        p = self._packed.get(aid)
+        if p is None:
+            if self._make is None:
+                raise KeyError(aid)
+            p = self._packed[aid] = pack(self._make(aid))
+        return unpack(p)
+
+    def __contains__(self, aid: str) -> bool:
+        return aid in self._packed
 
     def __len__(self) -> int:
         return len(self._packed)
@@ -91,33 +185,51 @@ def unpack(p: tuple) -> Vector:
     return Vector(terms, day, dense, keys.tolist(), arrays)
 
 
-def _rebuild(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]) -> None:
-    """Recompute every story from its members (in stream order) and re-index it."""
-    st = grouper.state
+def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bool = False) -> None:
+    """Recompute the scope's stories from their members (in stream order) and re-index them:
+    all of them when ``fresh``, else those whose members changed since the last rebuild (the
+    others would come out the same, to the bit)."""
     groups: dict[str, list[str]] = {}
-    for aid in sorted(st.members, key=order.__getitem__):
-        groups.setdefault(st.members[aid].story_id, []).append(aid)
-    seeds = {sid: s.seed for sid, s in st.stories.items()}
-    joins: dict[str, list[float]] = {}  # join statistics carried over, by the members' old stories
-    for old in st.stories.values():
-        target = st.members[old.members[0]].story_id if old.members else old.story_id
-        j = joins.setdefault(target, [0.0, 0])
+    for aid in sorted(scope.members, key=order.__getitem__):
+        groups.setdefault(scope.members[aid].story_id, []).append(aid)
+    seeds = {sid: s.seed for sid, s in scope.stories.items()}
+    joins: dict[str, list] = {}  # join statistics carried over, by the members' old stories
+    for old in scope.stories.values():
+        target = scope.members[old.members[0]].story_id if old.members else old.story_id
+        j = joins.setdefault(target, [0.0, 0, 0])
         j[0] += old.join_sum
         j[1] += old.joins
-    grouper.index.clear()
-    st.stories = {}
+        j[2] = max(j[2], old.last_seq)
+    if fresh:
+        scope.index.clear()
+        built: dict[str, Story] = {}
+    else:
+        built = scope.stories
+    stories: dict[str, Story] = {}
     for sid, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
+        prev = built.get(sid)
+        if prev is not None and prev.members == aids:
+            stories[sid] = prev  # unchanged: its centroid and index entries stand
+            continue
+        if prev is not None:
+            scope.index.remove(prev)
         story = Story(sid, seeds.get(sid, aids[0]))
-        story.join_sum, story.joins = joins.get(sid, (0.0, 0))
+        story.join_sum, story.joins, story.last_seq = joins.get(sid, (0.0, 0, 0))
         keys = []
         for aid in aids:
             v = vecs[aid]
-            add_to_story(grouper.config, story, v)
+            add_to_story(scope.config, story, v)
             story.members.append(aid)
             keys.append(v.keys)
-        st.stories[sid] = story
+        stories[sid] = story
         for k in keys:
-            grouper.index.add(story, k)
+            scope.index.add(story, k)
+    for sid, prev in built.items():
+        if sid not in stories:
+            scope.index.remove(prev)
+    scope.stories = stories
+    if scope.core is not None:
+        scope.core_sids = {scope.members[a].story_id for a in scope.core}
 
 
 def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
@@ -131,8 +243,7 @@ def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
     return Vector(terms, None, story.dense, index_keys(terms, index_n))
 
 
-def _pair_score(grouper: "StoryGrouper", a: Story, av: Vector, b: Story) -> float:
-    cfg = grouper.config
+def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story) -> float:
     dots = block_dots(av, b)
     cos: dict[str, float | None] = {}
     for blk in BLOCKS:
@@ -140,24 +251,37 @@ def _pair_score(grouper: "StoryGrouper", a: Story, av: Vector, b: Story) -> floa
     factor = 1.0
     if a.first_day is not None and b.first_day is not None:
         gap_days = max(0, a.first_day - b.last_day, b.first_day - a.last_day)  # type: ignore[operator]
-        factor = time_factor(cfg, 0, -gap_days, -gap_days) if gap_days else 1.0
-    return combine(cfg, cos, factor)
+        factor = time_factor(config, 0, -gap_days, -gap_days) if gap_days else 1.0
+    return combine(config, cos, factor)
 
 
-def _merge(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]) -> bool:
-    st, cfg = grouper.state, grouper.config
+def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+    cfg, stories = scope.config, scope.stories
     pairs = []
-    cvs = {sid: pack(_centroid_vector(s, cfg.max_terms, cfg.index_terms)) for sid, s in st.stories.items()}
-    for sid in sorted(st.stories):
-        a = st.stories[sid]
-        av = unpack(cvs[sid])
+    cvs: dict[str, tuple] = {}
+
+    def cv(sid: str) -> Vector:
+        if sid not in cvs:
+            cvs[sid] = pack(_centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms))
+        return unpack(cvs[sid])
+
+    seen: set[tuple[str, str]] = set()
+    for sid in sorted(stories if scope.core is None else scope.core_sids):
+        a = stories[sid]
+        av = cv(sid)
         av.day = a.first_day
-        for b in grouper.index.candidates(av, st.stories, exclude=sid):
-            if b.story_id <= sid:
-                continue
-            s = min(_pair_score(grouper, a, av, b), _pair_score(grouper, b, unpack(cvs[b.story_id]), a))
+        for b in scope.index.candidates(av, stories, exclude=sid):
+            if scope.core is None:  # every story: each pair from its smaller id
+                if b.story_id <= sid:
+                    continue
+            else:  # the core's stories: each pair once, from either side
+                pair = (min(sid, b.story_id), max(sid, b.story_id))
+                if pair in seen:
+                    continue
+                seen.add(pair)
+            s = min(_pair_score(cfg, a, av, b), _pair_score(cfg, b, cv(b.story_id), a))
             if s >= cfg.merge_threshold:
-                pairs.append((-s, sid, b.story_id))
+                pairs.append((-s, min(sid, b.story_id), max(sid, b.story_id)))
     if not pairs:
         return False
     pairs.sort()
@@ -166,25 +290,27 @@ def _merge(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]) 
         if x in used or y in used:
             continue
         used.update((x, y))
-        sx, sy = st.stories[x], st.stories[y]
+        sx, sy = stories[x], stories[y]
         keep, gone = (sx, sy) if order.get(sx.seed, 0) <= order.get(sy.seed, 0) else (sy, sx)
         for aid in gone.members:
-            st.members[aid].story_id = keep.story_id
+            scope.members[aid].story_id = keep.story_id
     return True
 
 
-def _reassign(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]) -> bool:
-    st, cfg = grouper.state, grouper.config
+def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+    cfg, stories = scope.config, scope.stories
     moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
-    for aid in sorted(st.members, key=order.__getitem__):
-        m = st.members[aid]
+    for aid in sorted(scope.members, key=order.__getitem__):
+        m = scope.members[aid]
+        if not scope.is_core(m.story_id):
+            continue
         v = vecs[aid]
-        own = st.stories[m.story_id]
-        own_score = _leave_one_out(grouper, v, own) if len(own.members) > 1 else -1.0
+        own = stories[m.story_id]
+        own_score = _leave_one_out(cfg, v, own) if len(own.members) > 1 else -1.0
         if own_score >= cfg.settled * cfg.threshold:
             continue  # fits its story well: not reconsidered
         best, best_score = None, -1.0
-        for s in grouper.index.candidates(v, st.stories, exclude=own.story_id):
+        for s in scope.index.candidates(v, stories, exclude=own.story_id):
             sc = score(cfg, v, s)
             if sc > best_score:
                 best, best_score = s, sc
@@ -194,14 +320,13 @@ def _reassign(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int
             moves[aid] = None
     if not moves:
         return False
-    seeds = {sid: s.seed for sid, s in st.stories.items()}
     for aid, target in moves.items():
-        st.members[aid].story_id = target if target is not None else "\0" + aid
-    _rekey(st.members, seeds, order, st)
+        scope.members[aid].story_id = target if target is not None else "\0" + aid
+    _rekey(scope, order)
     return True
 
 
-def _leave_one_out(grouper: "StoryGrouper", v: Vector, story: Story) -> float:
+def _leave_one_out(config: StoryConfig, v: Vector, story: Story) -> float:
     """Score of an article against its own story with the article taken out of the centroid."""
     dots = block_dots(v, story)
     cos: dict[str, float | None] = {}
@@ -211,17 +336,19 @@ def _leave_one_out(grouper: "StoryGrouper", v: Vector, story: Story) -> float:
         if not v.terms[b][0] or n2 <= 1e-9:
             cos[b] = None
         else:
-            cos[b] = spread_cosine(grouper.config, dots[b] - self_dot, n2, len(story.members) - 1)
+            cos[b] = spread_cosine(config, dots[b] - self_dot, n2, len(story.members) - 1)
     if v.dense is not None and story.dense is not None:
         rest = story.dense - v.dense
         n = float((rest @ rest) ** 0.5)
         cos["dense"] = float(v.dense @ rest / n) if n > 1e-9 else None
-    return combine(grouper.config, cos, 1.0)
+    return combine(config, cos, 1.0)
 
 
-def _rekey(members: dict[str, Member], seeds: dict[str, str], order: dict[str, int], st) -> None:
+def _rekey(scope: Scope, order: dict[str, int]) -> None:
     """Give each group of members a story id: its old one while its seed is in it, else from
-    its earliest member."""
+    its earliest member (an id not taken inside or outside the scope)."""
+    members = scope.members
+    seeds = {sid: s.seed for sid, s in scope.stories.items()}
     groups: dict[str, list[str]] = {}
     for aid in sorted(members, key=order.__getitem__):
         groups.setdefault(members[aid].story_id, []).append(aid)
@@ -236,13 +363,16 @@ def _rekey(members: dict[str, Member], seeds: dict[str, str], order: dict[str, i
             continue
         for aid in aids:
             sid = story_id_for(aid)
-            if sid not in taken:
+            if sid not in taken and not scope.exists(sid):
                 final[key] = sid
                 taken.add(sid)
                 break
-        else:  # every member's id is taken (cannot happen with distinct seeds); fall back
-            final[key] = story_id_for(aids[0]) + "-" + str(len(taken))
-            taken.add(final[key])
+        else:  # every member's id is taken (a renamed seed); fall back
+            n = len(taken)
+            while (sid := f"{story_id_for(aids[0])}-{n}") in taken or scope.exists(sid):
+                n += 1
+            final[key] = sid
+            taken.add(sid)
     new_seeds = {}
     for key, aids in groups.items():
         sid = final[key]
@@ -250,77 +380,18 @@ def _rekey(members: dict[str, Member], seeds: dict[str, str], order: dict[str, i
             next(a for a in aids if story_id_for(a) == sid) if any(story_id_for(a) == sid for a in aids) else aids[0])
         for aid in aids:
             members[aid].story_id = sid
-    stats = {final[k]: (st.stories[k].join_sum, st.stories[k].joins) for k in groups if k in st.stories}
-    st.stories = {sid: Story(sid, seed) for sid, seed in new_seeds.items()}
-    for sid, (total, n) in stats.items():
-        st.stories[sid].join_sum, st.stories[sid].joins = total, n
-
-
-def member_similarities(config, vs: list[Vector]) -> "np.ndarray":
-    """The article-to-article score matrix of a story's members: the weighted mean of the block
-    cosines both sides have (the ``combine`` of ``score.py``, without the time factor)."""
-    import numpy as np
-    import scipy.sparse as sp
-
-    n = len(vs)
-    num, den = np.zeros((n, n)), np.zeros((n, n))
-    for b, w in config.weights.items():
-        if w <= 0 or b not in BLOCKS:
+    stats = {final[k]: scope.stories[k] for k in groups if k in scope.stories}
+    stories = {}
+    for key, aids in groups.items():
+        sid = final[key]
+        old = scope.stories.get(key)
+        if old is not None and sid == key and old.members == aids:
+            stories[sid] = old  # unchanged: kept whole, centroid and index entries
             continue
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        has = np.zeros(n)
-        for i, v in enumerate(vs):
-            ids, ws = v.terms[b]
-            if ids:
-                has[i] = 1.0
-                rows.extend([i] * len(ids))
-                cols.extend(ids)
-                vals.extend(ws)
-        if not vals:
-            continue
-        x = sp.csr_matrix((vals, (rows, cols)), shape=(n, max(cols) + 1))
-        both = np.outer(has, has)
-        num += w * (x @ x.T).toarray() * both
-        den += w * both
-    return np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
-
-
-def _split(grouper: "StoryGrouper", vecs: PackedVectors, order: dict[str, int]) -> bool:
-    """Split a story in two where its members form two groups that are far apart.
-
-    The members are bisected by average linkage on their pairwise scores.  The story splits when
-    both halves hold at least ``split_min`` articles and the mean score across the halves is
-    below ``split_ratio`` times the mean score within the looser half: two events of one kind
-    (the same kind of crime, in two different years) that the single pass joined.
-    """
-    import numpy as np
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
-    st, cfg = grouper.state, grouper.config
-    changed = False
-    for sid in sorted(st.stories):
-        aids = st.stories[sid].members
-        if len(aids) < 2 * cfg.split_min:
-            continue
-        sims = member_similarities(cfg, [vecs[a] for a in aids])
-        np.fill_diagonal(sims, 1.0)
-        dist = squareform((1.0 - sims).clip(0.0), checks=False)
-        lab = fcluster(linkage(dist, "average"), 2, "maxclust")
-        a, b = lab == lab[0], lab != lab[0]
-        na, nb = int(a.sum()), int(b.sum())
-        if na < cfg.split_min or nb < cfg.split_min:
-            continue
-        cross = float(sims[np.ix_(a, b)].mean())
-        within = min((sims[np.ix_(x, x)].sum() - n) / (n * (n - 1)) for x, n in ((a, na), (b, nb)))
-        if within > 0 and cross < cfg.split_ratio * within:
-            moved = [aid for aid, keep in zip(aids, a) if not keep]
-            for aid in moved:
-                st.members[aid].story_id = "\0" + moved[0]
-            changed = True
-    if changed:
-        seeds = {sid: s.seed for sid, s in st.stories.items()}
-        _rekey(st.members, seeds, order, st)
-    return changed
+        stories[sid] = s = Story(sid, new_seeds[sid])
+        if sid in stats:
+            s.join_sum, s.joins, s.last_seq = stats[sid].join_sum, stats[sid].joins, stats[sid].last_seq
+    for sid, old in scope.stories.items():
+        if stories.get(sid) is not old:
+            scope.index.remove(old)
+    scope.stories = stories

@@ -10,18 +10,36 @@
   where none is dated);
 - ``outlets``, ``article_ids`` (dated members by date, then undated, ties by id), ``n_articles``;
 - ``sentences``: every member sentence, marked shared or not (see ``compare.py``).
+
+A full result (``grouper.result()``) holds every story: the open ones, refined, and the closed
+ones, read back from the spill.  A partial one (``grouper.result(only=ids)``) holds the stories
+``ids`` (after refinement: the stories they became), the stories they merged with, and every
+story changed since the last result; ``assignments`` then covers their members only, and
+``replaced`` lists the story ids whose rows in an earlier result it replaces (some of them no
+longer exist).  Dropping the rows of ``replaced`` from the earlier result and adding
+``stories`` gives the full result, but for the stories' order and the keyphrase labels of
+title-less stories, which follow the document frequencies of the time they were built.
+``write_story_tables`` writes the tables from ``grouper.iter_stories()`` without holding the
+whole result in RAM.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .compare import SentenceRow, compare
 from .features import feature_id, words
-from .state import StoryState, member_order
+from .model import Member, member_order
+from .state import StoryState
+
+if TYPE_CHECKING:
+    from .stream import StoryGrouper
 
 
 @dataclass(slots=True)
@@ -55,6 +73,7 @@ class StoryResult:
     assignments: dict[str, str]
     stories: list[StoryInfo]
     config: dict
+    replaced: list[str] | None = None  # partial results: the story ids whose earlier rows this replaces
 
     def story(self, story_id: str) -> StoryInfo:
         return next(s for s in self.stories if s.story_id == story_id)
@@ -83,23 +102,92 @@ def _label(state: StoryState, members: list) -> str:
     return ", ".join(w for _, w in scored[:5])
 
 
-def build_result(state: StoryState) -> StoryResult:
+def story_info(state: StoryState, sid: str, ms: list[Member]) -> StoryInfo:
+    """One story's record from its members (in stream order)."""
     cfg = state.config
+    days = [m.day for m in ms if m.day is not None]
+    rows = compare([(m.article_id, m.outlet, m.sentences) for m in ms],
+                   cfg.shared_min_similarity, cfg.min_sentence_words)
+    return StoryInfo(
+        sid, _label(state, ms), _date(min(days)) if days else None, _date(max(days)) if days else None,
+        sorted({m.outlet for m in ms if m.outlet}), [m.article_id for m in ms], rows,
+    )
+
+
+def iter_infos(state: StoryState, sids: Iterable[str] | None = None) -> Iterator[StoryInfo]:
+    """The open stories (of ``sids``, when given), then the closed ones, segment by segment."""
+    want = None if sids is None else set(sids)
     groups: dict[str, list] = {}
-    for m in sorted(state.members.values(), key=member_order):
-        groups.setdefault(m.story_id, []).append(m)
-    stories = []
+    for m in sorted(state.members.live.values(), key=member_order):
+        if want is None or m.story_id in want:
+            groups.setdefault(m.story_id, []).append(m)
     for sid, ms in groups.items():
-        days = [m.day for m in ms if m.day is not None]
-        rows = compare([(m.article_id, m.outlet, m.sentences) for m in ms],
-                       cfg.shared_min_similarity, cfg.min_sentence_words)
-        stories.append(StoryInfo(
-            sid, _label(state, ms), _date(min(days)) if days else None, _date(max(days)) if days else None,
-            sorted({m.outlet for m in ms if m.outlet}), [m.article_id for m in ms], rows,
-        ))
-    stories.sort(key=lambda s: (s.first_seen is None, s.first_seen or "", s.story_id))
-    assignments = {m.article_id: m.story_id for m in state.members.values()}
-    return StoryResult(dict(sorted(assignments.items())), stories, cfg.to_dict())
+        yield story_info(state, sid, ms)
+    for sid, ms in state.closed.iter_stories(want):
+        if ms:
+            yield story_info(state, sid, ms)
+
+
+def _sorted(stories: list[StoryInfo]) -> list[StoryInfo]:
+    return sorted(stories, key=lambda s: (s.first_seen is None, s.first_seen or "", s.story_id))
+
+
+def build_result(state: StoryState, only: Iterable[str] | None = None) -> StoryResult:
+    """The stories of ``state`` as they are (no refinement); ``only``: just those story ids."""
+    stories = _sorted(list(iter_infos(state, only)))
+    assignments = {aid: s.story_id for s in stories for aid in s.article_ids}
+    return StoryResult(dict(sorted(assignments.items())), stories, state.config.to_dict())
+
+
+def grouper_result(grouper: "StoryGrouper", refine: bool, only: Iterable[str] | None) -> StoryResult:
+    """``StoryGrouper.result``: refine (every open story, or the scope of ``only``), then build."""
+    from .refine import refine as run_refine
+    from .stream import note
+
+    st = grouper.state
+    if only is None:
+        if refine:
+            run_refine(grouper)
+        result = build_result(st)
+    else:
+        asked = set(only) | st.changed
+        if refine:
+            note(st, run_refine(grouper, only=sorted(s for s in asked if s in st.stories.live)))
+        now = {s for s in asked | st.changed if st.exists(s)}
+        result = build_result(st, now)
+        result.replaced = sorted(asked | st.changed | st.gone)
+    st.changed.clear()
+    st.gone.clear()
+    return result
+
+
+def write_story_tables(stories: Iterable[StoryInfo], folder: str | Path, batch: int = 500) -> int:
+    """Write ``stories.parquet`` and ``story_sentences.parquet`` (the tables of ``story_tables``)
+    into ``folder``, ``batch`` stories at a time; returns the number of stories."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, pq.ParquetWriter] = {}
+    n = 0
+    buf: list[StoryInfo] = []
+
+    def flush() -> None:
+        for name, table in story_tables(StoryResult({}, buf, {})).items():
+            if name not in writers:
+                writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema, compression="zstd")
+            writers[name].write_table(table)
+        buf.clear()
+
+    try:
+        for info in stories:
+            buf.append(info)
+            n += 1
+            if len(buf) >= batch:
+                flush()
+        flush()
+    finally:
+        for w in writers.values():
+            w.close()
+    return n
 
 
 def story_tables(result: StoryResult) -> dict[str, pa.Table]:

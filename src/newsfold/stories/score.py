@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import StoryConfig
 from .features import BLOCKS
-from .state import _NO_KEYS, BLOCK_NO, Story
+from .model import _NO_KEYS, BLOCK_NO, Story
 
 
 @dataclass(slots=True)
@@ -160,20 +160,31 @@ class CandidateIndex:
         self.config = config
         self.postings: dict[int, int | array] = {}
         self.compacted: dict[int, int] = {}  # key -> the day its posting list was last compacted
-        self._sids: list[str] = []
+        self._sids: list[str | None] = []
         self._num: dict[str, int] = {}
+        self._free: list[int] = []  # numbers of removed stories, to reuse
 
     def clear(self) -> None:
         self.postings.clear()
         self.compacted.clear()
         self._sids.clear()
         self._num.clear()
+        self._free.clear()
+
+    def __len__(self) -> int:
+        """The number of stories indexed."""
+        return len(self._num)
 
     def _number(self, sid: str) -> int:
         n = self._num.get(sid)
         if n is None:
-            n = self._num[sid] = len(self._sids)
-            self._sids.append(sid)
+            if self._free:
+                n = self._free.pop()
+                self._sids[n] = sid
+            else:
+                n = len(self._sids)
+                self._sids.append(sid)
+            self._num[sid] = n
         return n
 
     def add(self, story: Story, keys) -> None:
@@ -204,17 +215,25 @@ class CandidateIndex:
                 cur.append(n)
 
     def remove(self, story: Story) -> None:
-        n = self._num.get(story.story_id)
+        """Take a story out of the index (its number is reused by a later story)."""
+        n = self._num.pop(story.story_id, None)
         if n is not None:
+            postings = self.postings
             for k in story.keys.tolist():
-                cur = self.postings.get(k)
+                cur = postings.get(k)
                 if cur is None:
                     continue
                 if type(cur) is int:
                     if cur == n:
-                        del self.postings[k]
+                        del postings[k]
+                        self.compacted.pop(k, None)
                 elif n in cur:
                     cur.remove(n)
+                    if not cur:
+                        del postings[k]
+                        self.compacted.pop(k, None)
+            self._sids[n] = None
+            self._free.append(n)
         story.keys = _NO_KEYS
 
     def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:

@@ -7,13 +7,26 @@ one when the score reaches ``StoryConfig.threshold`` and otherwise opens a new s
 articles to the stories without clustering everything again.
 
 Order: ``add_many`` sorts its batch by (published date, article id), undated articles last, so a
-batch gives the same stories whatever order it came in.  ``add`` takes articles one at a time
-in arrival order, and the stories it makes can depend on that order.
+batch gives the same stories whatever order it came in (an iterator that is not a list is sorted
+on disk, in runs of ``batch_size``, so it is never held in RAM).  ``add`` takes articles one at a
+time in arrival order, and the stories it makes can depend on that order.
+
+Closing (bounded memory): before each chunk of ``batch_size`` articles is clustered, the open
+stories that can no longer receive articles are *closed*: dated stories whose newest member is
+more than ``close_days`` older than the newest day seen (or than the chunk's oldest day, when that
+is older), and undated stories that no article joined in the last ``close_undated_after``
+articles.  They are refined one last time, with their neighbours (``refine(only=...)``), then
+leave the candidate index and RAM for the spill folder (``closed.py``).  A batch that fits in one
+chunk closes nothing before it is clustered, so a single batch is grouped exactly as before.
 """
 from __future__ import annotations
 
+import heapq
+import pickle
+import tempfile
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -22,8 +35,9 @@ from newsfold.records import Article
 from .compare import sentences
 from .config import StoryConfig
 from .features import BLOCKS, ArticleFeatures, Featurizer
+from .model import _NO_KEYS, Member, Story, story_id_for
 from .score import CandidateIndex, Vector, add_to_story, block_dots, index_keys, score
-from .state import _NO_KEYS, Member, Story, StoryState, story_id_for
+from .state import StoryState
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 
@@ -39,14 +53,50 @@ def article_order(art: Article) -> tuple:
     return (art.published is None, art.published or "", art.article_id or "")
 
 
+def ordered(articles: Iterable[Article], run: int) -> Iterator[Article]:
+    """The articles in ``article_order``; an iterator longer than ``run`` is sorted on disk."""
+    if isinstance(articles, (list, tuple)):
+        yield from sorted(articles, key=article_order)
+        return
+    it = iter(articles)
+    first = list(islice(it, run))
+    if len(first) < run:
+        yield from sorted(first, key=article_order)
+        return
+    with tempfile.TemporaryDirectory(prefix="newsfold-stories-sort-") as tmp:
+        paths = []
+        chunk = first
+        while chunk:
+            chunk.sort(key=article_order)
+            paths.append(Path(tmp) / f"run{len(paths):05d}.pkl")
+            with open(paths[-1], "wb") as fh:
+                for a in chunk:
+                    pickle.dump(a, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            chunk = list(islice(it, run))
+        yield from heapq.merge(*(_read_run(p) for p in paths), key=article_order)
+
+
+def _read_run(path: Path) -> Iterator[Article]:
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                yield pickle.load(fh)
+            except EOFError:
+                return
+
+
 class StoryGrouper:
-    """Groups distinct articles into stories; see the module's docstring."""
+    """Groups distinct articles into stories; see the module's docstring.
+
+    ``spill``: the folder for closed stories (default: a temporary folder, removed with the
+    grouper); ``save`` copies what it holds into the saved folder.
+    """
 
     def __init__(self, config: StoryConfig | None = None, state: StoryState | None = None,
-                 encoder: Encoder | None = None):
+                 encoder: Encoder | None = None, spill: str | Path | None = None):
         if state is not None and config is not None and config != state.config:
             raise ValueError("the config differs from the one the state was made with")
-        self.state = state or StoryState(config or StoryConfig())
+        self.state = state or StoryState(config or StoryConfig(), spill)
         self.config = self.state.config
         self.featurizer = Featurizer(self.config)
         self.encoder = encoder
@@ -55,43 +105,56 @@ class StoryGrouper:
 
             self.encoder = load_encoder(self.config)
         self.index = CandidateIndex(self.config)
-        for story in sorted(self.state.stories.values(), key=lambda s: s.story_id):
+        for story in sorted(self.state.stories.live.values(), key=lambda s: s.story_id):
             keys, story.keys = story.keys.tolist(), _NO_KEYS
             self.index.add(story, keys)
+        self._horizon: tuple = (None, None)  # the closing horizons of the last scan
 
     # --- input -------------------------------------------------------------------------------
     def add(self, article: Article) -> str:
         """Add one article; returns its story id (its current one, if it was added before)."""
-        if article.article_id in self.state.members:
-            return self.state.members[article.article_id].story_id
+        sid = self.state.story_of(article.article_id or "")
+        if sid is not None:
+            return sid
         return self.add_many([article])[article.article_id]  # type: ignore[index]
 
     def add_many(self, articles: Iterable[Article], batch_size: int = 5000) -> dict[str, str]:
-        """Add a batch of articles in (date, id) order; returns article id -> story id.
+        """Add a batch of articles in (date, id) order; returns article id -> its story id now.
 
         Articles already in the state are skipped (a re-run is idempotent).  Each chunk of
         ``batch_size`` articles first updates the document frequencies, then is clustered.
         """
-        arts = sorted((a for a in articles if a.article_id not in self.state.members), key=article_order)
+        st = self.state
+        if isinstance(articles, (list, tuple)) and not all(a.article_id for a in articles):
+            raise ValueError("story grouping needs Article.article_id (set by dedup)")
+        added: list[str] = []
+        chunk: list[Article] = []
         seen: set[str] = set()
-        unique = []
-        for a in arts:
+        for a in ordered(articles, batch_size):
             if not a.article_id:
                 raise ValueError("story grouping needs Article.article_id (set by dedup)")
-            if a.article_id not in seen:
-                seen.add(a.article_id)
-                unique.append(a)
-        out: dict[str, str] = {}
-        for start in range(0, len(unique), batch_size):
-            chunk = unique[start: start + batch_size]
-            feats = self.featurizer.featurize(chunk)
-            dense = self._embed(chunk)
-            for f in feats:
-                self.state.count(f.blocks)
-            for i, (art, f) in enumerate(zip(chunk, feats)):
-                f.dense = None if dense is None else dense[i]
-                out[art.article_id] = self._assign(art, f)  # type: ignore[index]
-        return out
+            if a.article_id in seen or a.article_id in st.members:
+                continue
+            seen.add(a.article_id)
+            chunk.append(a)
+            if len(chunk) == batch_size:
+                added.extend(self._cluster(chunk))
+                chunk, seen = [], set()
+        if chunk:
+            added.extend(self._cluster(chunk))
+        return {aid: st.story_of(aid) for aid in added}  # type: ignore[misc]
+
+    def _cluster(self, chunk: list[Article]) -> list[str]:
+        feats = self.featurizer.featurize(chunk)
+        days = [f.day for f in feats if f.day is not None]
+        self.close_stale(min(days) if days else None)
+        dense = self._embed(chunk)
+        for f in feats:
+            self.state.count(f.blocks)
+        for i, (art, f) in enumerate(zip(chunk, feats)):
+            f.dense = None if dense is None else dense[i]
+            self._assign(art, f)
+        return [a.article_id for a in chunk]  # type: ignore[misc]
 
     def _embed(self, chunk: Sequence[Article]) -> np.ndarray | None:
         if self.encoder is None or self.config.embedding_weight <= 0:
@@ -113,11 +176,12 @@ class StoryGrouper:
 
     def _assign(self, art: Article, f: ArticleFeatures) -> str:
         st, cfg = self.state, self.config
+        live = st.stories.live
         ids = {b: f.blocks[b][0] for b in BLOCKS}
         tf = {b: f.blocks[b][1] for b in BLOCKS}
         vec = self.vector(ids, tf, f.day, f.dense)
         best, best_score, best_dots = None, -1.0, None
-        for story in self.index.candidates(vec, st.stories):
+        for story in self.index.candidates(vec, live):
             dots = block_dots(vec, story)
             s = score(cfg, vec, story, dots)
             if s < join_bar(cfg, story):
@@ -125,37 +189,167 @@ class StoryGrouper:
             if s > best_score or (s == best_score and best is not None and story.story_id < best.story_id):
                 best, best_score, best_dots = story, s, dots
         if best is None:
-            best = Story(story_id_for(f.article_id), f.article_id)
-            st.stories[best.story_id] = best
+            sid, n = story_id_for(f.article_id), 1
+            while st.exists(sid):  # an id a renamed article left behind
+                sid, n = f"{story_id_for(f.article_id)}-{n}", n + 1
+            best = Story(sid, f.article_id)
+            live[best.story_id] = best
             best_dots = None
         else:
             best.join_sum += best_score
             best.joins += 1
         add_to_story(cfg, best, vec, best_dots)
         best.members.append(f.article_id)
+        best.last_seq = st.n_docs
+        if f.day is not None and (st.newest_day is None or f.day > st.newest_day):
+            st.newest_day = f.day
+        st.changed.add(best.story_id)
         self.index.add(best, vec.keys)
         # keep the strongest features only (what the vector used), for refinement and later runs
         keep = {b: np.isin(ids[b], np.asarray(vec.terms[b][0], np.uint32)) for b in BLOCKS}
-        st.members[f.article_id] = Member(
+        st.members.live[f.article_id] = Member(
             f.article_id, best.story_id, f.day, art.outlet, art.title,
             {b: ids[b][keep[b]] for b in BLOCKS}, {b: tf[b][keep[b]] for b in BLOCKS},
             sentences(art.text or ""), f.dense,
         )
         return best.story_id
 
+    # --- closing -------------------------------------------------------------------------------
+    def close_stale(self, oldest_day: int | None = None) -> int:
+        """Close the open stories that can no longer receive articles (see the module's
+        docstring); ``oldest_day``: the oldest day about to be added.  Returns how many closed."""
+        st, cfg = self.state, self.config
+        h_day = h_seq = h_age = None
+        if st.newest_day is not None:
+            ref = st.newest_day if oldest_day is None else min(st.newest_day, oldest_day)
+            h_day = ref - cfg.close_days if cfg.close_days > 0 else None
+            h_age = ref - cfg.max_open_days if cfg.max_open_days > 0 else None
+        if cfg.close_undated_after > 0:
+            h_seq = st.n_docs - cfg.close_undated_after
+        last_day, last_seq = self._horizon
+        step = max(1, cfg.close_undated_after // 20)
+        h_ref = h_day if h_day is not None else h_age
+        if (h_ref is None or (last_day is not None and h_ref < last_day + 1)) and \
+                (h_seq is None or h_seq < 0 or (last_seq is not None and h_seq < last_seq + step)):
+            return 0  # nothing has moved since the last scan
+        self._horizon = (h_ref if h_ref is not None else last_day, h_seq if h_seq is not None else last_seq)
+
+        def stale(s: Story) -> bool:
+            if s.last_day is not None:
+                return (h_day is not None and s.last_day < h_day) or (h_age is not None and s.first_day < h_age)
+            return h_seq is not None and s.last_seq < h_seq
+
+        live = st.stories.live
+        todo = [sid for sid, s in live.items() if stale(s)]
+        if not todo:
+            return 0
+        from .refine import refine
+
+        note(st, refine(self, only=todo))
+        shut = [live[sid] for sid in sorted(live) if stale(live[sid])]
+        members = {}
+        for s in shut:
+            self.index.remove(s)
+            del live[s.story_id]
+            for aid in s.members:
+                members[aid] = st.members.live.pop(aid)
+        if shut:
+            st.closed.close(shut, members)
+        return len(shut)
+
+    # --- renames -------------------------------------------------------------------------------
+    def rename(self, old_article_id: str, new_article_id: str) -> str | None:
+        """An article's id changed: the member keeps its story under the new id.  When the new id
+        is a member already, the old one just leaves its story.  The story keeps its id either
+        way.  Returns the story of ``new_article_id`` afterwards; None when ``old`` is unknown."""
+        st = self.state
+        old, new = old_article_id, new_article_id
+        if old == new or old not in st.members:
+            return st.story_of(new) if old == new else None
+        remove = new in st.members
+        m = st.members.live.get(old)
+        if m is None:  # a closed story's member
+            sid = st.closed.rename(old, new, remove)
+            (st.changed if sid in st.closed.stories else st.gone).add(sid)
+            return st.story_of(new)
+        sid = m.story_id
+        story = st.stories.live[sid]
+        del st.members.live[old]
+        st.changed.add(sid)
+        if not remove:
+            m.article_id = new
+            st.members.live[new] = m
+            story.members[story.members.index(old)] = new
+            if story.seed == old:
+                story.seed = new
+            return sid
+        story.members.remove(old)
+        if not story.members:
+            self.index.remove(story)
+            del st.stories.live[sid]
+            st.changed.discard(sid)
+            st.gone.add(sid)
+        else:
+            if story.seed == old:
+                story.seed = story.members[0]
+            self._rebuild_story(story)
+        return st.story_of(new)
+
+    def _rebuild_story(self, story: Story) -> None:
+        """Recompute one open story's centroid from its members, under the current IDF."""
+        self.index.remove(story)
+        fresh = Story(story.story_id, story.seed, join_sum=story.join_sum, joins=story.joins, last_seq=story.last_seq)
+        keys = []
+        for aid in story.members:
+            m = self.state.members.live[aid]
+            v = self.vector(m.ids, m.tf, m.day, m.dense)
+            add_to_story(self.config, fresh, v)
+            fresh.members.append(aid)
+            keys.append(v.keys)
+        self.state.stories.live[story.story_id] = fresh
+        for k in keys:
+            self.index.add(fresh, k)
+
     # --- output and persistence ----------------------------------------------------------------
-    def result(self, refine: bool = True):
-        """The stories so far (after batch refinement when ``refine``); see ``result.py``."""
-        from .refine import refine as run_refine
-        from .result import build_result
+    def result(self, refine: bool = True, only: Iterable[str] | None = None):
+        """The stories (after batch refinement when ``refine``); see ``result.py``.
+
+        ``only``: a set of story ids.  Refinement and result building then touch those stories,
+        the stories they merge with, and the stories changed since the last result (by new
+        members, by refinement when stories closed, by renames), not the whole state; the result
+        holds just those stories, and ``replaced`` names the story ids whose earlier rows it
+        replaces.  Without ``only``, every story (closed ones from the spill, not refined again).
+        """
+        from .result import grouper_result
+
+        return grouper_result(self, refine, only)
+
+    def iter_stories(self, refine: bool = True):
+        """Every story's ``StoryInfo`` one at a time (after refining the open stories), so that
+        a large state's result need not be held in RAM; see ``result.write_story_tables``."""
+        from .result import iter_infos
 
         if refine:
+            from .refine import refine as run_refine
+
             run_refine(self)
-        return build_result(self.state)
+        st = self.state
+        st.changed.clear()
+        st.gone.clear()
+        return iter_infos(st, None)
 
     def save(self, folder: str | Path) -> None:
         self.state.save(folder)
 
     @classmethod
-    def load(cls, folder: str | Path, encoder: Encoder | None = None) -> "StoryGrouper":
-        return cls(state=StoryState.load(folder), encoder=encoder)
+    def load(cls, folder: str | Path, encoder: Encoder | None = None, spill: str | Path | None = None) -> "StoryGrouper":
+        return cls(state=StoryState.load(folder, spill), encoder=encoder)
+
+
+def note(state: StoryState, refined) -> None:
+    """Record what a refinement changed in ``state.changed`` and ``state.gone``."""
+    state.gone |= refined.before - refined.after
+    for aid, (old, new) in refined.moved.items():
+        state.changed.add(new)
+        if old in refined.after:
+            state.changed.add(old)

@@ -1,0 +1,106 @@
+"""A map from many string keys (article ids) to small ints, in little RAM.
+
+Closed stories keep one entry per member in RAM (its id and its story's number), so that a
+later run knows the article and its story without reading the spill.  A Python dict costs about
+150 bytes an entry; here the keys are one sorted numpy byte-string array and the values one
+``int32`` array (the id's length + 4 bytes an entry), with a small dict of recent changes merged
+in from time to time.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+
+class PackedIds:
+    """``str -> int``: a sorted ``S`` array and an ``int32`` array, plus recent changes."""
+
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, "S1")
+        self._vals = np.zeros(0, np.int32)
+        self._new: dict[str, int] = {}  # set since the last merge (wins over the arrays)
+        self._dead: set[str] = set()  # in the arrays, but deleted or overridden
+        self._n = 0
+
+    def _packed(self, key: str) -> int:
+        """The position of ``key`` in the arrays, or -1."""
+        b = key.encode("utf-8", "surrogatepass")
+        if not self._keys.size or len(b) > self._keys.dtype.itemsize or key in self._dead:
+            return -1
+        i = int(self._keys.searchsorted(np.array(b, self._keys.dtype)))
+        return i if i < self._keys.size and self._keys[i] == b else -1
+
+    def get(self, key: str, default: int | None = None) -> int | None:
+        v = self._new.get(key)
+        if v is not None:
+            return v
+        i = self._packed(key)
+        return default if i < 0 else int(self._vals[i])
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (key in self._new or self._packed(key) >= 0)
+
+    def __getitem__(self, key: str) -> int:
+        v = self.get(key)
+        if v is None:
+            raise KeyError(key)
+        return v
+
+    def __setitem__(self, key: str, value: int) -> None:
+        if key not in self._new:
+            if self._packed(key) >= 0:
+                self._dead.add(key)
+            else:
+                self._n += 1
+        self._new[key] = int(value)
+        self._maybe_merge()
+
+    def __delitem__(self, key: str) -> None:
+        if key in self._new:
+            del self._new[key]
+        elif self._packed(key) >= 0:
+            self._dead.add(key)
+        else:
+            raise KeyError(key)
+        self._n -= 1
+        self._maybe_merge()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        dead = self._dead
+        for k, v in zip(self._keys.tolist(), self._vals.tolist()):
+            key = k.decode("utf-8", "surrogatepass")
+            if key not in dead:
+                yield key, v
+        yield from list(self._new.items())
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self.items())
+
+    def update(self, pairs) -> None:
+        for k, v in pairs:
+            self[k] = v
+
+    def _maybe_merge(self) -> None:
+        if len(self._new) + len(self._dead) > 20_000 + self._keys.size // 8:
+            self.merge()
+
+    def merge(self) -> None:
+        """Fold the recent changes into the sorted arrays."""
+        keys, vals = self._keys, self._vals
+        if self._dead:
+            dead = np.array([k.encode("utf-8", "surrogatepass") for k in self._dead])
+            keep = ~np.isin(keys, dead) if keys.size else np.zeros(0, bool)
+            keys, vals = keys[keep], vals[keep]
+        if self._new:
+            new = [k.encode("utf-8", "surrogatepass") for k in self._new]
+            width = max(keys.dtype.itemsize, max(map(len, new)))
+            keys = np.concatenate((keys.astype(f"S{width}"), np.array(new, f"S{width}")))
+            vals = np.concatenate((vals, np.fromiter(self._new.values(), np.int32, len(self._new))))
+            order = np.argsort(keys, kind="stable")
+            keys, vals = keys[order], vals[order]
+        self._keys, self._vals = keys, vals
+        self._new, self._dead = {}, set()
