@@ -408,3 +408,16 @@ def test_reuters_pairs_match_exact_jaccard(shared_data):
     # measured on these 7,319 bodies: P = 1.000, R = 0.984 (185 of 188); full set: 0.998 / 0.994
     assert p >= 0.99, p
     assert r >= 0.975, r
+
+
+def test_sorted_search_with_a_sample_equals_searchsorted():
+    """The windowed search used on memory-mapped index segments gives numpy's answers exactly."""
+    from newsfold.dedup.lsh import SAMPLE, sorted_search
+
+    rng = np.random.default_rng(0)
+    for n in (10, 3000, 100_000):
+        sk = np.sort(rng.integers(0, 50_000, n).astype(np.uint64))
+        q = np.sort(rng.integers(0, 50_010, 5000).astype(np.uint64))
+        for side in ("left", "right"):
+            got = sorted_search(sk, q, side, sk[::SAMPLE].copy())
+            assert np.array_equal(got, np.searchsorted(sk, q, side=side)), (n, side)

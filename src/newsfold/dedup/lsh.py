@@ -132,15 +132,34 @@ def _pairs_in_runs(sorted_keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarr
     return order[left], order[right]
 
 
-def band_hits(sk: np.ndarray, sids: np.ndarray, qk: np.ndarray, qr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+SAMPLE = 512  # a stored sorted array keeps every SAMPLE-th key in memory (see sorted_search)
+
+
+def sorted_search(sk: np.ndarray, q: np.ndarray, side: str = "left", sample: np.ndarray | None = None) -> np.ndarray:
+    """``np.searchsorted(sk, q, side)``; with ``sample = sk[::SAMPLE]`` (kept in memory) each query reads
+    one window of SAMPLE keys of ``sk`` (one page when ``sk`` is memory-mapped) instead of ~log2(n)
+    scattered pages."""
+    if sample is None or len(sk) <= 4 * SAMPLE or not len(q):
+        return np.searchsorted(sk, q, side=side)
+    b = np.searchsorted(sample, q, side=side)
+    lo = np.maximum(b - 1, 0) * SAMPLE
+    idx = lo[:, None] + np.arange(SAMPLE)
+    valid = idx < len(sk)
+    win = np.asarray(sk[np.minimum(idx, len(sk) - 1)])
+    below = win < q[:, None] if side == "left" else win <= q[:, None]
+    return lo + (below & valid).sum(axis=1)
+
+
+def band_hits(sk: np.ndarray, sids: np.ndarray, qk: np.ndarray, qr: np.ndarray,
+              sample: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rows sharing a band key: (query row, stored id) for every stored key in ``sk`` (sorted,
-    ids ``sids``) equal to a query key ``qk`` (sorted, rows ``qr``)."""
+    ids ``sids``; ``sample``: see :func:`sorted_search`) equal to a query key ``qk`` (sorted, rows ``qr``)."""
     if not len(sk):
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    lo = np.searchsorted(sk, qk, side="left")
+    lo = sorted_search(sk, qk, "left", sample)
     hit = np.flatnonzero(sk[np.minimum(lo, len(sk) - 1)] == qk)
     lo = lo[hit]
-    cnt = np.searchsorted(sk, qk[hit], side="right") - lo
+    cnt = sorted_search(sk, qk[hit], "right", sample) - lo
     q = np.repeat(qr[hit], cnt).astype(np.int64)
     return q, np.asarray(sids[np.repeat(lo, cnt) + _expand(cnt)]).astype(np.int64)
 

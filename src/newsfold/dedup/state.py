@@ -21,12 +21,22 @@ import numpy as np
 
 from ..config import DedupConfig
 from ..corpus import link_or_copy
-from .lsh import _CodeSet, _Segment, band_hits, band_keys, verify_pairs
+from .lsh import SAMPLE, _CodeSet, _Segment, band_hits, band_keys, sorted_search, verify_pairs
 from .minhash import empty_rows
 
 ARRAYS = ("key", "length", "label", "canon", "cid", "page")
 MAX_SEGMENTS = 12
-SEG_FILES = ("sigs.npy", "keys.npy", "ids.npy", "exact.npy", "exact_ids.npy")
+SEG_FILES = ("sigs.npy", "keys.npy", "ids.npy", "exact.npy", "exact_ids.npy", "keys_sample.npy", "exact_sample.npy")
+
+
+def _save_sorted(d: Path, keys: np.ndarray, ids: np.ndarray, exact: np.ndarray, exact_ids: np.ndarray) -> None:
+    """A segment's sorted arrays, with the in-memory samples that make searching them cheap."""
+    np.save(d / "keys.npy", keys)
+    np.save(d / "ids.npy", ids)
+    np.save(d / "keys_sample.npy", np.ascontiguousarray(keys[:, ::SAMPLE]))
+    np.save(d / "exact.npy", exact)
+    np.save(d / "exact_ids.npy", exact_ids)
+    np.save(d / "exact_sample.npy", exact[::SAMPLE].copy())
 
 
 @dataclass
@@ -39,6 +49,8 @@ class _Seg:
     ids: np.ndarray  # (bands, m) global row ids
     exact: np.ndarray | None = None  # sorted exact keys of the segment's live rows
     exact_ids: np.ndarray | None = None
+    samples: np.ndarray | None = None  # keys[:, ::SAMPLE], in memory
+    exact_sample: np.ndarray | None = None
 
 
 class DedupState:
@@ -68,8 +80,9 @@ class DedupState:
         for s in meta["segments"]:
             d = folder / s["name"]
             ex = [np.load(d / f, mmap_mode="r") if (d / f).exists() else None for f in ("exact.npy", "exact_ids.npy")]
+            sm = [np.load(d / f) if (d / f).exists() else None for f in ("keys_sample.npy", "exact_sample.npy")]
             st.segments.append(_Seg(s["name"], s["start"], s["n"], np.load(d / "sigs.npy", mmap_mode="r"),
-                                    np.load(d / "keys.npy", mmap_mode="r"), np.load(d / "ids.npy", mmap_mode="r"), *ex))
+                                    np.load(d / "keys.npy", mmap_mode="r"), np.load(d / "ids.npy", mmap_mode="r"), *ex, *sm))
         if sum(s.n for s in st.segments) != st.n:
             raise ValueError(f"{folder}: signature segments and copy arrays disagree")
         return st
@@ -97,12 +110,10 @@ class DedupState:
             d = folder / name
             d.mkdir()
             np.save(d / "sigs.npy", sigs)
-            np.save(d / "keys.npy", seg.keys)
-            np.save(d / "ids.npy", seg.ids)
             new_live = np.flatnonzero(arrays["length"][base:] >= 0)
             order = np.argsort(arrays["key"][base:][new_live], kind="stable")
-            np.save(d / "exact.npy", arrays["key"][base:][new_live][order].astype(np.uint64))
-            np.save(d / "exact_ids.npy", (new_live[order] + base).astype(np.int64))
+            _save_sorted(d, seg.keys, seg.ids, arrays["key"][base:][new_live][order].astype(np.uint64),
+                         (new_live[order] + base).astype(np.int64))
             segs.append((name, base, len(sigs)))
         if len(segs) > MAX_SEGMENTS:
             segs = self._compact(folder, segs, name, arrays)
@@ -123,12 +134,10 @@ class DedupState:
         d = folder / f"{name}-all"
         d.mkdir()
         np.save(d / "sigs.npy", sigs)
-        np.save(d / "keys.npy", np.take_along_axis(kt, order, axis=1))
-        np.save(d / "ids.npy", np.take_along_axis(it, order, axis=1))
         live = np.flatnonzero(arrays["length"] >= 0)
         eo = live[np.argsort(arrays["key"][live], kind="stable")]
-        np.save(d / "exact.npy", arrays["key"][eo].astype(np.uint64))
-        np.save(d / "exact_ids.npy", eo.astype(np.int64))
+        _save_sorted(d, np.take_along_axis(kt, order, axis=1), np.take_along_axis(it, order, axis=1),
+                     arrays["key"][eo].astype(np.uint64), eo.astype(np.int64))
         for s in segs:
             shutil.rmtree(folder / s[0])
         return [(d.name, 0, len(sigs))]
@@ -151,7 +160,7 @@ class DedupState:
                 sk, sid = seg.exact, seg.exact_ids
             if not len(sk):
                 continue
-            pos = np.searchsorted(sk, q)
+            pos = sorted_search(sk, q, "left", seg.exact_sample)
             hit = np.flatnonzero(sk[np.minimum(pos, len(sk) - 1)] == q)
             out.append(np.stack([live[hit], np.asarray(sid[pos[hit]])], axis=1).astype(np.int64))
         return np.concatenate(out) if out else np.empty((0, 2), np.int64)
@@ -167,7 +176,7 @@ class DedupState:
             order = np.argsort(keys[:, j])
             qk, qr = keys[order, j], live[order]
             for seg in self.segments:
-                q, other = band_hits(seg.keys[j], seg.ids[j], qk, qr)
+                q, other = band_hits(seg.keys[j], seg.ids[j], qk, qr, None if seg.samples is None else seg.samples[j])
                 if len(q):
                     acc.add(q * (1 << 40) + other)  # (new, old): never swapped
         cand = acc.pairs()
