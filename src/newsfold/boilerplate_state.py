@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
-from .corpus import _member, link_or_copy
+from .corpus import link_or_copy, sorted_member
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -46,12 +46,8 @@ class BoilerplateState:
         st.totals = {int(k): v for k, v in meta["totals"].items()}
         st.learned = {int(k): v for k, v in meta["learned"].items()}
         for name in meta["segments"]:
-            path = st.folder / name
-            if path.is_dir():  # one .npy per array, memory-mapped: a run reads only what it searches
-                st.segments.append((name, {f.stem: np.load(f, mmap_mode="r") for f in path.glob("*.npy")}))
-            else:
-                with np.load(path) as z:
-                    st.segments.append((name, {k: z[k] for k in z.files}))
+            # one .npy per array, memory-mapped: a run reads only what it searches
+            st.segments.append((name, {f.stem: np.load(f, mmap_mode="r") for f in (st.folder / name).glob("*.npy")}))
         return st
 
     def finish(self, learner: BoilerplateLearner, name: str) -> tuple[LearnedBoilerplate, dict[str, np.ndarray], int]:
@@ -65,7 +61,7 @@ class BoilerplateState:
         pk_u, first = np.unique(pk, return_index=True)
         fresh = np.ones(len(pk_u), bool)
         for _, seg in self.segments:
-            fresh &= ~_member(seg["pk"], pk_u)
+            fresh &= ~sorted_member(seg["pk"], pk_u)
         f_idx = first[fresh]
         f_lines, f_counts = np.unique(line[f_idx], return_counts=True)
         line_outlet = dict(zip(line[f_idx].tolist(), outl[f_idx].tolist()))
@@ -78,13 +74,13 @@ class BoilerplateState:
             codes = np.unique(_mix(np.full(len(ths), oh, np.uint64), np.fromiter(ths, np.uint64, len(ths))))
             isnew = np.ones(len(codes), bool)
             for _, seg in self.segments:
-                isnew &= ~_member(seg["ot"], codes)
+                isnew &= ~sorted_member(seg["ot"], codes)
             ot_out[oh] = int(isnew.sum())
         for oh, n in ot_out.items():
             self.totals[oh] = self.totals.get(oh, 0) + n
         ot_fresh = ot.copy()
         for _, seg in self.segments:
-            ot_fresh = ot_fresh[~_member(seg["ot"], ot_fresh)]
+            ot_fresh = ot_fresh[~sorted_member(seg["ot"], ot_fresh)]
         # counts of lines with fresh pairs: earlier segments + this run
         total = f_counts.astype(np.int64)
         for _, seg in self.segments:
@@ -115,14 +111,11 @@ class BoilerplateState:
         names = []
         for name, seg in self.segments:
             old = self.folder / name if self.folder is not None else None
-            if old is not None and old.is_dir():
-                (folder / name).mkdir()
+            (folder / name).mkdir()
+            if old is not None and old.is_dir():  # an earlier run's segment: hard-link it
                 for f in old.glob("*.npy"):
                     link_or_copy(f, folder / name / f.name)
-            elif old is not None and old.exists():
-                link_or_copy(old, folder / name)
             else:
-                (folder / name).mkdir()
                 for k, arr in seg.items():
                     np.save(folder / name / f"{k}.npy", arr)
             names.append(name)

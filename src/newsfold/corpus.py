@@ -153,7 +153,8 @@ def key_hashes(keys: Iterable[str | None]) -> np.ndarray:
     return np.array([xxhash.xxh3_64_intdigest(k.encode()) for k in keys if k is not None], np.uint64)
 
 
-def _member(sorted_arr: np.ndarray, q: np.ndarray) -> np.ndarray:
+def sorted_member(sorted_arr: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """For each of ``q``: is it in the sorted array ``sorted_arr`` (binary search)."""
     if not len(sorted_arr) or not len(q):
         return np.zeros(len(q), bool)
     pos = np.searchsorted(sorted_arr, q)
@@ -314,7 +315,7 @@ class Generation:
         for part in parts_of(folder):
             idx = self._index_file(self.dir, folder.name, part)
             if want is not None and idx.exists():
-                if not _member(np.load(idx, mmap_mode="r"), want).any():
+                if not sorted_member(np.load(idx, mmap_mode="r"), want).any():
                     continue
             else:
                 col = pq.read_table(part, columns=[key]).column(key)

@@ -21,6 +21,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -44,7 +45,7 @@ from .records import DROPPED, DUPLICATE, LedgerEntry
 from .rules import Rules
 from .segment import Segmenter
 from .spool import spool_row, spooled_articles
-from .store import SCHEMAS, TableWriter, apply_delta, build_sqlite
+from .store import SCHEMAS, apply_delta, build_sqlite
 from .write import ALREADY, write_rows
 
 log = logging.getLogger("newsfold")
@@ -135,7 +136,7 @@ class Runner:
         """Read, segment, clean and spool the new pages; returns the ids (uint64) of the pages read."""
         segmenter = Segmenter(self.cfg.segment, self.rules)
         cleaner = Cleaner(self.rules, self.cfg.segment)
-        spool = TableWriter(spool_path, "spool", batch=2000)
+        spool = corpus.PartWriter(spool_path, "spool", SCHEMAS["spool"], batch=2000)
         seen: list[int] = []
         seen_set: set[int] = set()
         pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn)
@@ -264,7 +265,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     bstate = BoilerplateState.load(prev / "state" / "boilerplate") if prev else BoilerplateState()
     known = np.load(prev / "state" / "pages.npy") if prev else np.zeros(0, np.uint64)
     ledger = gen.writer("ledger", SCHEMAS["ledger"])
-    spool = gen.dir / "spool.parquet"
+    spool = gen.dir / "spool"  # a folder of parts, removed before the generation is sealed
     learner = BoilerplateLearner(cfg.clean)
     seen = runner.pass1(inputs, spool, ledger, known, learner)
     runner.notify("learn boilerplate")
@@ -278,8 +279,8 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     all_page = np.concatenate([dstate.arrays["page"], new["page"]])
     all_cid = np.concatenate([dstate.arrays["cid"], new["cid"]])
     with runner.clock("write"):
-        changes = write_rows(runner, gen, spool, learned, folded, all_page, all_cid, gen.writer("ledger", SCHEMAS["ledger"]))
-    spool.unlink()
+        changes = write_rows(runner, gen, spool, learned, folded, all_page, all_cid, ledger)
+    shutil.rmtree(spool)
     gen.close_writers({})
     with runner.clock("write"):
         gen.replace_all("boilerplate", pa.Table.from_pylist(learned.rows(), schema=SCHEMAS["boilerplate"]))

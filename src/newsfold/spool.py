@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-import pyarrow.parquet as pq
-
 from .boilerplate import LearnedBoilerplate
+from .corpus import iter_batches
 from .records import Article, Removal
 
 
@@ -34,5 +33,5 @@ def _article(row: dict) -> Article:
 
 
 def spooled_articles(path: Path, learned: LearnedBoilerplate, batch: int) -> Iterator[list[Article]]:
-    for rb in pq.ParquetFile(path).iter_batches(batch_size=batch):
+    for rb in iter_batches(path, batch):
         yield [learned.apply(_article(r)) for r in rb.to_pylist()]

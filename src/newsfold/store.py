@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 _str = pa.string()
 SCHEMAS: dict[str, pa.Schema] = {
@@ -42,37 +41,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     "boilerplate": pa.schema([("outlet", _str), ("line", _str), ("n_articles", pa.int32())]),
 }
-
-
-class TableWriter:
-    """Buffered, streaming Parquet writer for one of the SCHEMAS."""
-
-    def __init__(self, path: Path, name: str, batch: int = 5000):
-        self.schema = SCHEMAS[name]
-        self.path = path
-        self.batch = batch
-        self.rows: list[dict[str, Any]] = []
-        self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
-        self.count = 0
-
-    def write(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.batch:
-            self.flush()
-
-    def write_many(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.write(row)
-
-    def flush(self) -> None:
-        if self.rows:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
-            self.count += len(self.rows)
-            self.rows = []
-
-    def close(self) -> None:
-        self.flush()
-        self.writer.close()
 
 
 _SQL_TYPES = {pa.string(): "TEXT", pa.int32(): "INTEGER", pa.int64(): "INTEGER", pa.bool_(): "INTEGER",

@@ -16,7 +16,6 @@ Rows whose signature is empty (see :func:`empty_rows`) are never paired.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np

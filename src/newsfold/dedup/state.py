@@ -47,10 +47,10 @@ class _Seg:
     sigs: np.ndarray  # (n, num_perm), memory-mapped
     keys: np.ndarray  # (bands, m) sorted per band
     ids: np.ndarray  # (bands, m) global row ids
-    exact: np.ndarray | None = None  # sorted exact keys of the segment's live rows
-    exact_ids: np.ndarray | None = None
-    samples: np.ndarray | None = None  # keys[:, ::SAMPLE], in memory
-    exact_sample: np.ndarray | None = None
+    exact: np.ndarray  # sorted exact keys of the segment's live rows
+    exact_ids: np.ndarray
+    samples: np.ndarray  # keys[:, ::SAMPLE], in memory
+    exact_sample: np.ndarray
 
 
 class DedupState:
@@ -79,10 +79,9 @@ class DedupState:
             st.arrays[name] = np.load(folder / f"{name}.npy")
         for s in meta["segments"]:
             d = folder / s["name"]
-            ex = [np.load(d / f, mmap_mode="r") if (d / f).exists() else None for f in ("exact.npy", "exact_ids.npy")]
-            sm = [np.load(d / f) if (d / f).exists() else None for f in ("keys_sample.npy", "exact_sample.npy")]
-            st.segments.append(_Seg(s["name"], s["start"], s["n"], np.load(d / "sigs.npy", mmap_mode="r"),
-                                    np.load(d / "keys.npy", mmap_mode="r"), np.load(d / "ids.npy", mmap_mode="r"), *ex, *sm))
+            mm = [np.load(d / f, mmap_mode="r") for f in ("sigs.npy", "keys.npy", "ids.npy", "exact.npy", "exact_ids.npy")]
+            st.segments.append(_Seg(s["name"], s["start"], s["n"], *mm,
+                                    np.load(d / "keys_sample.npy"), np.load(d / "exact_sample.npy")))
         if sum(s.n for s in st.segments) != st.n:
             raise ValueError(f"{folder}: signature segments and copy arrays disagree")
         return st
@@ -101,8 +100,7 @@ class DedupState:
         for s in self.segments:
             (folder / s.name).mkdir()
             for f in SEG_FILES:
-                if (self.folder / s.name / f).exists():  # type: ignore[operator]
-                    link_or_copy(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
+                link_or_copy(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
         if len(sigs):
             live = np.flatnonzero(~empty_rows(sigs))
             seg = _Segment.build(band_keys(sigs[live], self.cfg), live + base) if len(live) else \
@@ -151,13 +149,7 @@ class DedupState:
         q = keys[live]
         out = []
         for seg in self.segments:
-            if seg.exact is None:  # a segment written before exact keys were kept: sort them here
-                rows = np.arange(seg.start, seg.start + seg.n)
-                rows = rows[self.arrays["length"][rows] >= 0]
-                order = np.argsort(self.arrays["key"][rows], kind="stable")
-                sk, sid = self.arrays["key"][rows][order], rows[order]
-            else:
-                sk, sid = seg.exact, seg.exact_ids
+            sk, sid = seg.exact, seg.exact_ids
             if not len(sk):
                 continue
             pos = sorted_search(sk, q, "left", seg.exact_sample)
@@ -176,7 +168,7 @@ class DedupState:
             order = np.argsort(keys[:, j])
             qk, qr = keys[order, j], live[order]
             for seg in self.segments:
-                q, other = band_hits(seg.keys[j], seg.ids[j], qk, qr, None if seg.samples is None else seg.samples[j])
+                q, other = band_hits(seg.keys[j], seg.ids[j], qk, qr, seg.samples[j])
                 if len(q):
                     acc.add(q * (1 << 40) + other)  # (new, old): never swapped
         cand = acc.pairs()
