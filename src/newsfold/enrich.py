@@ -4,9 +4,10 @@ Both work on the generation a run is building (``corpus.Generation``), from the 
 ``Changes``: articles whose text is new (``fresh``), and articles whose id changed (``renamed``,
 when a longer copy or a merge gave their duplicate group another canonical copy).
 
-- Stories continue the saved state of the streaming grouper: renamed members keep their story,
-  fresh articles join a story or open one, and refinement and the story tables are redone for the
-  touched stories only.  ``articles.story_id`` is updated where it changed.
+- Stories continue the saved checkpoint of the streaming grouper: renamed members keep their
+  story, fresh articles join a story or open one, the open stories are refined, and their rows
+  (with those of stories closed since the last run) are rewritten; see ``update_stories``.
+  ``articles.story_id`` is updated where it changed.
 - Entities: NER runs on the fresh articles only; its mentions are kept in ``state/entities``.
   Canonicalisation (merging spelling variants) is corpus-wide, so it runs over all the stored
   mentions, and ``entities`` and ``mentions`` are rewritten.
@@ -57,34 +58,57 @@ def entity_schemas() -> dict[str, pa.Schema]:
 
 
 def update_stories(gen, cfg, changes) -> int:
-    """Group the fresh articles into the saved stories; write the touched stories' rows and the
-    changed ``story_id``s.  Returns the number of stories in the corpus."""
+    """Group the fresh articles into the saved stories and write every story row that may have
+    changed, and the changed ``story_id``s.  Returns the number of stories in the corpus.
+
+    The saved grouper is a checkpoint of one stream over every article (``StoryGrouper.commit``:
+    full chunks clustered, the rest pending).  This run commits its fresh articles, saves the
+    checkpoint, then clusters the pending ones and refines the open stories for its tables only.
+    The stories' rows then equal one run's over everything.  Closed stories are final: their rows
+    are written once, when they close (again only when a rename changes one); the rows of the
+    other stories (``volatile.json``) are replaced by each run.
+    """
+    import json
+
     from .stories import StoryGrouper, story_tables
+    from .stories.result import publish
 
     saved = gen.previous_state("stories")
     grouper = StoryGrouper.load(saved) if saved else StoryGrouper(cfg)
-    members = grouper.state.members
+    st = grouper.state
+    members = st.members
+    volatile = set(json.loads((saved / "volatile.json").read_text())) if saved else set()
+    closed_before = set(st.closed.stories)
+    refetch = set()
     for old, new in sorted(changes.renamed.items()):
-        if old in members:
+        if old in st.pending:  # not clustered yet: cluster the article it became instead
+            del st.pending[old]
+            refetch.add(new)
+        elif old in members:
             grouper.rename(old, new)
-    fresh = [a for a in iter_articles(gen.readable("articles"), ids=changes.fresh) if a.article_id not in members]
-    grouper.add_many(fresh)
-    touched = {members[a].story_id for a in list(changes.fresh) + list(changes.renamed.values()) if a in members}
-    if saved is None:
-        result = grouper.result(refine=True)
-    else:
-        result = grouper.result(refine=True, only=touched)
+    want = set(changes.fresh) | refetch
+    fresh = [a for a in iter_articles(gen.readable("articles"), ids=want) if a.article_id not in members]
+    grouper.commit(fresh)
+    renamed_closed = {s for s in st.changed if s in st.closed.stories}
+    gone_before = set(st.gone)
+    st.changed.clear()
+    st.gone.clear()
     grouper.save(gen.state / "stories")
+    closed_at_save = set(st.closed.stories)
+    grouper.flush()
+    st.gone |= gone_before
+    result = publish(grouper, closed_before - renamed_closed)
+    written = {s.story_id for s in result.stories}
+    (gen.state / "stories" / "volatile.json").write_text(json.dumps(sorted(written - closed_at_save)))
     assigned = result.assignments
-    # articles whose story changed (new ones have none yet)
-    want = pa.array(sorted(assigned), pa.string())
+    want_ids = pa.array(sorted(assigned), pa.string())
 
     def differs(t: pa.Table) -> pa.Array:
         ids, sids = t.column("article_id").to_pylist(), t.column("story_id").to_pylist()
         return pa.array([assigned.get(a, s) != s for a, s in zip(ids, sids)])
 
     old_story_ids: set[str] = set()
-    taken = gen.take("articles", "article_id", want.to_pylist(), where=differs)
+    taken = gen.take("articles", "article_id", want_ids.to_pylist(), where=differs)
     if taken is not None:
         old_story_ids = {s for s in taken.column("story_id").to_pylist() if s}
         t = taken.drop_columns(["story_id"]).append_column(
@@ -95,12 +119,11 @@ def update_stories(gen, cfg, changes) -> int:
         for name, t in tables.items():
             gen.replace_all(name, t)
     else:
-        gone = sorted(old_story_ids | touched | set(result.replaced or ())
-                      | set(tables["stories"].column("story_id").to_pylist()))
+        gone = sorted(volatile | old_story_ids | set(result.replaced or ()))
         for name, t in tables.items():
             gen.take(name, "story_id", gone)
             gen.writer(name, t.schema).write_table(t)
-    return len(grouper.state.stories)
+    return len(st.stories)
 
 
 def update_entities(gen, cfg, changes) -> int:

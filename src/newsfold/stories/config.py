@@ -43,6 +43,7 @@ class StoryConfig:
     max_postings: int = 100  # a term indexing more stories than this stops proposing candidates
     max_candidates: int = 16  # stories scored exactly per article
     centroid_terms: int = 600  # a story's centroid keeps its strongest terms per block
+    chunk_size: int = 5000  # document frequencies are updated, and stale stories closed, per chunk of this many
     # closing (bounded memory): a closed story leaves the candidate index and RAM; see docs/stories.md
     close_days: float = 30.0  # a dated story closes this many days after its newest member (0: never)
     close_undated_after: int = 50_000  # an undated story closes after this many articles without a join (0: never)

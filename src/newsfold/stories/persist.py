@@ -3,7 +3,8 @@
 - ``stories_table``: one row per open story (id, seed, dates, index keys, centroid per block, join
   statistics, the article count at its last join);
 - ``members_table``: one row per member (id, story, date, outlet, title, sentences, and, unless
-  ``features=False`` as in the spill, its strongest hashed features per block and embedding).
+  ``features=False`` as in the spill, its strongest hashed features per block and embedding);
+- ``pending_table``: one row per article not clustered yet (what clustering reads of it).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import math
 
 import numpy as np
 import pyarrow as pa
+
+from newsfold.records import Article
 
 from .features import BLOCKS
 from .model import Member, Story
@@ -28,6 +31,10 @@ MEMBER_SCHEMA = pa.schema(
     + [f for b in BLOCKS for f in ((f"{b}_ids", pa.list_(pa.uint32())), (f"{b}_tf", pa.list_(pa.float32())))]
 )
 SPILL_SCHEMA = pa.schema(_MEMBER_BASE)
+PENDING_SCHEMA = pa.schema(
+    [("article_id", pa.string()), ("source", pa.string()), ("title", pa.string()), ("text", pa.string()),
+     ("outlet", pa.string()), ("url", pa.string()), ("published", pa.string()), ("captions", pa.list_(pa.string()))]
+)
 
 
 def stories_table(stories: list[Story]) -> pa.Table:
@@ -96,3 +103,14 @@ def member_from_row(row: dict) -> Member:
         list(row["sentences"] or ()),
         None if row.get("dense") is None else np.asarray(row["dense"], np.float32),
     )
+
+
+def pending_table(articles: list[Article]) -> pa.Table:
+    arts = sorted(articles, key=lambda a: a.article_id or "")
+    return pa.table({name: [getattr(a, name) for a in arts] for name in PENDING_SCHEMA.names}, schema=PENDING_SCHEMA)
+
+
+def pending_from_table(table: pa.Table) -> list[Article]:
+    return [Article(source=r["source"], page_id="", span=(0, 0), raw="", title=r["title"], text=r["text"] or "",
+                    outlet=r["outlet"], url=r["url"], published=r["published"], captions=list(r["captions"] or ()),
+                    article_id=r["article_id"]) for r in table.to_pylist()]

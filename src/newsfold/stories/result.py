@@ -161,6 +161,23 @@ def grouper_result(grouper: "StoryGrouper", refine: bool, only: Iterable[str] | 
     return result
 
 
+def publish(grouper: "StoryGrouper", final: Iterable[str]) -> StoryResult:
+    """The rows a run that added articles must write: refine every open story, then build every
+    story but those of ``final`` (closed stories whose published rows still hold).  ``replaced``
+    names the built stories and those gone (by renames) since the last result."""
+    from .refine import refine as run_refine
+
+    st = grouper.state
+    run_refine(grouper)
+    final = set(final)
+    want = sorted(set(st.stories.live) | {sid for sid in st.closed.stories if sid not in final})
+    result = build_result(st, want)
+    result.replaced = sorted(set(want) | st.gone)
+    st.changed.clear()
+    st.gone.clear()
+    return result
+
+
 def write_story_tables(stories: Iterable[StoryInfo], folder: str | Path, batch: int = 500) -> int:
     """Write ``stories.parquet`` and ``story_sentences.parquet`` (the tables of ``story_tables``)
     into ``folder``, ``batch`` stories at a time; returns the number of stories."""

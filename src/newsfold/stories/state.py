@@ -6,7 +6,10 @@ write and read it as plain files in one folder:
 
 - ``config.json``: the ``StoryConfig`` that made the state;
 - ``df.npz``: the number of articles seen and each block's document frequencies (hashed);
-- ``meta.json``: the newest day seen, and the stories changed since the last result;
+- ``meta.json``: the newest day seen, the last closing horizons, and the stories changed since
+  the last result;
+- ``pending.parquet``: the articles received but not clustered yet (``StoryGrouper.commit``:
+  fewer than a chunk), with what clustering reads of them;
 - ``stories.parquet``: one row per open story (id, seed article, dates, centroid per block, the
   index terms that lead candidates to it);
 - ``articles.parquet``: one row per member of an open story (id, story, outlet, date, title, its
@@ -22,11 +25,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from newsfold.records import Article
+
 from .closed import ClosedStories, MemberMap, StoryMap
 from .config import StoryConfig
 from .features import BLOCKS
 from .model import _NO_IDS, _NO_KEYS, _NO_TF, _NO_W, BLOCK_NO, Member, Story, member_order, story_id_for
-from .persist import member_from_row, members_table, stories_from_table, stories_table
+from .persist import member_from_row, members_table, pending_from_table, pending_table, stories_from_table, stories_table
 
 # the records lived here before ``model.py``: still importable from here
 __all__ = ["StoryState", "Member", "Story", "member_order", "story_id_for", "BLOCK_NO", "_NO_IDS", "_NO_KEYS",
@@ -48,6 +53,8 @@ class StoryState:
         self.newest_day: int | None = None  # the newest published day seen
         self.changed: set[str] = set()  # stories whose members changed since the last result
         self.gone: set[str] = set()  # stories that ceased to exist since the last result
+        self.horizon: tuple = (None, None)  # the closing horizons of the last scan (``close_stale``)
+        self.pending: dict[str, Article] = {}  # received, not clustered yet (``StoryGrouper.commit``)
 
     def story_of(self, article_id: str) -> str | None:
         """The story of an article (open or closed), None for an unknown one; reads no spill."""
@@ -86,7 +93,9 @@ class StoryState:
         np.savez_compressed(folder / "df.npz", n_docs=np.array([self.n_docs]), **self.df)
         (folder / "meta.json").write_text(json.dumps({
             "newest_day": self.newest_day, "changed": sorted(self.changed), "gone": sorted(self.gone),
+            "horizon": list(self.horizon),
         }, indent=1))
+        pq.write_table(pending_table(list(self.pending.values())), folder / "pending.parquet")
         stories = sorted(self.stories.live.values(), key=lambda s: s.story_id)
         pq.write_table(stories_table(stories), folder / "stories.parquet")
         members = sorted(self.members.live.values(), key=lambda m: m.article_id)
@@ -107,6 +116,9 @@ class StoryState:
             meta = json.loads((folder / "meta.json").read_text())
             state.newest_day = meta["newest_day"]
             state.changed, state.gone = set(meta["changed"]), set(meta["gone"])
+            state.horizon = tuple(meta.get("horizon") or (None, None))
+        if (folder / "pending.parquet").exists():
+            state.pending = {a.article_id: a for a in pending_from_table(pq.read_table(folder / "pending.parquet"))}
         for s in stories_from_table(pq.read_table(folder / "stories.parquet")):
             state.stories.live[s.story_id] = s
         for row in pq.read_table(folder / "articles.parquet").to_pylist():

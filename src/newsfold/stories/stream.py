@@ -108,7 +108,6 @@ class StoryGrouper:
         for story in sorted(self.state.stories.live.values(), key=lambda s: s.story_id):
             keys, story.keys = story.keys.tolist(), _NO_KEYS
             self.index.add(story, keys)
-        self._horizon: tuple = (None, None)  # the closing horizons of the last scan
 
     # --- input -------------------------------------------------------------------------------
     def add(self, article: Article) -> str:
@@ -118,13 +117,15 @@ class StoryGrouper:
             return sid
         return self.add_many([article])[article.article_id]  # type: ignore[index]
 
-    def add_many(self, articles: Iterable[Article], batch_size: int = 5000) -> dict[str, str]:
+    def add_many(self, articles: Iterable[Article], batch_size: int | None = None) -> dict[str, str]:
         """Add a batch of articles in (date, id) order; returns article id -> its story id now.
 
         Articles already in the state are skipped (a re-run is idempotent).  Each chunk of
-        ``batch_size`` articles first updates the document frequencies, then is clustered.
+        ``batch_size`` (default ``config.chunk_size``) articles first updates the document
+        frequencies, then is clustered.
         """
         st = self.state
+        batch_size = batch_size or self.config.chunk_size
         if isinstance(articles, (list, tuple)) and not all(a.article_id for a in articles):
             raise ValueError("story grouping needs Article.article_id (set by dedup)")
         added: list[str] = []
@@ -143,6 +144,40 @@ class StoryGrouper:
         if chunk:
             added.extend(self._cluster(chunk))
         return {aid: st.story_of(aid) for aid in added}  # type: ignore[misc]
+
+    # --- adding run by run, as one stream ------------------------------------------------------
+    def commit(self, articles: Iterable[Article]) -> int:
+        """Take a run's new articles so that runs add up to one stream: they join the pending
+        articles (received, not clustered yet), all are put in (date, id) order, and only full
+        chunks of ``config.chunk_size`` are clustered; the rest stays pending for the next run.
+        Chunks then start where they would in one run over everything, so the document
+        frequencies, the closing points and the refinement at closing are those of one run,
+        whatever the runs were (as long as no run brings articles older than the clustered
+        ones).  ``save`` after ``commit`` keeps the pending articles; ``flush`` then clusters them
+        for this run's result.  Returns the number of articles clustered."""
+        st = self.state
+        for a in articles:
+            if not a.article_id:
+                raise ValueError("story grouping needs Article.article_id (set by dedup)")
+            if a.article_id not in st.members:
+                st.pending[a.article_id] = a
+        for aid in [aid for aid in st.pending if aid in st.members]:
+            del st.pending[aid]
+        queue = sorted(st.pending.values(), key=article_order)
+        size, done = self.config.chunk_size, 0
+        while len(queue) - done >= size:
+            for aid in self._cluster(queue[done:done + size]):
+                del st.pending[aid]
+            done += size
+        return done
+
+    def flush(self) -> list[str]:
+        """Cluster the pending articles as the stream's last chunk (what ``add_many`` does
+        with a stream's tail).  Returns their ids."""
+        st = self.state
+        queue = sorted(st.pending.values(), key=article_order)
+        st.pending = {}
+        return self._cluster(queue) if queue else []
 
     def _cluster(self, chunk: list[Article]) -> list[str]:
         feats = self.featurizer.featurize(chunk)
@@ -226,13 +261,13 @@ class StoryGrouper:
             h_age = ref - cfg.max_open_days if cfg.max_open_days > 0 else None
         if cfg.close_undated_after > 0:
             h_seq = st.n_docs - cfg.close_undated_after
-        last_day, last_seq = self._horizon
+        last_day, last_seq = st.horizon
         step = max(1, cfg.close_undated_after // 20)
         h_ref = h_day if h_day is not None else h_age
         if (h_ref is None or (last_day is not None and h_ref < last_day + 1)) and \
                 (h_seq is None or h_seq < 0 or (last_seq is not None and h_seq < last_seq + step)):
             return 0  # nothing has moved since the last scan
-        self._horizon = (h_ref if h_ref is not None else last_day, h_seq if h_seq is not None else last_seq)
+        st.horizon = (h_ref if h_ref is not None else last_day, h_seq if h_seq is not None else last_seq)
 
         def stale(s: Story) -> bool:
             if s.last_day is not None:

@@ -1,0 +1,104 @@
+"""A stream of articles split into runs (save, load, add) groups exactly as one run does: only full
+chunks are clustered and the rest waits (``StoryGrouper.commit``), so document frequencies, closing
+points and the refinement at closing fall where they fall in one run."""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from newsfold.records import Article
+from newsfold.stories import StoryConfig, StoryGrouper
+from newsfold.stories.result import publish
+from newsfold.stories.stream import article_order
+
+SET = "stories-giveme5w1h-dev"
+
+
+def _articles(shared_data) -> list[Article]:
+    out = []
+    with open(shared_data / SET / "articles.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            out.append(Article(source=SET, page_id=str(r["id"]), span=(0, 0), raw="", title=r.get("title"),
+                               text=r.get("text") or r.get("description") or "", outlet=r.get("outlet"),
+                               url=r.get("url"), published=(r.get("date") or "")[:10] or None,
+                               article_id=f"a{r['id']}"))
+    return out
+
+
+def _partition(assignments: dict[str, str]) -> list[list[str]]:
+    groups: dict[str, list[str]] = {}
+    for aid, sid in assignments.items():
+        groups.setdefault(sid, []).append(aid)
+    return sorted(sorted(g) for g in groups.values())
+
+
+@pytest.fixture(scope="module")
+def giveme(shared_data):
+    arts = _articles(shared_data)
+    assert len(arts) > 200
+    return arts
+
+
+def _runs(arts: list[Article], n: int) -> list[list[Article]]:
+    """``n`` runs that follow each other in time, each shuffled."""
+    ordered = sorted(arts, key=article_order)
+    rng = random.Random(7)
+    cuts = sorted(rng.sample(range(1, len(ordered)), n - 1))
+    runs = [ordered[a:b] for a, b in zip([0] + cuts, cuts + [len(ordered)])]
+    for r in runs:
+        rng.shuffle(r)
+    return runs
+
+
+def test_runs_give_the_stories_of_one_run(giveme, tmp_path):
+    cfg = StoryConfig(chunk_size=16)
+    one = StoryGrouper(cfg)
+    one.add_many(giveme)
+    want = one.result(refine=True)
+    assert one.state.closed.stories, "the stream must close stories for this test to mean anything"
+
+    state, seen = None, set()
+    for i, run in enumerate(_runs(giveme, 5)):
+        seen |= {a.article_id for a in run}
+        g = StoryGrouper.load(state) if state else StoryGrouper(cfg)
+        clustered = g.commit(run)
+        assert clustered % 16 == 0 and len(g.state.pending) < 16
+        state = tmp_path / f"state{i}"
+        g.save(state)
+        g.flush()  # this run's own result: clustered and refined, but not saved
+        got = publish(g, ())
+        assert set(got.assignments) == seen
+    assert _partition(got.assignments) == _partition(want.assignments)
+    assert got.assignments == want.assignments  # the same story ids too
+
+
+def test_adding_whole_runs_depends_on_where_runs_start(giveme):
+    """Why ``commit`` exists: clustering each run at once (``add_many``) makes chunks start at run
+    boundaries, and the stories differ from one run's."""
+    cfg = StoryConfig(chunk_size=16)
+    one = StoryGrouper(cfg)
+    one.add_many(giveme)
+    want = one.result(refine=True)
+    g = StoryGrouper(cfg)
+    for run in _runs(giveme, 5):
+        g.add_many(run)
+    assert _partition(g.result(refine=True).assignments) != _partition(want.assignments)
+
+
+def test_pending_articles_are_saved_and_renamed(tmp_path, giveme):
+    cfg = StoryConfig(chunk_size=1000)
+    g = StoryGrouper(cfg)
+    assert g.commit(giveme[:10]) == 0
+    g.save(tmp_path / "s")
+    back = StoryGrouper.load(tmp_path / "s")
+    assert sorted(back.state.pending) == sorted(a.article_id for a in giveme[:10])
+    a = back.state.pending[giveme[3].article_id]
+    assert (a.title, a.text, a.published, a.outlet) == (giveme[3].title, giveme[3].text, giveme[3].published,
+                                                        giveme[3].outlet)
+    back.commit(giveme[:3])  # already pending: not twice
+    assert len(back.state.pending) == 10
+    assert sorted(back.flush()) == sorted(a.article_id for a in giveme[:10])
+    assert back.state.pending == {} and back.state.n_docs == 10
