@@ -5,7 +5,6 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
 ACTIONS = ("drop", "caption", "thread")
 

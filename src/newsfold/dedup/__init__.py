@@ -1,6 +1,7 @@
 """Exact and near-duplicate detection: normalisation, OPH MinHash signatures, LSH, union-find."""
 from newsfold.dedup.lsh import LSHIndex, band_keys, candidate_pairs, near_duplicate_pairs, pair_similarity, verify_pairs
-from newsfold.dedup.minhash import MinHasher, SlotLayout, empty_rows, estimate_jaccard, exact_key, exact_keys, normalize_text, tokens
+from newsfold.dedup.minhash import MinHasher, SlotLayout, empty_rows, estimate_jaccard, exact_keys
+from newsfold.dedup.normalize import exact_key, normalize_text, tokens
 from newsfold.dedup.unionfind import UnionFind
 
 __all__ = [

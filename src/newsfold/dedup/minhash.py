@@ -24,7 +24,6 @@ import numpy as np
 import xxhash
 
 from newsfold.config import DedupConfig
-from newsfold.dedup.normalize import exact_key, normalize_text, tokens  # noqa: F401  (re-exported)
 from newsfold.dedup.tokenize import tokenize
 
 _EMPTY32 = np.uint32(0xFFFFFFFF)  # marks an empty bin while minima are taken

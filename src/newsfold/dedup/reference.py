@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-from newsfold.dedup.minhash import tokens
+from newsfold.dedup.normalize import tokens
 
 
 def shingle_set(text: str, k: int) -> set[str]:

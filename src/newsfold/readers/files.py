@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from .compress import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, ZSTD_STEP, SafeStream, _GzipRaw, _read_up_to, _ZstdRaw  # noqa: F401
+from .compress import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, SafeStream, _GzipRaw, _read_up_to, _ZstdRaw
 from .errors import InputError
 
 HEAD_BYTES = 8192  # how much of a (decompressed) file is sniffed for format and binary content
