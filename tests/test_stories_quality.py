@@ -15,11 +15,13 @@ import pytest
 from newsfold.records import Article
 from newsfold.stories import StoryConfig, StoryGrouper
 
-# set -> (pair F1 floor, BCubed F1 floor); measured: see docs/stories.md
+# set -> (pair F1 floor, BCubed F1 floor); measured 95.5/96.7, 88.4/92.3, 73.5/87.1 (docs/stories.md).
+# Every floor is above the best oracle baseline of bench/stories.py on that set (giveme: MiniLM
+# 93.5/95.7; ECB+: LSA 86.1/90.1; Multi-News: TF-IDF 72.0/86.7), so passing means beating both.
 FLOORS = {
-    "stories-giveme5w1h-dev": (0.92, 0.94),
-    "stories-ecbplus": (0.87, 0.91),
-    "stories-multinews100": (0.73, 0.86),
+    "stories-giveme5w1h-dev": (0.95, 0.96),
+    "stories-ecbplus": (0.88, 0.92),
+    "stories-multinews100": (0.73, 0.87),
 }
 
 

@@ -14,8 +14,10 @@ class StoryConfig:
     block (``weights``), between the article's TF-IDF vector and the story's centroid, with IDF
     from running document frequencies.  Blocks an article or a story lacks (no title) drop out
     and the remaining weights are renormalised.  Where both sides have dates, the score is
-    multiplied by a time factor that is 1 inside ``time_window_days`` of the story's dates and
-    decays by half every ``time_half_life_days`` beyond them.
+    multiplied by a time factor that is 1 inside ``time_window_days`` of the story's dates (or
+    ``time_span_ratio`` times the days the story has run, when that is more: a story that has
+    gone on for weeks still receives a follow-up a few days after its last article) and decays by
+    half every ``time_half_life_days`` beyond them.
     """
 
     # features
@@ -38,12 +40,18 @@ class StoryConfig:
     time_window_days: float = 3.0
     time_half_life_days: float = 14.0
     time_floor: float = 0.7  # the time factor never goes below this
+    time_span_ratio: float = 0.25  # ... widened to this times the story's own span of days
     active_days: float = 1000.0  # dated stories not seen for this long are no longer candidates
     index_terms: int = 12  # an article's strongest terms (per block) that index its story
     max_postings: int = 100  # a term indexing more stories than this stops proposing candidates
     max_candidates: int = 16  # stories scored exactly per article
     centroid_terms: int = 600  # a story's centroid keeps its strongest terms per block
-    chunk_size: int = 5000  # document frequencies are updated, and stale stories closed, per chunk of this many
+    chunk_size: int = 1000  # document frequencies are updated, and stale stories closed, per chunk of this many
+    # adding runs (``StoryGrouper.commit``): a full chunk is clustered for good only when at least
+    # ``reorder_window`` articles sort after it and its newest article is more than
+    # ``commit_lag_days`` older than the newest received; later articles may still sort into it
+    reorder_window: int = 5000
+    commit_lag_days: float = 1.0
     # closing (bounded memory): a closed story leaves the candidate index and RAM; see docs/stories.md
     close_days: float = 30.0  # a dated story closes this many days after its newest member (0: never)
     close_undated_after: int = 50_000  # an undated story closes after this many articles without a join (0: never)
@@ -51,6 +59,11 @@ class StoryConfig:
     # batch refinement (grouper.result(refine=True))
     refine_rounds: int = 2
     merge_threshold: float = 0.5  # two stories whose centroids score at least this merge
+    # an article is alone only when no story, its own included, reaches the threshold times
+    # max(lone_ratio, (its body terms / max_terms) ** lone_power): a short article, whose cosines
+    # are smaller for want of words, needs less (see refine.py); a full one needs the threshold
+    lone_ratio: float = 0.8
+    lone_power: float = 0.5
     settled: float = 2.0  # members scoring this times the threshold with their story are not moved
     split_ratio: float = 0.6  # split a story whose two halves score below this times their cohesion (0: off)
     split_min: int = 3  # ... when each half holds at least this many articles

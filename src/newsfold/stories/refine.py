@@ -5,8 +5,16 @@ frequencies; (2) merge stories whose centroids score at least ``merge_threshold`
 first, each story at most once per round; (3) move each article to the story that fits it best,
 scoring its own story without it (leave-one-out): it moves when another story scores higher and
 at least ``threshold``, and it leaves to a story of its own when nothing, its own story included,
-reaches ``threshold``; an article whose own story scores ``settled`` times the threshold or more
-stays without a search.  Rounds repeat until nothing changes or ``refine_rounds`` is reached.
+reaches its *lone bar*, and a lone article (a story of one) joins the best story reaching it.
+The lone bar is the threshold for a full article (``max_terms`` body terms or more) and less for
+a short one, down to ``lone_ratio`` times the threshold: the threshold times
+max(``lone_ratio``, (body terms / ``max_terms``) ** ``lone_power``).  A short article's cosines
+with a story's centroid are smaller for want of words (the centroid's weight is spread over the
+vocabulary of full articles, of which the short one holds a part), and refinement, seeing every
+story whole under the final document frequencies, can take in a short follow-up that the single
+pass left alone; moves between stories still need the threshold.  An article whose own story
+scores ``settled`` times the threshold or more stays without a search.  Rounds repeat until
+nothing changes or ``refine_rounds`` is reached.
 Then stories made of two far-apart groups are split (``split.py``).
 
 What it works on (``Scope``): every open story, or, with ``only``, those stories (the *core*)
@@ -314,9 +322,12 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
             sc = score(cfg, v, s)
             if sc > best_score:
                 best, best_score = s, sc
-        if best is not None and best_score >= cfg.threshold and best_score > own_score:
+        # to another story at the threshold; to be alone only when nothing reaches the lone bar
+        lone_bar = cfg.threshold * max(cfg.lone_ratio, evidence(cfg, v))
+        bar = cfg.threshold if own_score >= lone_bar else lone_bar
+        if best is not None and best_score >= bar and best_score > own_score:
             moves[aid] = best.story_id
-        elif len(own.members) > 1 and own_score < cfg.threshold:
+        elif len(own.members) > 1 and own_score < lone_bar:
             moves[aid] = None
     if not moves:
         return False
@@ -324,6 +335,12 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
         scope.members[aid].story_id = target if target is not None else "\0" + aid
     _rekey(scope, order)
     return True
+
+
+def evidence(config: StoryConfig, v: Vector) -> float:
+    """How much of a full article's evidence ``v`` holds: (body terms / ``max_terms``) ** ``lone_power``."""
+    n = len(v.terms["body"][0])
+    return 1.0 if n >= config.max_terms else (n / config.max_terms) ** config.lone_power
 
 
 def _leave_one_out(config: StoryConfig, v: Vector, story: Story) -> float:

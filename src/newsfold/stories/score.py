@@ -40,10 +40,14 @@ def vector_arrays(vec: Vector) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def time_factor(config: StoryConfig, day: int | None, first: int | None, last: int | None) -> float:
-    """1 within the window around a story's dates, then halving every half-life, down to the floor."""
+    """1 within the window around a story's dates (``time_window_days``, or ``time_span_ratio``
+    times the story's span when that is wider), then halving every half-life, down to the floor."""
     if day is None or first is None or last is None:
         return 1.0
-    gap = max(0, first - day, day - last) - config.time_window_days
+    window = config.time_window_days
+    if config.time_span_ratio > 0:
+        window = max(window, config.time_span_ratio * (last - first))
+    gap = max(0, first - day, day - last) - window
     if gap <= 0:
         return 1.0
     return max(config.time_floor, 0.5 ** (gap / config.time_half_life_days))

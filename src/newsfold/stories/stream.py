@@ -8,16 +8,18 @@ articles to the stories without clustering everything again.
 
 Order: ``add_many`` sorts its batch by (published date, article id), undated articles last, so a
 batch gives the same stories whatever order it came in (an iterator that is not a list is sorted
-on disk, in runs of ``batch_size``, so it is never held in RAM).  ``add`` takes articles one at a
+on disk, in runs of ``config.chunk_size``, so it is never held in RAM).  ``add`` takes articles one at a
 time in arrival order, and the stories it makes can depend on that order.
 
-Closing (bounded memory): before each chunk of ``batch_size`` articles is clustered, the open
+Closing (bounded memory): before each full chunk of ``config.chunk_size`` articles is clustered, the open
 stories that can no longer receive articles are *closed*: dated stories whose newest member is
 more than ``close_days`` older than the newest day seen (or than the chunk's oldest day, when that
 is older), and undated stories that no article joined in the last ``close_undated_after``
 articles.  They are refined one last time, with their neighbours (``refine(only=...)``), then
-leave the candidate index and RAM for the spill folder (``closed.py``).  A batch that fits in one
-chunk closes nothing before it is clustered, so a single batch is grouped exactly as before.
+leave the candidate index and RAM for the spill folder (``closed.py``).  The last, partial chunk of
+a batch closes nothing first: it is what a later run clusters again (``commit``/``flush``), so
+closing it would be redone, and undone, by every run.  A batch that fits in one chunk closes
+nothing, so a single batch is grouped exactly as before.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from newsfold.records import Article
 
 from .compare import sentences
 from .config import StoryConfig
-from .features import BLOCKS, ArticleFeatures, Featurizer
+from .features import BLOCKS, ArticleFeatures, Featurizer, day_ordinal
 from .model import _NO_KEYS, Member, Story, story_id_for
 from .score import CandidateIndex, Vector, add_to_story, block_dots, index_keys, score
 from .state import StoryState
@@ -142,20 +144,23 @@ class StoryGrouper:
                 added.extend(self._cluster(chunk))
                 chunk, seen = [], set()
         if chunk:
-            added.extend(self._cluster(chunk))
+            added.extend(self._cluster(chunk, close=False))
         return {aid: st.story_of(aid) for aid in added}  # type: ignore[misc]
 
     # --- adding run by run, as one stream ------------------------------------------------------
     def commit(self, articles: Iterable[Article]) -> int:
         """Take a run's new articles so that runs add up to one stream: they join the pending
-        articles (received, not clustered yet), all are put in (date, id) order, and only full
-        chunks of ``config.chunk_size`` are clustered; the rest stays pending for the next run.
-        Chunks then start where they would in one run over everything, so the document
-        frequencies, the closing points and the refinement at closing are those of one run,
-        whatever the runs were (as long as no run brings articles older than the clustered
-        ones).  ``save`` after ``commit`` keeps the pending articles; ``flush`` then clusters them
-        for this run's result.  Returns the number of articles clustered."""
-        st = self.state
+        articles (received, not clustered yet), all are put in (date, id) order, and full chunks
+        of ``config.chunk_size`` are clustered from the front; the rest stays pending for the next
+        run.  A chunk waits while fewer than ``config.reorder_window`` articles sort after it, or
+        while its newest article is within ``config.commit_lag_days`` of the newest article
+        received: a later run may still bring articles that sort into it.  Chunks then start
+        where they start in one run over everything, so the document frequencies, the closing
+        points and the refinement at closing are one run's, whatever the runs were, as long as
+        no run brings articles that sort before a clustered chunk.  ``save`` after ``commit``
+        keeps the pending articles; ``flush`` then clusters them for this run's result.  Returns
+        the number of articles clustered."""
+        st, cfg = self.state, self.config
         for a in articles:
             if not a.article_id:
                 raise ValueError("story grouping needs Article.article_id (set by dedup)")
@@ -164,25 +169,33 @@ class StoryGrouper:
         for aid in [aid for aid in st.pending if aid in st.members]:
             del st.pending[aid]
         queue = sorted(st.pending.values(), key=article_order)
-        size, done = self.config.chunk_size, 0
-        while len(queue) - done >= size:
-            for aid in self._cluster(queue[done:done + size]):
+        days = [d for d in (day_ordinal(a.published) for a in queue) if d is not None]
+        newest = max(days + ([st.newest_day] if st.newest_day is not None else []), default=None)
+        size, done = cfg.chunk_size, 0
+        while len(queue) - done - size >= cfg.reorder_window:
+            chunk = queue[done:done + size]
+            last = day_ordinal(chunk[-1].published)
+            if last is not None and newest is not None and last >= newest - cfg.commit_lag_days:
+                break
+            for aid in self._cluster(chunk):
                 del st.pending[aid]
             done += size
         return done
 
     def flush(self) -> list[str]:
-        """Cluster the pending articles as the stream's last chunk (what ``add_many`` does
-        with a stream's tail).  Returns their ids."""
+        """Cluster the pending articles, the end of the stream so far, in chunks that close
+        nothing (as ``add_many``'s last chunk closes nothing).  Returns their ids."""
         st = self.state
         queue = sorted(st.pending.values(), key=article_order)
         st.pending = {}
-        return self._cluster(queue) if queue else []
+        size = self.config.chunk_size
+        return [aid for i in range(0, len(queue), size) for aid in self._cluster(queue[i:i + size], close=False)]
 
-    def _cluster(self, chunk: list[Article]) -> list[str]:
+    def _cluster(self, chunk: list[Article], close: bool = True) -> list[str]:
         feats = self.featurizer.featurize(chunk)
-        days = [f.day for f in feats if f.day is not None]
-        self.close_stale(min(days) if days else None)
+        if close:
+            days = [f.day for f in feats if f.day is not None]
+            self.close_stale(min(days) if days else None)
         dense = self._embed(chunk)
         for f in feats:
             self.state.count(f.blocks)
