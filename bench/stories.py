@@ -266,6 +266,7 @@ def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
     import tempfile
 
     from newsfold.stories import write_story_tables
+    from newsfold.stories.order import read_pickled
 
     import pickle
 
@@ -276,17 +277,9 @@ def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
             for a, _ in synthetic_stream(n, rate=rate):
                 pickle.dump(a, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
-        def articles():
-            with open(src, "rb") as fh:
-                while True:
-                    try:
-                        yield pickle.load(fh)
-                    except EOFError:
-                        return
-
         grouper = StoryGrouper(cfg, spill=Path(tmp) / "spill")
         t = time.perf_counter()
-        grouper.add_many(articles())
+        grouper.add_many(read_pickled(src))
         t_stream = time.perf_counter() - t
         rss_stream = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         open_stories, closed_stories = len(grouper.state.stories.live), len(grouper.state.closed.stories)

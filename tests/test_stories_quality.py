@@ -5,15 +5,14 @@ so that CI fails when story quality drops.  Raise them when quality improves.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from newsfold.records import Article
 from newsfold.stories import StoryConfig, StoryGrouper
+from storysets import load_story_set
 
 # set -> (pair F1 floor, BCubed F1 floor); measured 95.5/96.7, 88.4/92.3, 73.5/87.1 (docs/stories.md).
 # Every floor is above the best oracle baseline of bench/stories.py on that set (giveme: MiniLM
@@ -23,20 +22,6 @@ FLOORS = {
     "stories-ecbplus": (0.88, 0.92),
     "stories-multinews100": (0.73, 0.87),
 }
-
-
-def _load(folder: Path) -> tuple[list[Article], list[str]]:
-    arts, gold = [], []
-    for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines():
-        r = json.loads(line)
-        date = r.get("date")
-        arts.append(Article(
-            source=folder.name, page_id=str(r["id"]), span=(0, 0), raw="", title=r.get("title"),
-            text=r.get("text") or r.get("description") or "", outlet=r.get("outlet") or r.get("source"),
-            url=r.get("url"), published=date[:10] if date else None, article_id=str(r["id"]),
-        ))
-        gold.append(str(r["cluster"]))
-    return arts, gold
 
 
 def _f1s(gold: list[str], pred: list[str]) -> tuple[float, float]:
@@ -51,7 +36,7 @@ def _f1s(gold: list[str], pred: list[str]) -> tuple[float, float]:
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_stories_quality_floor(shared_data: Path, name: str):
-    arts, gold = _load(shared_data / name)
+    arts, gold = load_story_set(shared_data / name)
     grouper = StoryGrouper(StoryConfig())
     grouper.add_many(arts)
     result = grouper.result(refine=True)

@@ -4,29 +4,15 @@ points and the refinement at closing fall where they fall in one run."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 
 import pytest
 
 from newsfold.records import Article
 from newsfold.stories import StoryConfig, StoryGrouper
+from newsfold.stories.order import article_order
 from newsfold.stories.result import publish
-from newsfold.stories.stream import article_order
-
-SET = "stories-giveme5w1h-dev"
-
-
-def _articles(shared_data) -> list[Article]:
-    out = []
-    with open(shared_data / SET / "articles.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            r = json.loads(line)
-            out.append(Article(source=SET, page_id=str(r["id"]), span=(0, 0), raw="", title=r.get("title"),
-                               text=r.get("text") or r.get("description") or "", outlet=r.get("outlet"),
-                               url=r.get("url"), published=(r.get("date") or "")[:10] or None,
-                               article_id=f"a{r['id']}"))
-    return out
+from storysets import load_story_set
 
 
 def _partition(assignments: dict[str, str]) -> list[list[str]]:
@@ -38,7 +24,7 @@ def _partition(assignments: dict[str, str]) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def giveme(shared_data):
-    arts = _articles(shared_data)
+    arts, _ = load_story_set(shared_data / "stories-giveme5w1h-dev")
     assert len(arts) > 200
     return arts
 

@@ -22,15 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .corpus import iter_batches, read_table
-from .records import Article
+from .records import Article, distinct_article
 
 ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source", "story_id"]
-
-
-def _article(r: dict) -> Article:
-    return Article(source=r["source"], page_id="", span=(0, 0), raw="", title=r["title"], text=r["text"],
-                   outlet=r["outlet"], url=r["url"], published=r["published"], captions=list(r["captions"] or []),
-                   article_id=r["article_id"], story_id=r.get("story_id"))
 
 
 def iter_articles(path: Path, batch: int = 2000, ids: Iterable[str] | None = None) -> Iterator[Article]:
@@ -41,7 +35,7 @@ def iter_articles(path: Path, batch: int = 2000, ids: Iterable[str] | None = Non
         if want is not None:
             rb = rb.filter(pc.is_in(rb.column("article_id"), value_set=want))
         for r in rb.to_pylist():
-            yield _article(r)
+            yield distinct_article(r)
 
 
 def story_schemas() -> dict[str, pa.Schema]:
@@ -89,14 +83,14 @@ def update_stories(gen, cfg, changes) -> int:
     want = set(changes.fresh) | refetch
     fresh = [a for a in iter_articles(gen.readable("articles"), ids=want) if a.article_id not in members]
     grouper.commit(fresh)
+    # renames changed these closed stories and removed these: their rows go too
     renamed_closed = {s for s in st.changed if s in st.closed.stories}
-    gone_before = set(st.gone)
+    renamed_away = set(st.gone)
     st.changed.clear()
     st.gone.clear()
     grouper.save(gen.state / "stories")
     closed_at_save = set(st.closed.stories)
     grouper.flush()
-    st.gone |= gone_before
     result = publish(grouper, closed_before - renamed_closed)
     written = {s.story_id for s in result.stories}
     (gen.state / "stories" / "volatile.json").write_text(json.dumps(sorted(written - closed_at_save)))
@@ -119,7 +113,7 @@ def update_stories(gen, cfg, changes) -> int:
         for name, t in tables.items():
             gen.replace_all(name, t)
     else:
-        gone = sorted(volatile | old_story_ids | set(result.replaced or ()))
+        gone = sorted(volatile | renamed_away | old_story_ids | set(result.replaced or ()))
         for name, t in tables.items():
             gen.take(name, "story_id", gone)
             gen.writer(name, t.schema).write_table(t)

@@ -89,6 +89,14 @@ class Article:
         return content_id(self.source, f"{self.span[0]}:{self.span[1]}", self.raw, prefix="c")
 
 
+def distinct_article(row: dict) -> Article:
+    """A distinct article (no page, no span) from a table row: ``articles.parquet``, or the story
+    clusterer's pending articles."""
+    return Article(source=row["source"], page_id="", span=(0, 0), raw="", title=row["title"],
+                   text=row["text"] or "", outlet=row["outlet"], url=row["url"], published=row["published"],
+                   captions=list(row["captions"] or ()), article_id=row["article_id"], story_id=row.get("story_id"))
+
+
 @dataclass(slots=True)
 class LedgerEntry:
     """What happened to one input: a file, a record inside a file, or a page."""

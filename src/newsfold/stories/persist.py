@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyarrow as pa
 
-from newsfold.records import Article
+from newsfold.records import Article, distinct_article
 
 from .features import BLOCKS
 from .model import Member, Story
@@ -111,6 +111,4 @@ def pending_table(articles: list[Article]) -> pa.Table:
 
 
 def pending_from_table(table: pa.Table) -> list[Article]:
-    return [Article(source=r["source"], page_id="", span=(0, 0), raw="", title=r["title"], text=r["text"] or "",
-                    outlet=r["outlet"], url=r["url"], published=r["published"], captions=list(r["captions"] or ()),
-                    article_id=r["article_id"]) for r in table.to_pylist()]
+    return [distinct_article(r) for r in table.to_pylist()]

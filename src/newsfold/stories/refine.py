@@ -37,6 +37,7 @@ import numpy as np
 from .config import StoryConfig
 from .features import BLOCKS
 from .model import _NO_KEYS, Member, Story, member_order, story_id_for
+from .packed import PackedVectors, pack, unpack
 from .score import CandidateIndex, Vector, add_to_story, block_dots, combine, index_keys, score, spread_cosine, time_factor
 
 if TYPE_CHECKING:
@@ -140,57 +141,6 @@ def refine(grouper: "StoryGrouper", only: Iterable[str] | None = None) -> Refine
 
 def _features(m: Member) -> tuple:
     return m.ids, m.tf, m.day, m.dense
-
-
-class PackedVectors:
-    """Article id -> its unit vectors, held compactly: one ``uint32`` buffer of term ids, one
-    ``float64`` buffer of weights (the very values of the ``Vector``), block offsets and the index
-    keys as ``int64``.  About 5 KB an article instead of the ~25 KB of Python lists; ``[aid]``
-    gives back an exact ``Vector`` (lists), built when needed."""
-
-    __slots__ = ("_packed", "_make")
-
-    def __init__(self, make: Callable[[str], Vector] | None = None) -> None:
-        self._packed: dict[str, tuple] = {}
-        self._make = make  # makes a missing vector, when given
-
-    def __setitem__(self, aid: str, v: Vector) -> None:
-        self._packed[aid] = pack(v)
-
-    def __getitem__(self, aid: str) -> Vector:
-        p = self._packed.get(aid)
-        if p is None:
-            if self._make is None:
-                raise KeyError(aid)
-            p = self._packed[aid] = pack(self._make(aid))
-        return unpack(p)
-
-    def __contains__(self, aid: str) -> bool:
-        return aid in self._packed
-
-    def __len__(self) -> int:
-        return len(self._packed)
-
-
-def pack(v: Vector) -> tuple:
-    ids: list[int] = []
-    ws: list[float] = []
-    offsets = [0]
-    for b in BLOCKS:
-        i, w = v.terms[b]
-        ids.extend(i)
-        ws.extend(w)
-        offsets.append(len(ids))
-    return (np.asarray(ids, np.uint32), np.asarray(ws, np.float64), tuple(offsets), v.day, v.dense,
-            np.asarray(v.keys, np.int64))
-
-
-def unpack(p: tuple) -> Vector:
-    ids_a, ws_a, o, day, dense, keys = p
-    ids, ws = ids_a.tolist(), ws_a.tolist()
-    terms = {b: (ids[o[i]: o[i + 1]], ws[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
-    arrays = {b: (ids_a[o[i]: o[i + 1]], ws_a[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
-    return Vector(terms, day, dense, keys.tolist(), arrays)
 
 
 def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bool = False) -> None:

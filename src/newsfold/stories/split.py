@@ -8,7 +8,8 @@ import numpy as np
 from .features import BLOCKS
 
 if TYPE_CHECKING:
-    from .refine import PackedVectors, Scope
+    from .packed import PackedVectors
+    from .refine import Scope
     from .score import Vector
 
 

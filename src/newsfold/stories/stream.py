@@ -6,13 +6,14 @@ one when the score reaches ``StoryConfig.threshold`` and otherwise opens a new s
 (document frequencies, stories, members) can be saved and loaded, so a later run adds new
 articles to the stories without clustering everything again.
 
-Order: ``add_many`` sorts its batch by (published date, article id), undated articles last, so a
-batch gives the same stories whatever order it came in (an iterator that is not a list is sorted
-on disk, in runs of ``config.chunk_size``, so it is never held in RAM).  ``add`` takes articles one at a
-time in arrival order, and the stories it makes can depend on that order.
+Order (``order.py``): ``add_many`` sorts its batch by (published date, article id), undated
+articles last, so a batch gives the same stories whatever order it came in (an iterator that is
+not a list is sorted on disk, in runs of ``config.chunk_size``, so it is never held in RAM).
+``add`` takes articles one at a time in arrival order, and the stories it makes can depend on
+that order.
 
-Closing (bounded memory): before each full chunk of ``config.chunk_size`` articles is clustered, the open
-stories that can no longer receive articles are *closed*: dated stories whose newest member is
+Closing (bounded memory): before each full chunk of ``config.chunk_size`` articles is clustered,
+the open stories that can no longer receive articles are *closed*: dated stories whose newest member is
 more than ``close_days`` older than the newest day seen (or than the chunk's oldest day, when that
 is older), and undated stories that no article joined in the last ``close_undated_after``
 articles.  They are refined one last time, with their neighbours (``refine(only=...)``), then
@@ -23,12 +24,8 @@ nothing, so a single batch is grouped exactly as before.
 """
 from __future__ import annotations
 
-import heapq
-import pickle
-import tempfile
-from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -38,6 +35,7 @@ from .compare import sentences
 from .config import StoryConfig
 from .features import BLOCKS, ArticleFeatures, Featurizer, day_ordinal
 from .model import _NO_KEYS, Member, Story, story_id_for
+from .order import article_order, ordered
 from .score import CandidateIndex, Vector, add_to_story, block_dots, index_keys, score
 from .state import StoryState
 
@@ -49,42 +47,6 @@ def join_bar(config: StoryConfig, story: Story) -> float:
     ``cohesion_ratio`` times the mean score at which its members joined."""
     coh = story.cohesion()
     return config.threshold if coh is None else max(config.threshold, config.cohesion_ratio * coh)
-
-
-def article_order(art: Article) -> tuple:
-    return (art.published is None, art.published or "", art.article_id or "")
-
-
-def ordered(articles: Iterable[Article], run: int) -> Iterator[Article]:
-    """The articles in ``article_order``; an iterator longer than ``run`` is sorted on disk."""
-    if isinstance(articles, (list, tuple)):
-        yield from sorted(articles, key=article_order)
-        return
-    it = iter(articles)
-    first = list(islice(it, run))
-    if len(first) < run:
-        yield from sorted(first, key=article_order)
-        return
-    with tempfile.TemporaryDirectory(prefix="newsfold-stories-sort-") as tmp:
-        paths = []
-        chunk = first
-        while chunk:
-            chunk.sort(key=article_order)
-            paths.append(Path(tmp) / f"run{len(paths):05d}.pkl")
-            with open(paths[-1], "wb") as fh:
-                for a in chunk:
-                    pickle.dump(a, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            chunk = list(islice(it, run))
-        yield from heapq.merge(*(_read_run(p) for p in paths), key=article_order)
-
-
-def _read_run(path: Path) -> Iterator[Article]:
-    with open(path, "rb") as fh:
-        while True:
-            try:
-                yield pickle.load(fh)
-            except EOFError:
-                return
 
 
 class StoryGrouper:
