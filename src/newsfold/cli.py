@@ -27,7 +27,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def _err() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # one line per message, whatever the terminal width
 
 
 def _load(fn, *args):
