@@ -4,9 +4,16 @@ As CCNet and dolma do, every short line is hashed (after normalisation) together
 A line that recurs on many *different* articles of one outlet (navigation, bylines, promos,
 copyright notices) is boilerplate.  Counting distinct articles, not pages, keeps the body of an
 article that was scraped many times from being learned as boilerplate: copies share their title,
-so a line is counted once per distinct title.
+so a line is counted once per distinct title.  A line is learned only with support from enough
+distinct articles of the outlet (``CleanConfig.boilerplate_min_pages``, and a fraction of them).
 
-Memory: two uint64 per observed line, in compact arrays; counting is done with numpy.
+A recurring line is not always boilerplate: on a review site every review has its "Pros", "Cons" and
+"What We Don't Like" headings.  A heading introduces the article's own content, which differs from
+article to article; a navigation or footer line is followed by the same lines, or by nothing that is
+kept.  So for a short, heading-like line we also count the distinct kept lines that follow it, and a
+line followed by varying content in enough of its articles is never learned.
+
+Memory: three uint64 per observed line, in compact arrays; counting is done with numpy (boilerplate_state.py).
 """
 from __future__ import annotations
 
@@ -15,7 +22,6 @@ from array import array
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 
-import numpy as np
 import xxhash
 
 from .clean import assemble, norm_line
@@ -101,14 +107,38 @@ class LearnedBoilerplate:
         ]
 
 
+_SENTENCE_END = (".", "!", "?", "…", '"', "”")
+
+
+def heading_like(text: str, max_words: int) -> bool:
+    """A short line that can introduce what follows it: "Pros", "What We Don't Like", "Sources:"."""
+    words = text.split()
+    return 0 < len(words) <= max_words and not text.endswith(_SENTENCE_END) and (text[0].isupper() or text[0].isdigit())
+
+
+def follower(lines: list, i: int, kept: set[int], max_words: int) -> int:
+    """For a heading-like line i: a hash of the next non-blank line when that line is kept (the
+    content the heading introduces), else 0."""
+    if not heading_like(lines[i].text, max_words):
+        return 0
+    j = i + 1
+    while j < len(lines) and lines[j].blank:
+        j += 1
+    if j >= len(lines) or j not in kept:
+        return 0
+    return _h("next", norm_line(lines[j].text)) or 1
+
+
 class BoilerplateLearner:
-    """Observe cleaned article copies, then ``finish()`` into a LearnedBoilerplate."""
+    """Observe cleaned article copies; ``BoilerplateState.finish`` turns the observations into a
+    LearnedBoilerplate."""
 
     def __init__(self, cfg: CleanConfig):
         self.cfg = cfg
         self._line = array("Q")
         self._title = array("Q")
         self._outlet_line = array("Q")
+        self._next = array("Q")  # per observed line: the kept line after it when it is heading-like, else 0
         self._outlet_title: dict[int, set[int]] = {}
 
     def observe(self, art: Article) -> None:
@@ -119,25 +149,13 @@ class BoilerplateLearner:
         th = _h(norm_line(art.title or ""), art.text[:200] if not art.title else "")
         self._outlet_title.setdefault(oh, set()).add(th)
         lines = split_lines(art.raw)
-        for i in art.extra.get("kept_lines", []):
+        keep = art.extra.get("kept_lines", [])
+        kept = set(keep)
+        for i in keep:
             text = lines[i].text
             if len(text.split()) > self.cfg.boilerplate_max_words:
                 continue
             self._line.append(_h(outlet, norm_line(text)))
             self._title.append(th)
             self._outlet_line.append(oh)
-
-    def finish(self) -> LearnedBoilerplate:
-        learned = LearnedBoilerplate(outlet_articles={k: len(v) for k, v in self._outlet_title.items()})
-        if not self._line:
-            return learned
-        pairs = np.stack([np.frombuffer(self._line, np.uint64), np.frombuffer(self._title, np.uint64)], axis=1)
-        outlets = np.frombuffer(self._outlet_line, np.uint64)
-        _, first = np.unique(pairs, axis=0, return_index=True)  # one count per (line, distinct article)
-        lines, counts = np.unique(pairs[first, 0], return_counts=True)
-        line_outlet = dict(zip(pairs[first, 0].tolist(), outlets[first].tolist()))
-        for h, n in zip(lines.tolist(), counts.tolist()):
-            total = learned.outlet_articles[line_outlet[h]]
-            if n >= self.cfg.boilerplate_min_pages and n >= self.cfg.boilerplate_min_fraction * total:
-                learned.counts[h] = n
-        return learned
+            self._next.append(follower(lines, i, kept, self.cfg.heading_max_words))

@@ -5,6 +5,9 @@ run, the per-line counts of those pairs and the new (outlet, article) pairs; old
 hard-linked from the previous generation.  Counting a line across runs is then a binary search
 per segment, so adding pages costs O(new lines x runs), not O(corpus).
 
+For heading-like lines the segment also holds the new (line, next kept line) pairs and their
+per-line counts: a line is not learned when it introduces varying content (see ``boilerplate.py``).
+
 Policy for lines already learned: they stay learned (their counts keep growing).  A line that
 crosses the threshold in a later run is removed from that run's copies on; earlier articles are
 not re-cleaned, and the run reports how many such lines it learned (``summary.newly_learned``).
@@ -57,6 +60,7 @@ class BoilerplateState:
         line = np.frombuffer(learner._line, np.uint64)
         title = np.frombuffer(learner._title, np.uint64)
         outl = np.frombuffer(learner._outlet_line, np.uint64)
+        nxt = np.frombuffer(learner._next, np.uint64)
         pk = _mix(line, title)
         pk_u, first = np.unique(pk, return_index=True)
         fresh = np.ones(len(pk_u), bool)
@@ -87,20 +91,41 @@ class BoilerplateState:
             pos = np.searchsorted(seg["lines"], f_lines)
             hit = seg["lines"][np.minimum(pos, max(len(seg["lines"]) - 1, 0))] == f_lines if len(seg["lines"]) else np.zeros(len(f_lines), bool)
             total[hit] += seg["counts"][pos[hit]]
+        fseg, varying = self._followers(line, nxt, f_lines)
         newly = 0
         learned = LearnedBoilerplate(outlet_articles=dict(self.totals))
-        for h, n in zip(f_lines.tolist(), total.tolist()):
+        for h, n, v in zip(f_lines.tolist(), total.tolist(), varying.tolist()):
             if h in self.learned:
                 self.learned[h][1] = n
-            elif n >= cfg.boilerplate_min_pages and n >= cfg.boilerplate_min_fraction * self.totals[line_outlet[h]]:
+            elif (n >= cfg.boilerplate_min_pages and n >= cfg.boilerplate_min_fraction * self.totals[line_outlet[h]]
+                  and v < cfg.heading_min_varying * n):
                 self.learned[h] = [line_outlet[h], n, None, None]
                 newly += 1
         if cfg.learn_boilerplate:
             learned.counts = {h: v[1] for h, v in self.learned.items()}
             learned.texts = {h: (v[2], v[3]) for h, v in self.learned.items() if v[2] is not None}
-        seg = {"pk": pk_u[fresh], "lines": f_lines, "counts": f_counts.astype(np.int64), "ot": ot_fresh}
+        seg = {"pk": pk_u[fresh], "lines": f_lines, "counts": f_counts.astype(np.int64), "ot": ot_fresh, **fseg}
         self.segments.append((name, seg))
         return learned, seg, newly
+
+    def _followers(self, line: np.ndarray, nxt: np.ndarray, lines: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """This run's new (line, next kept line) pairs for the segment, and for each of ``lines`` the
+        number of distinct kept lines that follow it, over every run."""
+        has = nxt != 0
+        fk, first = np.unique(_mix(line[has], nxt[has]), return_index=True)
+        fresh = np.ones(len(fk), bool)
+        for _, seg in self.segments:
+            if "fk" in seg:
+                fresh &= ~sorted_member(seg["fk"], fk)
+        fl, fc = np.unique(line[has][first[fresh]], return_counts=True)
+        varying = np.zeros(len(lines), np.int64)
+        for arrs in [seg for _, seg in self.segments if "flines" in seg] + [{"flines": fl, "fcounts": fc}]:
+            if not len(arrs["flines"]):
+                continue
+            pos = np.minimum(np.searchsorted(arrs["flines"], lines), len(arrs["flines"]) - 1)
+            hit = arrs["flines"][pos] == lines
+            varying[hit] += arrs["fcounts"][pos[hit]]
+        return {"fk": fk[fresh], "flines": fl, "fcounts": fc.astype(np.int64)}, varying
 
     def save(self, folder: Path, learned: LearnedBoilerplate) -> None:
         folder = Path(folder)

@@ -76,11 +76,13 @@ class Cleaner:
             if logo_outlet and not art.outlet:
                 art.outlet = logo_outlet
                 outlets.add(norm_line(logo_outlet))
-            m = self.rules.match(ln.text)
+            m = self.rules.match(ln.text, texts, i)
             if m is not None:
                 if m.outlet:
                     outlets.add(norm_line(m.outlet))
                     art.outlet = art.outlet or m.outlet
+                if m.authors and not art.authors:  # a byline names the authors when no metadata did
+                    art.authors = m.authors
                 if m.action == "caption":
                     if ln.text not in captions:
                         captions.append(ln.text)

@@ -42,9 +42,12 @@ class SegmentConfig:
 class CleanConfig:
     rules: list[str] = field(default_factory=list)  # extra rules files, on top of the packaged ones
     learn_boilerplate: bool = True
-    boilerplate_min_pages: int = 3  # a line must recur on at least this many pages of one outlet
-    boilerplate_min_fraction: float = 0.2  # ... and on at least this fraction of the outlet's pages
+    boilerplate_min_pages: int = 4  # a line must recur in at least this many distinct articles of one outlet
+    boilerplate_min_fraction: float = 0.2  # ... and in at least this fraction of the outlet's articles
     boilerplate_max_words: int = 40  # longer lines are never learned as boilerplate
+    heading_max_words: int = 10  # a line this short, not ending a sentence, may be a heading ...
+    heading_min_varying: float = 0.5  # ... and is not learned when the kept lines after it differ in this
+    #                                     fraction of its articles (it introduces the article's own content)
 
 
 @dataclass

@@ -5,8 +5,29 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Sequence
 
 ACTIONS = ("drop", "caption", "thread")
+_LINK = re.compile(r"https?://|www\.")
+_LIST_ITEM_WORDS = 16  # a line with a link and at most this many words can be an item of a list of links
+_NAME_SEP = re.compile(r",? and |, | & ")
+
+
+def _neighbour(lines: Sequence[str], i: int, step: int) -> int | None:
+    """The index of the nearest non-blank line before (step -1) or after (step 1) line i."""
+    j = i + step
+    while 0 <= j < len(lines):
+        if lines[j].strip():
+            return j
+        j += step
+    return None
+
+
+def _names(authors: str | None) -> str | None:
+    """"Jane Doe and John Roe" -> "Jane Doe; John Roe" (the separator trafilatura uses)."""
+    if not authors:
+        return None
+    return "; ".join(n.strip() for n in _NAME_SEP.split(authors) if n.strip())
 
 
 class RulesError(ValueError):
@@ -19,6 +40,8 @@ class LineRule:
     pattern: re.Pattern[str]
     action: str
     source: str  # the rules file it came from
+    cluster: int = 1  # the line counts only inside a run of at least this many lines of the same rule
+    alone: bool = False  # the line counts only standing alone: not introduced by a colon, not in a list of its kind
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,7 @@ class Match:
     action: str
     outlet: str | None = None
     source: str = ""
+    authors: str | None = None  # the names a byline gives (a named group ``authors``)
 
 
 @dataclass
@@ -68,36 +92,60 @@ class Rules:
                 pattern = re.compile(item["pattern"], flags)
             except re.error as exc:
                 raise RulesError(f"{source}: rule {name!r} has a bad pattern: {exc}") from exc
-            self.lines.append(LineRule(name, pattern, action, source))
+            cluster, alone = item.get("cluster", 1), item.get("alone", False)
+            if not isinstance(cluster, int) or cluster < 1 or not isinstance(alone, bool):
+                raise RulesError(f"{source}: rule {name!r}: cluster is a count (>= 1), alone is true or false")
+            self.lines.append(LineRule(name, pattern, action, source, cluster, alone))
         for item in data.get("outlet", []):
             self.outlets.append(
                 Outlet(item["name"], tuple(item.get("logo", ())), tuple(h.lower() for h in item.get("hosts", ())))
             )
 
-    def match(self, line: str) -> Match | None:
-        """The first rule whose pattern matches the whole (stripped) line."""
+    def match(self, line: str, context: Sequence[str] | None = None, at: int = 0) -> Match | None:
+        """The first rule whose pattern matches the whole (stripped) line.
+
+        With ``context`` (the article's lines, stripped; ``line`` is ``context[at]``), a rule that asks
+        for context matches only where it holds: ``cluster`` (a run of lines of the same rule) and
+        ``alone`` (not introduced by a line ending in a colon, no line of the same rule beside it).
+        Without context only the patterns are tried."""
         s = line.strip()
         if not s:
             return None
         for rule in self.lines:
             m = rule.pattern.fullmatch(s)
-            if m:
-                outlet = m.groupdict().get("outlet") if rule.pattern.groupindex else None
-                return Match(rule.name, rule.action, outlet, rule.source)
+            if not m or (context is not None and not self._in_context(rule, context, at)):
+                continue
+            groups = m.groupdict() if rule.pattern.groupindex else {}
+            return Match(rule.name, rule.action, groups.get("outlet"), rule.source, _names(groups.get("authors")))
         return None
+
+    def is_rule(self, name: str, line: str) -> bool:
+        """Whether some pattern of the rule ``name`` matches the whole (stripped) line."""
+        s = line.strip()
+        return bool(s) and any(r.name == name and r.pattern.fullmatch(s) for r in self.lines)
+
+    def _in_context(self, rule: LineRule, lines: Sequence[str], at: int) -> bool:
+        if rule.cluster > 1:
+            run = 1
+            for step in (-1, 1):
+                j = _neighbour(lines, at, step)
+                while j is not None and self.is_rule(rule.name, lines[j]):
+                    run += 1
+                    j = _neighbour(lines, j, step)
+            if run < rule.cluster:
+                return False
+        if rule.alone:
+            before, after = _neighbour(lines, at, -1), _neighbour(lines, at, 1)
+            if before is not None and lines[before].rstrip().endswith(":"):
+                return False  # "Sources:", "The full report is here:" introduce it
+            if any(j is not None and _LINK.search(lines[j]) and len(lines[j].split()) <= _LIST_ITEM_WORDS
+                   for j in (before, after)):
+                return False  # one of a list of links
+        return True
 
     def outlet_for_logo(self, line: str) -> str | None:
         s = line.strip()
         for o in self.outlets:
             if s in o.logo:
-                return o.name
-        return None
-
-    def outlet_for_host(self, host: str | None) -> str | None:
-        if not host:
-            return None
-        host = host.lower().removeprefix("www.")
-        for o in self.outlets:
-            if any(host == h or host.endswith("." + h) for h in o.hosts):
                 return o.name
         return None
