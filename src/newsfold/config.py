@@ -46,8 +46,9 @@ class CleanConfig:
     boilerplate_min_fraction: float = 0.2  # ... and in at least this fraction of the outlet's articles
     boilerplate_max_words: int = 40  # longer lines are never learned as boilerplate
     heading_max_words: int = 10  # a line this short, not ending a sentence, may be a heading ...
-    heading_min_varying: float = 0.5  # ... and is not learned when the kept lines after it differ in this
-    #                                     fraction of its articles (it introduces the article's own content)
+    heading_min_varying: float = 0.7  # ... and is not learned when the kept lines after it differ in this
+    #   fraction of its articles: it introduces the article's own content (both chosen leaving one set
+    #   out, bench/thresholds.py)
 
 
 @dataclass
