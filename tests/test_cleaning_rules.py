@@ -52,10 +52,18 @@ def test_bare_url_alone_goes_a_list_of_links_stays(cleaner):
     assert "https://a.example/report.pdf" in kept(introduced) and not removed(introduced, "bare_url")
 
 
+def test_social_profiles_go_a_post_in_a_list_stays(cleaner):
+    promo = clean(cleaner, "Follow us:", "https://twitter.com/LindsayFrance\nhttps://twitter.com/BiancaFacchinei")
+    assert removed(promo, "social_link") == ["https://twitter.com/LindsayFrance", "https://twitter.com/BiancaFacchinei"]
+    posts = clean(cleaner, "The two posts:", "https://twitter.com/a/status/1\nhttps://twitter.com/b/status/2")
+    assert "https://twitter.com/a/status/1\nhttps://twitter.com/b/status/2" in kept(posts)
+
+
 @pytest.mark.parametrize("line", [
     "Read more", "Read more:", "READ MORE: 2 lions killed in Chile zoo", "Read More: Every Episode Ranked",
     "China: the new space superpower Read more", "More from Northline", "More from The Harbor Times",
-    "Related coverage", "Related: How to prune roses",
+    "Related coverage", "Related: How to prune roses", "Related Business Topics", "Most read in Football",
+    "More from NBC’s TODAY:", "More from The New York Times:",
 ])
 def test_read_more_leftovers_go(cleaner, line):
     assert removed(clean(cleaner, line), "read_more") == [line]
@@ -80,6 +88,7 @@ def test_npr_caption_toggle_goes(cleaner, line):
 @pytest.mark.parametrize("line", [
     "Updated March 3, 2025", "Published 9:15 AM EST, Tue February 18, 2025", "Updated: 2017-12-27 14:02 GMT",
     "Posted on July 9, 2025 by Marta Quill", "Updated 2 hours ago",
+    "Last Updated: Thursday, 13 October 2005, 10:36 GMT 11:36 UK",
     "PUBLISHED: 08:32 EST, 5 February 2018 | UPDATED: 09:10 EST, 5 February 2018",
 ])
 def test_timestamps_go(cleaner, line):
@@ -141,3 +150,11 @@ def test_learned_boilerplate_needs_four_articles_and_skips_headings(cleaner):
         assert {"Pros", "Cons", "The Bottom Line"} <= set(a.text.split("\n\n"))
     off, _ = _learn(cleaner, [review(n) for n in range(5)], CleanConfig(heading_min_varying=2.0))
     assert {"Pros", "Cons", "The Bottom Line"} <= off  # without the heading test they would go
+
+
+def test_a_short_line_before_the_body_is_not_a_heading(cleaner):
+    """A source line above the body ("FOXNews.com") is followed by varying text too, but it introduces
+    nothing: before any body text it is boilerplate like any other recurring line."""
+    pages = [["FOXNews.com", *review(n)] for n in range(5)]
+    learned, arts = _learn(cleaner, pages, CleanConfig())
+    assert "FOXNews.com" in learned and "Pros" not in learned

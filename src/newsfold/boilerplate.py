@@ -116,10 +116,11 @@ def heading_like(text: str, max_words: int) -> bool:
     return 0 < len(words) <= max_words and not text.endswith(_SENTENCE_END) and (text[0].isupper() or text[0].isdigit())
 
 
-def follower(lines: list, i: int, kept: set[int], max_words: int) -> int:
-    """For a heading-like line i: a hash of the next non-blank line when that line is kept (the
-    content the heading introduces), else 0."""
-    if not heading_like(lines[i].text, max_words):
+def follower(lines: list, i: int, kept: set[int], max_words: int, after_body: bool) -> int:
+    """For a heading-like line i inside the body (after a kept line longer than a heading): a hash of
+    the next non-blank line when that line is kept (the content the heading introduces), else 0.
+    A short line before any body text ("FOXNews.com", "Story highlights") is not a heading."""
+    if not after_body or not heading_like(lines[i].text, max_words):
         return 0
     j = i + 1
     while j < len(lines) and lines[j].blank:
@@ -151,11 +152,13 @@ class BoilerplateLearner:
         lines = split_lines(art.raw)
         keep = art.extra.get("kept_lines", [])
         kept = set(keep)
+        body = False  # a kept line longer than a heading came before
         for i in keep:
             text = lines[i].text
-            if len(text.split()) > self.cfg.boilerplate_max_words:
-                continue
-            self._line.append(_h(outlet, norm_line(text)))
-            self._title.append(th)
-            self._outlet_line.append(oh)
-            self._next.append(follower(lines, i, kept, self.cfg.heading_max_words))
+            words = len(text.split())
+            if words <= self.cfg.boilerplate_max_words:
+                self._line.append(_h(outlet, norm_line(text)))
+                self._title.append(th)
+                self._outlet_line.append(oh)
+                self._next.append(follower(lines, i, kept, self.cfg.heading_max_words, body))
+            body = body or words > self.cfg.heading_max_words
