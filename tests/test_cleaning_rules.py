@@ -63,7 +63,8 @@ def test_social_profiles_go_a_post_in_a_list_stays(cleaner):
     "Read more", "Read more:", "READ MORE: 2 lions killed in Chile zoo", "Read More: Every Episode Ranked",
     "China: the new space superpower Read more", "More from Northline", "More from The Harbor Times",
     "Related coverage", "Related: How to prune roses", "Related Business Topics", "Most read in Football",
-    "More from NBC’s TODAY:", "More from The New York Times:",
+    "More from NBC’s TODAY:", "More from The New York Times:", "You might also like: Oaxaca's Mezcal Trail",
+    "Continue reading",
 ])
 def test_read_more_leftovers_go(cleaner, line):
     assert removed(clean(cleaner, line), "read_more") == [line]
@@ -71,7 +72,7 @@ def test_read_more_leftovers_go(cleaner, line):
 
 @pytest.mark.parametrize("line", [
     "More from Cornell on climate change and gardening:", "Read more about the letter obtained by the NYT here.",
-    "Recommended tools for this job:", "I could not put it down and wanted to read more.",
+    "Recommended tools for this job:", "I could not put it down and wanted to read more.", "Further reading:",
 ])
 def test_read_more_sentences_stay(cleaner, line):
     assert line in kept(clean(cleaner, line))
@@ -109,6 +110,7 @@ def test_byline_fills_authors(cleaner):
     assert art.authors == "Ruth Adebayo-Clarke"
     assert clean(cleaner, "By John Smith and Jane Doe, Reuters").authors == "John Smith; Jane Doe"
     assert clean(cleaner, "By JANE DOE, Associated Press").authors == "JANE DOE"
+    assert clean(cleaner, "Posted by Helena Marsh | June 14, 2025").authors == "Helena Marsh"
     # metadata wins; a sentence that starts with "By" is not a byline
     assert clean(cleaner, "By Ruth Adebayo-Clarke", authors="Priya Castellanos").authors == "Priya Castellanos"
     sentence = clean(cleaner, "By Tuesday, the river had risen above the flood wall.")
