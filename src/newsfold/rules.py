@@ -41,7 +41,7 @@ class LineRule:
     action: str
     source: str  # the rules file it came from
     cluster: int = 1  # the line counts only inside a run of at least this many lines of the same rule
-    alone: bool = False  # the line counts only standing alone: not introduced by a colon, not in a list of its kind
+    alone: bool = False  # the line counts only standing alone: not introduced by a colon, no link line beside it
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class Rules:
 
         With ``context`` (the article's lines, stripped; ``line`` is ``context[at]``), a rule that asks
         for context matches only where it holds: ``cluster`` (a run of lines of the same rule) and
-        ``alone`` (not introduced by a line ending in a colon, no line of the same rule beside it).
+        ``alone`` (not introduced by a line ending in a colon, no link line beside it).
         Without context only the patterns are tried."""
         s = line.strip()
         if not s:
