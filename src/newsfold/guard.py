@@ -25,8 +25,8 @@ from typing import Callable
 import pyarrow.parquet as pq
 
 from . import manifest
-from .corpus import CURRENT, DB, FILES, GENS, CorpusError, _published_names, gen_name, meta_generation, parts_of,
-                     recover
+from .corpus import (CURRENT, DB, FILES, GENS, CorpusError, _published_names, gen_name, meta_generation, parts_of,
+                     recover)
 
 MARKER = ".newsfold-corpus"
 LOCK = ".newsfold.lock"
