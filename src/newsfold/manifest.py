@@ -116,8 +116,10 @@ def check(gen_dir: Path, full: bool) -> list[str] | None:
         except OSError:
             problems.append(f"{where}/{rel} is missing")
             continue
-        if st.st_size != e["size"]:
-            problems.append(f"{where}/{rel} is damaged: {st.st_size} bytes, {e['size']} when it was written")
+        if st.st_size < e["size"]:
+            problems.append(f"{where}/{rel} is truncated: {st.st_size} bytes of {e['size']}")
+        elif st.st_size != e["size"]:
+            problems.append(f"{where}/{rel} has changed since it was written: {st.st_size} bytes, {e['size']} then")
         elif (full or st.st_mtime_ns != e.get("mtime_ns")) and digest(path) != e["xxh3"]:
             problems.append(f"{where}/{rel} has changed since it was written (its checksum differs)")
     for rel in _files(gen_dir):
