@@ -165,7 +165,17 @@ def generation_problems(gen: Path, full: bool) -> list[str]:
     probs = manifest.check(gen, full)
     if probs is None:
         probs = table_rows(gen)[1]
+        if int(gen.name) >= _manifests_from(gen.parent.parent):
+            probs.insert(0, f"{gen.parent.name}/{gen.name}/{manifest.MANIFEST} is missing")
     return probs + state_problems(gen)
+
+
+def _manifests_from(out: Path) -> int:
+    """The first generation sealed with a manifest (older corpora had none)."""
+    try:
+        return int(json.loads((out / MARKER).read_text()).get("manifests_from", 1))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 1 if (out / MARKER).exists() else 1 << 40
 
 
 def link_problems(out: Path, gen: Path) -> list[str]:
@@ -202,16 +212,25 @@ def _refuse_damage(out: Path, probs: list[str], hint: str = "") -> CorpusError:
 
 
 def _rebuild(out: Path, n: int, problem: str, warn: Callable[[str], None]) -> int:
-    """Rebuild newsfold.db from sealed generation ``n`` (checked in full first); keep the old file."""
-    from .store import build_sqlite
-
-    gen = out / GENS / gen_name(n)
-    bad = generation_problems(gen, full=True)
+    """Rebuild newsfold.db from sealed generation ``n`` (checked in full first)."""
+    bad = generation_problems(out / GENS / gen_name(n), full=True)
     if bad:
         raise _refuse_damage(out, [f"newsfold.db {problem}, and the newest generation cannot replace it: {bad[0]}",
                                    *bad[1:]])
+    replace_db(out, n, problem, warn)
+    return n
+
+
+def replace_db(out: Path, n: int, problem: str, warn: Callable[[str], None]) -> None:
+    """Build newsfold.db afresh from sealed generation ``n`` (the commit point: one rename); the
+    damaged file, if any, is kept beside it."""
+    from .store import build_sqlite
+
+    gen = out / GENS / gen_name(n)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     kept = None
+    tmp = out / ".newsfold.db.tmp"
+    build_sqlite(tmp, {p.name[: -len(".parquet")]: p for p in sorted(gen.glob("*.parquet")) if p.is_dir()}, n)
     for suffix in ("", "-wal", "-shm"):
         p = out / (DB + suffix)
         if p.exists() and p.stat().st_size > 0:
@@ -219,12 +238,8 @@ def _rebuild(out: Path, n: int, problem: str, warn: Callable[[str], None]) -> in
             kept = kept or f"{DB}.damaged-{stamp}"
         elif p.exists():
             p.unlink()
-    tmp = out / ".newsfold.db.tmp"
-    build_sqlite(tmp, {p.name[: -len(".parquet")]: p for p in sorted(gen.glob("*.parquet")) if p.is_dir()}, n)
     os.replace(tmp, out / DB)
-    warn(f"newsfold.db {problem}; rebuilt it from generation {n}, the newest sealed one"
-         + (f" (the old file is kept as {kept})" if kept else ""))
-    return n
+    warn(f"newsfold.db {problem}; rebuilt it from generation {n}" + (f" (the old file is kept as {kept})" if kept else ""))
 
 
 def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
@@ -234,9 +249,10 @@ def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
     _probe(out)
     if (out / GENS).is_dir():
         _probe(out / GENS)
-    if not (out / MARKER).exists():
-        (out / MARKER).write_text(json.dumps({"newsfold": "corpus", "format": 1}) + "\n")
     gens = sealed(out)
+    if not (out / MARKER).exists():  # generations sealed from now on have a manifest
+        (out / MARKER).write_text(json.dumps({"newsfold": "corpus", "format": 1,
+                                              "manifests_from": (gens[-1] if gens else 0) + 1}) + "\n")
     g, problem = read_db(out)
     if problem is None and g not in gens:
         raise _refuse_damage(out, [f"newsfold.db records generation {g}, but {GENS}/{gen_name(g)} is missing"])
@@ -267,8 +283,10 @@ def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
     gen = out / GENS / gen_name(g)  # type: ignore[arg-type]
     in_way = [n for n in (CURRENT, *_published_names(gen)) if (out / n).exists() and not (out / n).is_symlink()]
     if in_way:
-        raise CorpusError(f"{out}: {_list(in_way)} should be links into the corpus but are files or folders of "
-                          "someone else's; move them away and run again")
+        one = len(in_way) == 1
+        raise CorpusError(f"{out}: {_list(in_way)} should be {'a link' if one else 'links'} into the corpus but "
+                          f"{'is a file or folder' if one else 'are files or folders'} of someone else's; nothing was "
+                          "changed: move them away and run again")
     probs = generation_problems(gen, full=False)
     probs += [f"{t}: {n} rows in {GENS}/{gen.name}, {counts[t] if counts[t] >= 0 else 'no table'} in newsfold.db"
               for t, n in sorted(rows.items()) if t in counts and counts[t] != n]

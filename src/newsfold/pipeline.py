@@ -326,13 +326,13 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
         gen.write_json("summary.json", runner.summary.to_dict())
         gen.seal()
-        _commit(out, gen, prev, schemas)
+        _commit(out, gen, prev, schemas, warn)
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
     corpus.recover(out, warn)  # drops generations older than the previous one
     return runner.summary
 
 
-def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict) -> None:
+def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict, warn) -> None:
     """The commit point: the database records the new generation in one transaction."""
     db = out / corpus.DB
     if prev is None or not db.exists():
@@ -346,7 +346,9 @@ def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict)
         added = {t: gen.new_parts(t) for t in schemas if t not in gen.replaced}
         try:
             apply_delta(db, gen.number, gen.deleted, added, {t: gen.table(t) for t in gen.replaced})
-        except sqlite3.Error as exc:  # rolled back: the corpus is the previous generation
+        except sqlite3.OperationalError as exc:  # rolled back: the corpus is the previous generation
             raise corpus.CorpusError(f"{out}: newsfold.db could not be updated ({exc}); the corpus is unchanged; "
                                      f"run `newsfold verify --out {out}`") from None
+        except sqlite3.DatabaseError as exc:  # a damaged file: the sealed generation holds everything
+            guard.replace_db(out, gen.number, f"could not be updated ({exc})", warn)
     corpus.publish_links(out, gen.number, corpus._published_names(gen.dir))

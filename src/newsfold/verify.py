@@ -149,6 +149,9 @@ def _check_db(db: Path, tables: dict[str, list[dict]], arts: dict, problem) -> N
 def _generation(out: Path, problem) -> tuple[Path | None, bool]:
     """The generation to check (the one newsfold.db records; where the database cannot say, the one
     ``current`` points to, else the newest sealed one) and whether the database can be read."""
+    if not guard.is_corpus(out):
+        problem(f"{out} is not a newsfold corpus" if out.is_dir() else f"{out} does not exist")
+        return None, False
     g, wrong = guard.read_db(out)
     if wrong is not None:
         problem(f"newsfold.db {wrong}")
@@ -161,6 +164,6 @@ def _generation(out: Path, problem) -> tuple[Path | None, bool]:
         if g not in gens:
             g = gens[-1] if gens else None
         if g is None:
-            problem(f"{out} holds no sealed generation" if out.is_dir() else f"{out} does not exist")
+            problem(f"{out} holds no sealed generation")
             return None, False
     return out / GENS / gen_name(g), wrong is None
