@@ -214,3 +214,30 @@ def test_read_only_out_is_a_message_not_a_traceback(corpus, more, tmp_path):
             _refuses(run_more(more, out), "cannot write")
         finally:
             undo()
+
+
+# what the checks cost, and corpora made before them
+
+def test_corpus_made_before_the_marker_and_manifests_is_still_added_to(corpus, more):
+    (corpus / ".newsfold-corpus").unlink()
+    (generation(corpus) / "manifest.json").unlink()
+    before = article_ids(corpus)
+    assert verify(corpus).ok, verify(corpus).problems
+    _completes_without_loss(corpus, before, run_more(more, corpus))
+    assert (generation(corpus) / "manifest.json").is_file()
+
+
+def test_a_run_hashes_only_the_files_it_changed(corpus, more, monkeypatch):
+    """Sealing reuses the previous manifest's entries for hard-linked files, and the check before a
+    run rehashes only files whose size or time moved: a run does not cost the whole corpus."""
+    import newsfold.manifest as manifest
+
+    hashed: list[str] = []
+    real = manifest.digest
+    monkeypatch.setattr(manifest, "digest", lambda p: hashed.append(str(p)) or real(p))
+    res = run_more(more, corpus)
+    assert res.code == 0, res.output
+    files = [p for p in generation(corpus).rglob("*") if p.is_file()]
+    assert any("/state/dedup/seg-00000001/" in str(p) for p in files)  # linked from generation 1
+    assert hashed and not any("seg-00000001" in h or "part-00000001-" in h for h in hashed), hashed
+    assert len(hashed) < len(files)

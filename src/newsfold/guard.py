@@ -63,7 +63,10 @@ def check_out(out: Path) -> None:
         return
     if not out.is_dir():
         raise CorpusError(f"{out} exists and is not a folder; --out must be an empty or new folder, or a newsfold corpus")
-    names = sorted(p.name for p in out.iterdir() if p.name != LOCK)
+    try:
+        names = sorted(p.name for p in out.iterdir() if p.name != LOCK)
+    except OSError as exc:
+        raise CorpusError(f"{out}: cannot be read ({exc.strerror or exc})") from None
     if not names or is_corpus(out):
         return
     in_way = [n for n in names if n in _OWN or n.endswith(".parquet")]
