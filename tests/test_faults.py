@@ -114,3 +114,13 @@ def test_foreign_folders_under_gens_survive_and_are_not_damage(base, tmp_path):
     assert res.code == 0, res.output
     assert (out / ".gens" / "notes" / "keep.txt").read_text() == "mine" and verify(out).ok
     assert os.path.exists(out / "current")
+
+
+def test_a_part_newsfold_did_not_write_is_refused(base, tmp_path):
+    """A stray Parquet file in a table's folder is read as part of the table: damage like any other."""
+    out = copy_corpus(base, tmp_path / "W")
+    shutil.copy(first_part(out, "articles"), generation(out) / "articles.parquet" / "part-extra.parquet")
+    assert any("part-extra.parquet was not written by newsfold" in p for p in verify(out).problems)
+    was = tree(out)
+    res = run_more(more_pages(tmp_path), out)
+    assert res.code == 2 and "part-extra.parquet" in res.message and tree(out) == was, res.output

@@ -14,8 +14,8 @@ hard links to generation ``g``'s files, parts that hold changed rows are rewritt
 new parts.  Publishing is three atomic steps: rename ``.tmp`` to its final name, commit the
 database transaction that records ``g+1`` (the commit point), then swap ``current``.  A run killed
 before the commit leaves generation ``g`` untouched; one killed after it is rolled forward by the
-next run (:func:`recover`).  :func:`committed` is the generation the database says, which is what
-``verify`` checks.
+next run (:func:`recover`).  Sealing writes ``manifest.json`` (``manifest.py``); ``guard.py`` checks
+a folder before a run builds on it.
 """
 from __future__ import annotations
 
@@ -66,15 +66,11 @@ def meta_generation(db: Path) -> str | None:
 
 
 def db_generation(out: Path) -> int:
-    """The generation recorded in newsfold.db (0 when there is none, or it cannot be read:
-    ``guard.read_db`` says which)."""
-    db = Path(out) / DB
-    if not db.exists():
-        return 0
+    """The generation recorded in newsfold.db (0: none, or unreadable; ``guard.read_db`` says which)."""
     try:
-        value = meta_generation(db)
+        value = meta_generation(Path(out) / DB) if (Path(out) / DB).exists() else None
     except sqlite3.Error:
-        return 0
+        value = None
     return int(value) if value and value.isdigit() else 0
 
 
@@ -108,9 +104,8 @@ def publish_links(out: Path, g: int, names: Iterable[str]) -> None:
 def recover(out: Path, warn: Callable[[str], None]) -> int:
     """Bring the folder to its committed generation: drop unfinished ones, roll ``current``
     forward if a run died between its commit and the swap, and remove generations older than the
-    previous one (kept for readers still reading it).  Only folders named as newsfold names its
-    generations are touched, and no sealed generation is removed unless the database records a
-    later one as committed.  Returns the committed generation."""
+    previous one (kept for readers still reading it).  Only folders named as newsfold names them
+    are touched; none is removed unless the database records a generation.  Returns that one."""
     out = Path(out)
     gens = out / GENS
     if not gens.exists():
