@@ -241,3 +241,16 @@ def test_a_run_hashes_only_the_files_it_changed(corpus, more, monkeypatch):
     assert any("/state/dedup/seg-00000001/" in str(p) for p in files)  # linked from generation 1
     assert hashed and not any("seg-00000001" in h or "part-00000001-" in h for h in hashed), hashed
     assert len(hashed) < len(files)
+
+
+def test_database_older_than_the_corpus_does_not_delete_the_newer_generation(corpus, more, tmp_path):
+    """A newsfold.db restored from before the last run records an older generation: today's newer
+    one was committed, so it is not an unfinished run's to remove."""
+    shutil.copy(corpus / "newsfold.db", tmp_path / "old.db")
+    assert run_more(more, corpus).code == 0
+    published = article_ids(corpus)
+    delete_db(corpus)
+    shutil.copy(tmp_path / "old.db", corpus / "newsfold.db")
+    assert any("current points to" in p for p in verify(corpus).problems)
+    _refuses(run_more(more, corpus), "older than the published", "newsfold verify")
+    assert article_ids(corpus) == published

@@ -247,7 +247,7 @@ def replace_db(out: Path, n: int, problem: str, warn: Callable[[str], None]) -> 
 
 def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
     """Under the run lock: bring ``out`` to a committed generation that is safe to build on and
-    return its number (0 for a new corpus), or refuse with a CorpusError."""
+    return its number (0 for a new corpus), or refuse with a CorpusError (having changed nothing)."""
     out = Path(out)
     _probe(out)
     if (out / GENS).is_dir():
@@ -256,45 +256,47 @@ def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
     if not (out / MARKER).exists():  # generations sealed from now on have a manifest
         (out / MARKER).write_text(json.dumps({"newsfold": "corpus", "format": 1,
                                               "manifests_from": (gens[-1] if gens else 0) + 1}) + "\n")
-    g, problem = read_db(out)
-    if problem is None and g not in gens:
-        raise _refuse_damage(out, [f"newsfold.db records generation {g}, but {GENS}/{gen_name(g)} is missing"])
-    if problem is None:
-        newer = [n for n in gens if n > g]  # type: ignore[operator]
-        if newer and (max(newer) > g + 1 or current_target(out) == g + 1):  # type: ignore[operator]
-            raise _refuse_damage(out, [f"newsfold.db records generation {g}, older than the published "
-                                       f"{GENS}/{gen_name(max(newer))}"],
-                                 hint="; if the Parquet generation is intact, move newsfold.db away and run again "
-                                      "to rebuild it from that generation")
-    counts: dict[str, int] = {}
-    rows: dict[str, int] = {}
-    if problem is None:
-        rows = table_rows(out / GENS / gen_name(g))[0]  # type: ignore[arg-type]
-        try:
-            counts = db_counts(out, sorted(rows))
-        except sqlite3.Error as exc:
-            problem = f"cannot be read ({exc})"
-    if problem is not None:
-        if gens:
-            g = _rebuild(out, gens[-1], problem, warn)
-            rows, counts = table_rows(out / GENS / gen_name(g))[0], {}
-        elif problem != "is missing":
-            raise CorpusError(f"{out}: newsfold.db {problem}, and there is no generation to rebuild it from; "
-                              "move it away or write to a new --out folder")
-        else:
-            return recover(out, warn)
-    gen = out / GENS / gen_name(g)  # type: ignore[arg-type]
-    in_way = [n for n in (CURRENT, *_published_names(gen)) if (out / n).exists() and not (out / n).is_symlink()]
+    names = _published_names(out / GENS / gen_name(gens[-1])) if gens else []
+    in_way = [n for n in (CURRENT, *names) if (out / n).exists() and not (out / n).is_symlink()]
     if in_way:
         one = len(in_way) == 1
         raise CorpusError(f"{out}: {_list(in_way)} should be {'a link' if one else 'links'} into the corpus but "
                           f"{'is a file or folder' if one else 'are files or folders'} of someone else's; nothing was "
                           "changed: move them away and run again")
+    g, problem, counts = _database(out, gens)
+    if problem is not None:
+        if not gens and problem == "is missing":
+            return recover(out, warn)  # a new corpus (or a first run that did not get to seal)
+        if not gens:
+            raise CorpusError(f"{out}: newsfold.db {problem}, and there is no generation to rebuild it from; "
+                              "move it away or write to a new --out folder")
+        g = _rebuild(out, gens[-1], problem, warn)
+    gen = out / GENS / gen_name(g)
     probs = generation_problems(gen, full=False)
     probs += [f"{t}: {n} rows in {GENS}/{gen.name}, {counts[t] if counts[t] >= 0 else 'no table'} in newsfold.db"
-              for t, n in sorted(rows.items()) if t in counts and counts[t] != n]
+              for t, n in sorted(table_rows(gen)[0].items()) if t in counts and counts[t] != n]
     if probs:
         hint = ("; if verify finds only newsfold.db out of step, move it away and run again to rebuild it from "
                 "the Parquet generation") if all("newsfold.db" in p for p in probs) else ""
         raise _refuse_damage(out, probs, hint)
     return recover(out, warn)
+
+
+def _database(out: Path, gens: list[int]) -> tuple[int, str | None, dict[str, int]]:
+    """The database's generation, what is wrong with the file (None: it reads), and its row counts;
+    refuses a database that records a generation that is gone, or is older than the published one."""
+    g, problem = read_db(out)
+    if problem is not None or g is None:
+        return 0, problem, {}
+    if g not in gens:
+        raise _refuse_damage(out, [f"newsfold.db records generation {g}, but {GENS}/{gen_name(g)} is missing"])
+    newer = [n for n in gens if n > g]
+    if newer and (newer[-1] > g + 1 or current_target(out) == g + 1):  # not one sealed, uncommitted generation
+        raise _refuse_damage(out, [f"newsfold.db records generation {g}, older than the published "
+                                   f"{GENS}/{gen_name(newer[-1])}"],
+                             hint="; if the Parquet generation is intact, move newsfold.db away and run again "
+                                  "to rebuild it from that generation")
+    try:
+        return g, None, db_counts(out, sorted(table_rows(out / GENS / gen_name(g))[0]))
+    except sqlite3.Error as exc:
+        return g, f"cannot be read ({exc})", {}
