@@ -12,9 +12,12 @@ from typing import Callable
 
 import pytest
 
+import newsfold
+
 from corpus_damage import (MORE, article_ids, build_base, copy_corpus, delete_db, delete_db_rows,
                            edit_ledger_keeping_counts, first_part, garbage_header, generation, more_pages,
                            run_more, tree, truncate, verify_cli)
+from newsfold.config import Config
 from newsfold.verify import verify
 
 COMPLETES, REFUSES = "completes, no article lost", "refuses"
@@ -34,6 +37,18 @@ def _user_db(out: Path) -> None:
     con.close()
 
 
+def _stale_db(out: Path) -> None:
+    """newsfold.db put back from before a later run that was committed and published."""
+    shutil.copy(out / "newsfold.db", out.parent / "old.db")
+    other = out.parent / "other"
+    other.mkdir()
+    (other / "one.txt").write_text("Harbour crane back in service\n\nThe crane at berth four lifted its first "
+                                   "container in a month on Tuesday, after a new gearbox arrived from the maker.\n")
+    newsfold.run([other], out, Config(progress=False))
+    delete_db(out)
+    shutil.copy(out.parent / "old.db", out / "newsfold.db")
+
+
 def _replace_link(out: Path, name: str) -> None:
     (out / name).unlink()
     (out / name).write_text("mine")
@@ -48,6 +63,7 @@ CASES: dict[str, tuple[Callable[[Path], None], bool, str, str]] = {
     "database truncated": (lambda o: truncate(o / "newsfold.db", 0.3), True, COMPLETES, "newsfold.db is truncated"),
     "database pages overwritten": (_overwrite_db_middle, True, COMPLETES, "malformed"),
     "database rows deleted": (delete_db_rows, True, REFUSES, "rows in Parquet"),
+    "database older than the corpus": (_stale_db, True, REFUSES, "current points to"),
     "generation missing": (lambda o: shutil.rmtree(generation(o)), True, REFUSES, "is missing"),
     "articles part missing": (lambda o: first_part(o, "articles").unlink(), True, REFUSES, "is missing"),
     "articles part truncated": (lambda o: truncate(first_part(o, "articles")), True, REFUSES, "is truncated"),
