@@ -262,7 +262,7 @@ def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
         one = len(in_way) == 1
         raise CorpusError(f"{out}: {_list(in_way)} should be {'a link' if one else 'links'} into the corpus but "
                           f"{'is a file or folder' if one else 'are files or folders'} of someone else's; nothing was "
-                          "changed: move them away and run again")
+                          f"changed: move {'it' if one else 'them'} away and run again")
     g, problem, counts = _database(out, gens)
     if problem is not None:
         if not gens and problem == "is missing":
