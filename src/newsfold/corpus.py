@@ -14,13 +14,14 @@ hard links to generation ``g``'s files, parts that hold changed rows are rewritt
 new parts.  Publishing is three atomic steps: rename ``.tmp`` to its final name, commit the
 database transaction that records ``g+1`` (the commit point), then swap ``current``.  A run killed
 before the commit leaves generation ``g`` untouched; one killed after it is rolled forward by the
-next run (:func:`recover`).  :func:`committed` is the generation the database says, which is what
-``verify`` checks.
+next run (:func:`recover`).  Sealing writes ``manifest.json`` (``manifest.py``); ``guard.py`` checks
+a folder before a run builds on it.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -33,10 +34,13 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from . import manifest
+
 GENS = ".gens"
 CURRENT = "current"
 DB = "newsfold.db"
 FILES = ("config.json", "summary.json")
+_GEN_DIR = re.compile(r"^(\d{8})(\.tmp)?$")
 ROWS_PER_PART = 50_000
 # tables whose old rows a later run may rewrite (a changed article, a re-matched copy) get small parts:
 # rewriting a part is what a change costs
@@ -51,19 +55,23 @@ def gen_name(n: int) -> str:
     return f"{n:08d}"
 
 
-def db_generation(out: Path) -> int:
-    """The generation recorded in newsfold.db (0 when there is no database yet)."""
-    db = Path(out) / DB
-    if not db.exists():
-        return 0
+def meta_generation(db: Path) -> str | None:
+    """The raw generation value in newsfold.db's newsfold_meta (None: no row).  Raises sqlite3.Error."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         row = con.execute("SELECT value FROM newsfold_meta WHERE key = 'generation'").fetchone()
-        return int(row[0]) if row else 0
-    except sqlite3.OperationalError:
-        return 0
+        return None if row is None else str(row[0])
     finally:
         con.close()
+
+
+def db_generation(out: Path) -> int:
+    """The generation recorded in newsfold.db (0: none, or unreadable; ``guard.read_db`` says which)."""
+    try:
+        value = meta_generation(Path(out) / DB) if (Path(out) / DB).exists() else None
+    except sqlite3.Error:
+        value = None
+    return int(value) if value and value.isdigit() else 0
 
 
 def committed(out: Path) -> Path | None:
@@ -96,7 +104,8 @@ def publish_links(out: Path, g: int, names: Iterable[str]) -> None:
 def recover(out: Path, warn: Callable[[str], None]) -> int:
     """Bring the folder to its committed generation: drop unfinished ones, roll ``current``
     forward if a run died between its commit and the swap, and remove generations older than the
-    previous one (kept for readers still reading it).  Returns the committed generation."""
+    previous one (kept for readers still reading it).  Only folders named as newsfold names them
+    are touched; none is removed unless the database records a generation.  Returns that one."""
     out = Path(out)
     gens = out / GENS
     if not gens.exists():
@@ -105,8 +114,11 @@ def recover(out: Path, warn: Callable[[str], None]) -> int:
         return 0
     g = db_generation(out)
     for p in sorted(gens.iterdir()):
-        n = int(p.name.split(".")[0]) if p.name.split(".")[0].isdigit() else -1
-        if p.name.endswith(".tmp") or n > g:
+        m = _GEN_DIR.match(p.name)
+        if m is None:
+            continue  # not made by newsfold: left alone
+        n = int(m.group(1))
+        if m.group(2) or (g and n > g):
             warn(f"{p.name}: an unfinished earlier run left this behind; removing it")
             shutil.rmtree(p)
         elif n < g - 1:
@@ -367,7 +379,9 @@ class Generation:
         (self.dir / name).write_text(json.dumps(data, indent=2))
 
     def seal(self) -> None:
-        """Make the generation complete on disk (rename .tmp away); it is not yet committed."""
+        """Make the generation complete on disk (rename .tmp away) with its manifest (a checksum per
+        file); it is not yet committed."""
+        manifest.write(self.dir, self.number, self.previous)
         _fsync_tree(self.dir)
         os.replace(self.dir, self.final)
         self.dir = self.final

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pyarrow as pa
 
-from . import corpus, enrich
+from . import corpus, enrich, guard
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
 from .boilerplate_state import BoilerplateState
 from .clean import Cleaner
@@ -205,7 +206,11 @@ def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = N
     """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus)."""
     cfg = config or Config()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    guard.check_out(out)  # before anything is written: a user's files are never overwritten
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise corpus.CorpusError(f"{out}: cannot create this folder ({exc.strerror or exc})") from None
     with RunLock(out):
         return _run(inputs, out, cfg, warn or log.warning, progress)
 
@@ -218,7 +223,11 @@ class RunLock:
         self.fh = None
 
     def __enter__(self) -> "RunLock":
-        self.fh = open(self.path, "a+")
+        try:
+            self.fh = open(self.path, "a+")
+        except OSError as exc:
+            raise corpus.CorpusError(f"{self.path.parent}: cannot write here ({exc.strerror or exc}); "
+                                     "choose a folder you can write to") from None
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -254,7 +263,7 @@ def check_settings(previous: Path, cfg: Config) -> None:
 
 
 def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
-    g = corpus.recover(out, warn)
+    g = guard.open_corpus(out, warn)  # refuses to build on a damaged corpus; rebuilds a lost database
     prev = out / corpus.GENS / corpus.gen_name(g) if g else None
     if prev is not None:
         check_settings(prev, cfg)
@@ -317,13 +326,13 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
         gen.write_json("summary.json", runner.summary.to_dict())
         gen.seal()
-        _commit(out, gen, prev, schemas)
+        _commit(out, gen, prev, schemas, warn)
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
     corpus.recover(out, warn)  # drops generations older than the previous one
     return runner.summary
 
 
-def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict) -> None:
+def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict, warn) -> None:
     """The commit point: the database records the new generation in one transaction."""
     db = out / corpus.DB
     if prev is None or not db.exists():
@@ -335,5 +344,11 @@ def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict)
         os.replace(tmp, db)
     else:
         added = {t: gen.new_parts(t) for t in schemas if t not in gen.replaced}
-        apply_delta(db, gen.number, gen.deleted, added, {t: gen.table(t) for t in gen.replaced})
+        try:
+            apply_delta(db, gen.number, gen.deleted, added, {t: gen.table(t) for t in gen.replaced})
+        except sqlite3.OperationalError as exc:  # rolled back: the corpus is the previous generation
+            raise corpus.CorpusError(f"{out}: newsfold.db could not be updated ({exc}); the corpus is unchanged; "
+                                     f"run `newsfold verify --out {out}`") from None
+        except sqlite3.DatabaseError as exc:  # a damaged file: the sealed generation holds everything
+            guard.replace_db(out, gen.number, f"could not be updated ({exc})", warn)
     corpus.publish_links(out, gen.number, corpus._published_names(gen.dir))

@@ -1,5 +1,7 @@
-"""Integrity check of a corpus folder: every ledger entry leads to an article or a reason, every copy
-leads to an article, and the Parquet files and the database agree."""
+"""Integrity check of a corpus folder: the database can be read and records a generation that is
+there, ``current`` and the fixed names link to it, every file of the generation matches the checksum
+written when it was sealed, the state the next run needs is there, every ledger entry leads to an
+article or a reason, every copy leads to an article, and the Parquet files and the database agree."""
 from __future__ import annotations
 
 import json
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .corpus import committed
+from . import guard
+from .corpus import GENS, gen_name
 
 REQUIRED = ("articles", "copies", "ledger", "removals")
 OPTIONAL = ("boilerplate", "stories", "story_sentences", "entities", "mentions")
@@ -39,8 +42,12 @@ def verify(out: Path, max_listed: int = 20) -> Report:
         elif len(rep.problems) == max_listed:
             rep.problems.append("… more problems not listed")
 
+    base, db_ok = _generation(out, problem)
+    if base is None:
+        return rep
+    for p in guard.link_problems(out, base) + guard.generation_problems(base, full=True):
+        problem(p)
     tables: dict[str, list[dict]] = {}
-    base = committed(out) or out  # the generation newsfold.db records (the commit point)
     for name in REQUIRED + OPTIONAL:
         path = base / f"{name}.parquet"
         if not path.exists():
@@ -101,31 +108,62 @@ def verify(out: Path, max_listed: int = 20) -> Report:
     if removal_copies - set(copy_ids) - dropped_copies:
         problem(f"{len(removal_copies - set(copy_ids) - dropped_copies)} removal rows point to unknown copies")
 
-    db = out / "newsfold.db"
-    if not db.exists():
-        problem("newsfold.db is missing")
-        return rep
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            problem("newsfold.db fails SQLite's integrity check")
-        for name, rows in tables.items():
-            n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-            if n != len(rows):
-                problem(f"{name}: {len(rows)} rows in Parquet, {n} in newsfold.db")
-        db_ids = {r[0] for r in con.execute("SELECT article_id FROM articles")}
-        if db_ids != set(arts):
-            problem("article ids differ between articles.parquet and newsfold.db")
-        n_fts = con.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
-        if n_fts != len(arts):
-            problem(f"the full-text index holds {n_fts} rows for {len(arts)} articles")
-        con.close()
-    except sqlite3.Error as exc:
-        problem(f"newsfold.db cannot be read: {exc}")
+    if db_ok:
+        _check_db(out / "newsfold.db", tables, arts, problem)
 
     summary = base / "summary.json"
     if summary.exists():
-        s = json.loads(summary.read_text())
-        if s.get("articles") is not None and s["articles"] != len(arts):
+        try:
+            s = json.loads(summary.read_text())
+        except ValueError:
+            s = {}
+            problem("summary.json cannot be read")
+        if isinstance(s, dict) and s.get("articles") is not None and s["articles"] != len(arts):
             problem(f"summary.json says {s['articles']} articles, articles.parquet has {len(arts)}")
     return rep
+
+
+def _check_db(db: Path, tables: dict[str, list[dict]], arts: dict, problem) -> None:
+    """The database against the Parquet tables: integrity, row counts, article ids, the full-text index."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                problem("newsfold.db fails SQLite's integrity check")
+            for name, rows in tables.items():
+                n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                if n != len(rows):
+                    problem(f"{name}: {len(rows)} rows in Parquet, {n} in newsfold.db")
+            db_ids = {r[0] for r in con.execute("SELECT article_id FROM articles")}
+            if db_ids != set(arts):
+                problem("article ids differ between articles.parquet and newsfold.db")
+            n_fts = con.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+            if n_fts != len(arts):
+                problem(f"the full-text index holds {n_fts} rows for {len(arts)} articles")
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        problem(f"newsfold.db cannot be read: {exc}")
+
+
+def _generation(out: Path, problem) -> tuple[Path | None, bool]:
+    """The generation to check (the one newsfold.db records; where the database cannot say, the one
+    ``current`` points to, else the newest sealed one) and whether the database can be read."""
+    if not guard.is_corpus(out):
+        problem(f"{out} is not a newsfold corpus" if out.is_dir() else f"{out} does not exist")
+        return None, False
+    g, wrong = guard.read_db(out)
+    if wrong is not None:
+        problem(f"newsfold.db {wrong}")
+    elif not (out / GENS / gen_name(g)).is_dir():  # type: ignore[arg-type]
+        problem(f"newsfold.db records generation {g}, but {GENS}/{gen_name(g)} is missing")  # type: ignore[arg-type]
+        g = None
+    if g is None:
+        g = guard.current_target(out)
+        gens = guard.sealed(out)
+        if g not in gens:
+            g = gens[-1] if gens else None
+        if g is None:
+            problem(f"{out} holds no sealed generation")
+            return None, False
+    return out / GENS / gen_name(g), wrong is None
