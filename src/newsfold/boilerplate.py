@@ -15,7 +15,6 @@ from array import array
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 
-import numpy as np
 import xxhash
 
 from .clean import assemble, norm_line
@@ -102,7 +101,7 @@ class LearnedBoilerplate:
 
 
 class BoilerplateLearner:
-    """Observe cleaned article copies, then ``finish()`` into a LearnedBoilerplate."""
+    """Observe cleaned article copies; ``BoilerplateState.finish`` turns the counts into a LearnedBoilerplate."""
 
     def __init__(self, cfg: CleanConfig):
         self.cfg = cfg
@@ -126,18 +125,3 @@ class BoilerplateLearner:
             self._line.append(_h(outlet, norm_line(text)))
             self._title.append(th)
             self._outlet_line.append(oh)
-
-    def finish(self) -> LearnedBoilerplate:
-        learned = LearnedBoilerplate(outlet_articles={k: len(v) for k, v in self._outlet_title.items()})
-        if not self._line:
-            return learned
-        pairs = np.stack([np.frombuffer(self._line, np.uint64), np.frombuffer(self._title, np.uint64)], axis=1)
-        outlets = np.frombuffer(self._outlet_line, np.uint64)
-        _, first = np.unique(pairs, axis=0, return_index=True)  # one count per (line, distinct article)
-        lines, counts = np.unique(pairs[first, 0], return_counts=True)
-        line_outlet = dict(zip(pairs[first, 0].tolist(), outlets[first].tolist()))
-        for h, n in zip(lines.tolist(), counts.tolist()):
-            total = learned.outlet_articles[line_outlet[h]]
-            if n >= self.cfg.boilerplate_min_pages and n >= self.cfg.boilerplate_min_fraction * total:
-                learned.counts[h] = n
-        return learned

@@ -77,8 +77,6 @@ class Article:
     authors: str | None = None
     record_id: str | None = None
     article_id: str | None = None  # set by dedup: the id of the distinct article this copy belongs to
-    dup_group: str | None = None  # set by dedup: the duplicate group (equals article_id of its canonical)
-    n_copies: int = 1
     story_id: str | None = None  # set by story grouping
     captions: list[str] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)

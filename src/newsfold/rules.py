@@ -93,11 +93,3 @@ class Rules:
                 return o.name
         return None
 
-    def outlet_for_host(self, host: str | None) -> str | None:
-        if not host:
-            return None
-        host = host.lower().removeprefix("www.")
-        for o in self.outlets:
-            if any(host == h or host.endswith("." + h) for h in o.hosts):
-                return o.name
-        return None
