@@ -81,6 +81,8 @@ def _summary_table(s: pipeline.RunSummary) -> Table:
     t.add_row("learned boilerplate lines", str(s.learned_boilerplate))
     if s.newly_learned:
         t.add_row("  of which learned in this run", str(s.newly_learned))
+    for reason, n in sorted(s.skipped_files.items()):
+        t.add_row(f"files not read: {escape(reason)}", str(n))
     for reason, n in sorted(s.dropped.items()):
         t.add_row(f"dropped: {escape(reason)}", str(n))
     for stage, sec in s.seconds.items():
@@ -95,6 +97,8 @@ def run(
     config: Annotated[Optional[Path], typer.Option("--config", help="A TOML file of settings overriding the defaults.")] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra boilerplate rules files (TOML).")] = None,
     threshold: Annotated[Optional[float], typer.Option("--threshold", help="Near-duplicate Jaccard threshold.")] = None,
+    include: Annotated[Optional[list[str]], typer.Option("--include", help="Also read files in input folders matching this glob (any format).")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Never read files in input folders matching this glob.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
@@ -107,6 +111,8 @@ def run(
         cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
     if threshold is not None:
         cfg.dedup.threshold = threshold
+    cfg.reader.include = [*cfg.reader.include, *(include or ())]
+    cfg.reader.exclude = [*cfg.reader.exclude, *(exclude or ())]
     console = _err()
 
     def warn(msg: str) -> None:

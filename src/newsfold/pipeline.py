@@ -40,8 +40,8 @@ from .config import Config
 from .dedup import MinHasher
 from .dedup.state import DedupState
 from .fold import fold
-from .readers import read_inputs
-from .records import DROPPED, DUPLICATE, LedgerEntry
+from .readers import Corpus, read_inputs
+from .records import DROPPED, DUPLICATE, SKIPPED, LedgerEntry
 from .rules import Rules
 from .segment import Segmenter
 from .spool import spool_row, spooled_articles
@@ -71,6 +71,7 @@ class RunSummary:
     duplicate_groups: int = 0
     duplicate_copies: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    skipped_files: dict[str, int] = field(default_factory=dict)  # files in input folders not read, by reason
     seconds: dict[str, float] = field(default_factory=dict)
     learned_boilerplate: int = 0
     newly_learned: int = 0
@@ -130,16 +131,20 @@ class Runner:
             self.summary.files += 1
         if entry.status == DROPPED:
             self.summary.dropped[entry.reason] = self.summary.dropped.get(entry.reason, 0) + 1
+        elif entry.status == SKIPPED:
+            self.summary.skipped_files[entry.reason] = self.summary.skipped_files.get(entry.reason, 0) + 1
 
     def pass1(self, inputs: Sequence[str | Path], spool_path: Path, ledger, known: np.ndarray,
-              learner: BoilerplateLearner) -> list[int]:
+              learner: BoilerplateLearner, out: Path) -> list[int]:
         """Read, segment, clean and spool the new pages; returns the ids (uint64) of the pages read."""
         segmenter = Segmenter(self.cfg.segment, self.rules)
         cleaner = Cleaner(self.rules, self.cfg.segment)
         spool = corpus.PartWriter(spool_path, "spool", SCHEMAS["spool"], batch=2000)
         seen: list[int] = []
         seen_set: set[int] = set()
-        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn)
+        own = Corpus(os.path.realpath(out), frozenset((corpus.CURRENT, corpus.DB, f"{corpus.DB}-wal", f"{corpus.DB}-shm",
+                                                       f"{corpus.DB}-journal", *corpus.FILES)))
+        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn, own)
         for page in self.clock.iterate("read", pages):
             pid = page.page_id
             u = _u64(pid)
@@ -165,10 +170,10 @@ class Runner:
                 self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found", pid))
                 continue
             found = {a.outlet for a in arts if a.outlet}
-            if len(found) == 1:  # a logo or "Support X" line names the page's outlet, for all its articles
-                outlet = found.pop()
-                for a in arts:
-                    a.outlet = a.outlet or outlet
+            # a logo or "Support X" line names the page's outlet, for all its articles; else its path may
+            outlet = found.pop() if len(found) == 1 else None if found else page.extra.get("path_outlet")
+            for a in arts:
+                a.outlet = a.outlet or outlet
             with self.clock("learn_boilerplate"):
                 for a in arts:
                     learner.observe(a)
@@ -267,7 +272,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     ledger = gen.writer("ledger", SCHEMAS["ledger"])
     spool = gen.dir / "spool"  # a folder of parts, removed before the generation is sealed
     learner = BoilerplateLearner(cfg.clean)
-    seen = runner.pass1(inputs, spool, ledger, known, learner)
+    seen = runner.pass1(inputs, spool, ledger, known, learner, out)
     runner.notify("learn boilerplate")
     with runner.clock("learn_boilerplate"):
         learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}")

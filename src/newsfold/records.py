@@ -16,6 +16,7 @@ import xxhash
 KEPT = "kept"
 DUPLICATE = "duplicate"
 DROPPED = "dropped"
+SKIPPED = "skipped"  # a file in an input folder that is not read (not a page format, or --exclude)
 
 
 def content_id(*parts: str, prefix: str = "") -> str:
@@ -101,7 +102,7 @@ class LedgerEntry:
 
     source: str
     level: str  # "file", "record" or "page"
-    status: str  # KEPT, DUPLICATE or DROPPED
+    status: str  # KEPT, DUPLICATE, DROPPED or SKIPPED
     reason: str = ""  # a short machine-readable reason, e.g. "binary", "empty", "bad_json"
     detail: str = ""  # a human-readable detail
     ref: str = ""  # the id the row is about: a page id for pages, a copy id for copies
