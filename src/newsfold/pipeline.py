@@ -31,6 +31,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
+import xxhash
 
 from . import corpus, enrich
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
@@ -78,6 +79,7 @@ class RunSummary:
     stories: int = 0
     entities: int = 0
     generation: int = 0
+    nothing_new: bool = False  # every page was already in the corpus: no new generation was made
     out: str = ""
 
     def to_dict(self) -> dict:
@@ -119,20 +121,32 @@ class Runner:
         self.rules = Rules.load(config.clean.rules)
         self.clock = Clock()
         self.summary = RunSummary()
+        self.known_rows = np.zeros(0, np.uint64)  # hashes of the corpus's ledger rows (sorted)
+        self.new_rows: set[int] = set()  # hashes of this run's ledger rows not in the corpus yet
+        self.news = 0  # of those, rows that are more than "this page is already in the corpus"
 
     def notify(self, stage: str) -> None:
         """Tell the progress callback which stage runs, with the pages and copies so far."""
         if self.progress:
             self.progress(stage, self.summary.pages, self.summary.copies)
 
-    def _ledger(self, writer, entry: LedgerEntry) -> None:
-        writer.write(asdict(entry))
+    def _ledger(self, writer, entry: LedgerEntry) -> bool:
+        """Write a ledger row and count it, unless the corpus's ledger has this very row already
+        (an input read again): then it is neither written nor counted (nor warned about) again."""
         if entry.level == "file":
             self.summary.files += 1
+        h = _row_hash(entry)
+        pos = np.searchsorted(self.known_rows, np.uint64(h))
+        if h in self.new_rows or (pos < len(self.known_rows) and self.known_rows[pos] == h):
+            return False
+        self.new_rows.add(h)
+        self.news += entry.reason != ALREADY
+        writer.write(asdict(entry))
         if entry.status == DROPPED:
             self.summary.dropped[entry.reason] = self.summary.dropped.get(entry.reason, 0) + 1
         elif entry.status == SKIPPED:
             self.summary.skipped_files[entry.reason] = self.summary.skipped_files.get(entry.reason, 0) + 1
+        return True
 
     def pass1(self, inputs: Sequence[str | Path], spool_path: Path, ledger, known: np.ndarray,
               learner: BoilerplateLearner, out: Path) -> list[int]:
@@ -205,6 +219,35 @@ class Runner:
         allsig = np.concatenate(sigs) if sigs else np.zeros((0, *width), np.uint8)
         return arrays, allsig
 
+def _row_hash(entry: LedgerEntry) -> int:
+    return xxhash.xxh3_64_intdigest("\x1f".join((entry.source, entry.level, entry.status, entry.reason,
+                                                 entry.detail, entry.ref)).encode())
+
+
+def _ledger_hashes(prev: Path) -> np.ndarray:
+    """The sorted hashes of the corpus's ledger rows (state/ledger.npy; rebuilt from the table when missing)."""
+    saved = prev / "state" / "ledger.npy"
+    if saved.exists():
+        return np.load(saved)
+    rows = corpus.read_table(prev / "ledger.parquet").to_pylist()
+    return np.unique(np.array([_row_hash(LedgerEntry(**r)) for r in rows], np.uint64))
+
+
+def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSummary:
+    """Every page was already in the corpus and no ledger row is new: drop the generation being built,
+    and report the corpus as it stands."""
+    gen.close_writers({})
+    shutil.rmtree(gen.dir)
+    s = runner.summary
+    before = json.loads((prev / "summary.json").read_text())
+    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities"):
+        setattr(s, name, before.get(name, 0))
+    s.generation = before.get("generation", s.generation - 1)
+    s.nothing_new = True
+    s.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
+    return s
+
+
 def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
         warn: Callable[[str], None] | None = None, progress: Callable[[str, int, int], None] | None = None) -> RunSummary:
     """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus)."""
@@ -266,13 +309,18 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     gen = corpus.Generation(out, g + 1, prev)
     runner = Runner(cfg, warn, progress)
     runner.summary.generation = gen.number
+    runner.summary.out = str(out)
     dstate = DedupState.load(prev / "state" / "dedup", cfg.dedup) if prev else DedupState(cfg.dedup)
     bstate = BoilerplateState.load(prev / "state" / "boilerplate") if prev else BoilerplateState()
     known = np.load(prev / "state" / "pages.npy") if prev else np.zeros(0, np.uint64)
     ledger = gen.writer("ledger", SCHEMAS["ledger"])
     spool = gen.dir / "spool"  # a folder of parts, removed before the generation is sealed
     learner = BoilerplateLearner(cfg.clean)
+    if prev is not None:
+        runner.known_rows = _ledger_hashes(prev)
     seen = runner.pass1(inputs, spool, ledger, known, learner, out)
+    if prev is not None and not seen and not runner.news:
+        return _nothing_new(runner, gen, prev)
     runner.notify("learn boilerplate")
     with runner.clock("learn_boilerplate"):
         learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}")
@@ -295,6 +343,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         bstate.save(gen.state / "boilerplate", learned)
         fresh = np.unique(np.array(seen, np.uint64))
         np.save(gen.state / "pages.npy", np.insert(known, np.searchsorted(known, fresh), fresh))
+        np.save(gen.state / "ledger.npy", np.union1d(runner.known_rows, np.fromiter(runner.new_rows, np.uint64)))
     del sigs, dstate
     schemas = {t: SCHEMAS[t] for t in TABLES}
     runner.summary.learned_boilerplate = len(learned.counts)

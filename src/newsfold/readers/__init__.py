@@ -189,5 +189,5 @@ def _single_page(opened, fmt: str, source: str, log: FileLog, cfg: ReaderConfig)
     if info.get("long_lines_dropped"):
         n = info["long_lines_dropped"]
         log.notes.append(f"{n} lines over max_line_bytes dropped")
-        log.rep.warn(f"{source}: {n} lines over max_line_bytes ({cfg.max_line_bytes}) dropped")
+        log.warnings.append(f"{source}: {n} lines over max_line_bytes ({cfg.max_line_bytes}) dropped")
     return Page(source=source, text=text, kind="text", extra=info)

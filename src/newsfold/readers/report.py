@@ -40,9 +40,18 @@ def _one_line(text: str) -> str:
 class Reporter:
     """Writes ledger entries and warnings for the whole run."""
 
-    def __init__(self, ledger: Callable[[LedgerEntry], None], warn: Callable[[str], None]) -> None:
-        self.ledger = ledger
-        self.warn = warn
+    def __init__(self, ledger: Callable[[LedgerEntry], bool | None], warn: Callable[[str], None]) -> None:
+        self._ledger = ledger
+        self._warn = warn
+        self._quiet = False  # the last row was already in the corpus's ledger: no warning for it again
+
+    def ledger(self, entry: LedgerEntry) -> None:
+        """Record a row; ``ledger`` returns False for a row the corpus already holds (an input read again)."""
+        self._quiet = self._ledger(entry) is False
+
+    def warn(self, message: str) -> None:
+        if not self._quiet:
+            self._warn(message)
 
     def drop_file(self, source: str, reason: str, detail: str = "") -> None:
         detail = _one_line(detail)
@@ -66,6 +75,7 @@ class FileLog:
         self.failure: tuple[str, str] | None = None  # (reason, detail) that ended the file
         self.no_page_reason = NO_PAGES
         self.notes: list[str] = []
+        self.warnings: list[str] = []  # said after the file's row is written (none when the corpus has it)
         self.not_read: tuple[str, str] | None = None  # (reason, detail): the file is skipped, not read
         self._warned = 0
 
@@ -120,6 +130,8 @@ class FileLog:
             return
         if self.pages:
             rep.ledger(LedgerEntry(self.source, "file", KEPT, "", self.summary()))
+            for message in self.warnings:
+                rep.warn(message)
         elif len(self.dropped) == 1 and not self.skipped:
             # every record failed for the same reason: say which (e.g. every line is bad_json)
             rep.drop_file(self.source, next(iter(self.dropped)), self.summary())
