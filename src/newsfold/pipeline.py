@@ -203,7 +203,7 @@ class Runner:
     def pass2(self, spool_path: Path, learned: LearnedBoilerplate) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Per new copy: exact key, length (-1: empty), copy and page ids; and the signatures."""
         hasher = MinHasher(self.cfg.dedup)
-        cols: dict[str, list[int]] = {"key": [], "length": [], "cid": [], "page": []}
+        cols: dict[str, list[int]] = {"key": [], "length": [], "cid": [], "page": [], "tie": []}
         sigs = []
         for arts in self.clock.iterate("spool", spooled_articles(spool_path, learned, self.cfg.dedup.batch)):
             with self.clock("dedup"):
@@ -212,9 +212,11 @@ class Runner:
                 cols["length"].extend(len(t) if t.strip() else -1 for t in texts)
                 cols["cid"].extend(_u64(a.copy_id) for a in arts)
                 cols["page"].extend(_u64(a.page_id) for a in arts)
+                cols["tie"].extend(xxhash.xxh3_64_intdigest(f"{a.title or ''}\x1f{a.text}".encode()) for a in arts)
                 sigs.append(hasher.signatures(texts))
         arrays = {"key": np.array(cols["key"], np.uint64), "length": np.array(cols["length"], np.int64),
-                  "cid": np.array(cols["cid"], np.uint64), "page": np.array(cols["page"], np.uint64)}
+                  "cid": np.array(cols["cid"], np.uint64), "page": np.array(cols["page"], np.uint64),
+                  "tie": np.array(cols["tie"], np.uint64)}
         width = (self.cfg.dedup.num_perm,)
         allsig = np.concatenate(sigs) if sigs else np.zeros((0, *width), np.uint8)
         return arrays, allsig
@@ -327,7 +329,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     runner.notify("dedup")
     new, sigs = runner.pass2(spool, learned)
     with runner.clock("dedup"):
-        folded = fold(dstate, new["key"], new["length"], sigs, cfg.dedup)
+        folded = fold(dstate, new["key"], new["length"], sigs, cfg.dedup, new["tie"], new["cid"])
     runner.notify("write")
     all_page = np.concatenate([dstate.arrays["page"], new["page"]])
     all_cid = np.concatenate([dstate.arrays["cid"], new["cid"]])
@@ -339,7 +341,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         gen.replace_all("boilerplate", pa.Table.from_pylist(learned.rows(), schema=SCHEMAS["boilerplate"]))
         dstate.save(gen.state / "dedup", f"seg-{corpus.gen_name(gen.number)}",
                     {"key": folded.key, "length": folded.length, "label": folded.label, "canon": folded.is_canon,
-                     "cid": all_cid, "page": all_page}, sigs)
+                     "cid": all_cid, "page": all_page, "tie": np.concatenate([dstate.arrays["tie"], new["tie"]])}, sigs)
         bstate.save(gen.state / "boilerplate", learned)
         fresh = np.unique(np.array(seen, np.uint64))
         np.save(gen.state / "pages.npy", np.insert(known, np.searchsorted(known, fresh), fresh))
