@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
 from rich.table import Table
 
 from . import pipeline, store, views
 from .config import Config
 from .corpus import CorpusError
+from .progress import Report
 from .rules import RulesError
 from .explain import explain as explain_article
 
@@ -64,6 +66,42 @@ def _table(title: str, columns: tuple[str, ...], rows) -> Table:
 
 def _dump(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+UNITS = {"read": "files", "learn boilerplate": "copies", "dedup": "copies", "write": "copies",
+         "stories": "articles", "refine stories": "stories", "entities": "articles", "merge entities": "mentions",
+         "store": "rows"}
+
+
+class _Count(ProgressColumn):
+    """done/total and the unit of a stage's bar ("?" while the total is unknown)."""
+
+    def render(self, task) -> Text:
+        total = "?" if task.total is None else f"{int(task.total):,}"
+        return Text(f"{int(task.completed):,}/{total} {task.fields['unit']}", style="progress.download")
+
+
+class _Rate(ProgressColumn):
+    """Items per second of a stage's bar."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
+
+
+def _stage_bars(console: Console, enabled: bool) -> tuple[Progress, Report]:
+    """One bar per stage (done/total, items/s, ETA, elapsed), and the callback that moves them."""
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description:<17}"), BarColumn(bar_width=16), _Count(), _Rate(),
+                   TextColumn("eta"), TimeRemainingColumn(compact=True), TimeElapsedColumn(),
+                   console=console, disable=not enabled, refresh_per_second=4)
+    tasks: dict[str, int] = {}
+
+    def tick(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total, unit=UNITS.get(stage, "items"))
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, tick
 
 
 def _summary_table(s: pipeline.RunSummary) -> Table:
@@ -118,17 +156,8 @@ def run(
     def warn(msg: str) -> None:
         console.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False)
 
-    t0 = time.perf_counter()
-    with Progress(SpinnerColumn(), TextColumn("{task.description:<17}"), TextColumn("{task.completed} pages"),
-                  TextColumn("{task.fields[articles]} articles"), TextColumn("{task.fields[rate]} pages/s"),
-                  TimeElapsedColumn(), console=console, disable=not progress, transient=False) as bar:
-        task = bar.add_task("read", articles=0, rate="0")
-
-        def tick(stage: str, pages: int, copies: int) -> None:
-            if stage != "read" or pages % 50 == 0 or pages < 50:
-                rate = pages / max(time.perf_counter() - t0, 1e-9)
-                bar.update(task, description=stage, completed=pages, articles=copies, rate=f"{rate:,.0f}")
-
+    bar, tick = _stage_bars(console, progress)
+    with bar:
         try:
             summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
         except (pipeline.CorpusLocked, RulesError, CorpusError) as exc:

@@ -22,15 +22,13 @@ import json
 import logging
 import os
 import shutil
-import time
-from collections import Counter
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import xxhash
 
 from . import corpus, enrich
@@ -41,7 +39,8 @@ from .config import Config
 from .dedup import MinHasher
 from .dedup.state import DedupState
 from .fold import fold
-from .readers import Corpus, read_inputs
+from .progress import Clock, Report, StageProgress
+from .readers import Corpus, count_files, read_inputs
 from .records import DROPPED, DUPLICATE, SKIPPED, LedgerEntry
 from .rules import Rules
 from .segment import Segmenter
@@ -84,40 +83,14 @@ class RunSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
-class Clock:
-    """Seconds spent per stage."""
-
-    def __init__(self) -> None:
-        self.seconds: Counter[str] = Counter()
-
-    @contextmanager
-    def __call__(self, stage: str):
-        t = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[stage] += time.perf_counter() - t
-
-    def iterate(self, stage: str, items: Iterator):
-        it = iter(items)
-        while True:
-            t = time.perf_counter()
-            try:
-                item = next(it)
-            except StopIteration:
-                self.seconds[stage] += time.perf_counter() - t
-                return
-            self.seconds[stage] += time.perf_counter() - t
-            yield item
-
-
 class Runner:
     """Runs the stages over the inputs; holds the per-run state (nothing lives at module level)."""
 
-    def __init__(self, config: Config, warn: Callable[[str], None] | None = None, progress=None):
+    def __init__(self, config: Config, warn: Callable[[str], None] | None = None, progress: Report | None = None):
         self.cfg = config
         self.warn = warn or log.warning
         self.progress = progress
+        self.stage = StageProgress(None, "")  # the stage running now
         self.rules = Rules.load(config.clean.rules)
         self.clock = Clock()
         self.summary = RunSummary()
@@ -125,16 +98,19 @@ class Runner:
         self.new_rows: set[int] = set()  # hashes of this run's ledger rows not in the corpus yet
         self.news = 0  # of those, rows that are more than "this page is already in the corpus"
 
-    def notify(self, stage: str) -> None:
-        """Tell the progress callback which stage runs, with the pages and copies so far."""
-        if self.progress:
-            self.progress(stage, self.summary.pages, self.summary.copies)
+    def start(self, stage: str, total: int | None = None) -> StageProgress:
+        """End the stage running now and start ``stage`` (reported to the progress callback)."""
+        self.stage.finish()
+        self.stage = StageProgress(self.progress, stage, total)
+        return self.stage
 
     def _ledger(self, writer, entry: LedgerEntry) -> bool:
         """Write a ledger row and count it, unless the corpus's ledger has this very row already
         (an input read again): then it is neither written nor counted (nor warned about) again."""
         if entry.level == "file":
             self.summary.files += 1
+            if self.stage.stage == "read":
+                self.stage.add()
         h = _row_hash(entry)
         pos = np.searchsorted(self.known_rows, np.uint64(h))
         if h in self.new_rows or (pos < len(self.known_rows) and self.known_rows[pos] == h):
@@ -158,6 +134,7 @@ class Runner:
         seen_set: set[int] = set()
         own = Corpus(os.path.realpath(out), frozenset((corpus.CURRENT, corpus.DB, f"{corpus.DB}-wal", f"{corpus.DB}-shm",
                                                        f"{corpus.DB}-journal", *corpus.FILES)))
+        self.start("read", count_files(inputs, own))
         pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn, own)
         for page in self.clock.iterate("read", pages):
             pid = page.page_id
@@ -195,7 +172,6 @@ class Runner:
                 for a in arts:
                     spool.write(spool_row(a))
             self.summary.copies += len(arts)
-            self.notify("read")
         with self.clock("spool"):
             spool.close()
         return seen
@@ -206,6 +182,7 @@ class Runner:
         cols: dict[str, list[int]] = {"key": [], "length": [], "cid": [], "page": [], "tie": []}
         sigs = []
         for arts in self.clock.iterate("spool", spooled_articles(spool_path, learned, self.cfg.dedup.batch)):
+            self.stage.add(len(arts))
             with self.clock("dedup"):
                 texts = [a.text for a in arts]
                 cols["key"].extend(int(k, 16) if t.strip() else 0 for k, t in zip(hasher.exact_keys(texts), texts))
@@ -251,8 +228,10 @@ def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSumma
 
 
 def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
-        warn: Callable[[str], None] | None = None, progress: Callable[[str, int, int], None] | None = None) -> RunSummary:
-    """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus)."""
+        warn: Callable[[str], None] | None = None, progress: Report | None = None) -> RunSummary:
+    """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus).
+
+    ``progress(stage, done, total)`` is called as each stage goes (see ``newsfold.progress``)."""
     cfg = config or Config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -322,15 +301,17 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         runner.known_rows = _ledger_hashes(prev)
     seen = runner.pass1(inputs, spool, ledger, known, learner, out)
     if prev is not None and not seen and not runner.news:
+        runner.stage.finish()
         return _nothing_new(runner, gen, prev)
-    runner.notify("learn boilerplate")
+    copies = runner.summary.copies
+    runner.start("learn boilerplate", copies)
     with runner.clock("learn_boilerplate"):
         learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}")
-    runner.notify("dedup")
+    runner.start("dedup", copies)
     new, sigs = runner.pass2(spool, learned)
     with runner.clock("dedup"):
         folded = fold(dstate, new["key"], new["length"], sigs, cfg.dedup, new["tie"], new["cid"])
-    runner.notify("write")
+    runner.start("write", copies)
     all_page = np.concatenate([dstate.arrays["page"], new["page"]])
     all_cid = np.concatenate([dstate.arrays["cid"], new["cid"]])
     with runner.clock("write"):
@@ -356,40 +337,44 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         runner.summary.duplicate_groups = int((sizes > 1).sum())
         runner.summary.duplicate_copies = int(len(live) - runner.summary.articles)
     if cfg.steps.stories:
-        runner.notify("stories")
         with runner.clock("stories"):
-            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes)
+            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes, runner.start)
         schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
-        runner.notify("entities")
         with runner.clock("entities"):
-            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes)
+            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes, runner.start)
         schemas.update(enrich.entity_schemas())
     gen.close_writers(schemas)
-    runner.summary.out = str(out)
-    runner.notify("store")
     with runner.clock("store"):
         gen.write_json("config.json", cfg.to_dict())
         runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
         gen.write_json("summary.json", runner.summary.to_dict())
         gen.seal()
-        _commit(out, gen, prev, schemas)
+        _commit(out, gen, prev, schemas, runner.start("store"))
+    runner.stage.finish()
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
     corpus.recover(out, warn)  # drops generations older than the previous one
     return runner.summary
 
 
-def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict) -> None:
+def _rows(parts: Iterable[Path]) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+
+
+def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict, stage: StageProgress) -> None:
     """The commit point: the database records the new generation in one transaction."""
     db = out / corpus.DB
     if prev is None or not db.exists():
         tmp = out / ".newsfold.db.tmp"
-        build_sqlite(tmp, {t: gen.table(t) for t in schemas}, gen.number)
+        stage.set_total(_rows(p for t in schemas for p in corpus.parts_of(gen.table(t))))
+        build_sqlite(tmp, {t: gen.table(t) for t in schemas}, gen.number, stage.add)
         for suffix in ("-wal", "-shm"):
             if Path(str(db) + suffix).exists():
                 Path(str(db) + suffix).unlink()
         os.replace(tmp, db)
     else:
         added = {t: gen.new_parts(t) for t in schemas if t not in gen.replaced}
-        apply_delta(db, gen.number, gen.deleted, added, {t: gen.table(t) for t in gen.replaced})
+        replaced = {t: gen.table(t) for t in gen.replaced}
+        stage.set_total(_rows([p for ps in added.values() for p in ps] + [p for t in replaced.values() for p in corpus.parts_of(t)]))
+        apply_delta(db, gen.number, gen.deleted, added, replaced, stage.add)
     corpus.publish_links(out, gen.number, corpus._published_names(gen.dir))

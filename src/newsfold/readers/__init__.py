@@ -48,7 +48,7 @@ from .report import FileLog, Reporter
 from .text import text_page_text
 from .warc import read_warc
 
-__all__ = ["read_inputs", "iter_files", "Corpus"]
+__all__ = ["read_inputs", "iter_files", "count_files", "Corpus"]
 
 _log = logging.getLogger("newsfold.readers")
 FAVORS = ("balanced", "precision", "recall")
@@ -84,6 +84,13 @@ def read_inputs(
             rep.skip_file(found.source, *skip)
             continue
         yield from _read_file(found, cfg, rep)
+
+
+def count_files(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], corpus: Corpus | None = None) -> int:
+    """How many files ``read_inputs`` will record (one ledger row each): a walk, nothing is opened."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    return sum(1 for _ in discover(inputs, corpus))
 
 
 def _not_read(source: str, cfg: ReaderConfig) -> tuple[str, str] | None:
