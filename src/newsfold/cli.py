@@ -18,6 +18,7 @@ from . import pipeline, store, views
 from .config import Config
 from .corpus import CorpusError
 from .progress import Report
+from .terminal import inert
 from .rules import RulesError
 from .explain import explain as explain_article
 
@@ -120,7 +121,7 @@ def _summary_table(s: pipeline.RunSummary) -> Table:
     if s.newly_learned:
         t.add_row("  of which learned in this run", str(s.newly_learned))
     for reason, n in sorted(s.skipped_files.items()):
-        t.add_row(f"files not read: {escape(reason)}", str(n))
+        t.add_row(f"files not read: {inert(reason)}", str(n))
     for reason, n in sorted(s.dropped.items()):
         t.add_row(f"dropped: {escape(reason)}", str(n))
     for stage, sec in s.seconds.items():
@@ -154,7 +155,7 @@ def run(
     console = _err()
 
     def warn(msg: str) -> None:
-        console.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False)
+        console.print(f"[yellow]warning:[/] {inert(msg)}", highlight=False)
 
     bar, tick = _stage_bars(console, progress)
     with bar:
