@@ -76,6 +76,7 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
     from .stories import StoryGrouper, story_tables
     from .stories.result import publish
 
+    stage = (start or _no_progress)("stories", None)  # loading the saved stories is part of it
     saved = gen.previous_state("stories")
     grouper = StoryGrouper.load(saved) if saved else StoryGrouper(cfg)
     st = grouper.state
@@ -91,7 +92,7 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
             grouper.rename(old, new)
     want = set(changes.fresh) | refetch
     fresh = [a for a in iter_articles(gen.readable("articles"), ids=want) if a.article_id not in members]
-    stage = (start or _no_progress)("stories", len(fresh) + len(st.pending))
+    stage.set_total(len(fresh) + len(st.pending))
     grouper.progress = stage.add
     grouper.commit(fresh)
     # renames changed these closed stories and removed these: their rows go too
@@ -139,6 +140,7 @@ def update_entities(gen, cfg, changes, start: Start | None = None) -> int:
     ``entities`` counts the articles NER has taken, ``merge entities`` the mentions merged."""
     from .entities import EntityExtractor, Mention, article_contexts, canonicalize, entity_tables
 
+    stage = (start or _no_progress)("entities", len(set(changes.fresh)))  # loading the model is part of it
     raw_prev = gen.previous_state("entities")
     drop = set(changes.removed) | set(changes.fresh)
     mentions: list[Mention] = []
@@ -148,7 +150,6 @@ def update_entities(gen, cfg, changes, start: Start | None = None) -> int:
                 if r["article_id"] not in drop:
                     mentions.append(Mention(**r))
     extractor = EntityExtractor(cfg)
-    stage = (start or _no_progress)("entities", len(set(changes.fresh)))
     mentions.extend(extractor.extract(stage.counted(iter_articles(gen.readable("articles"), ids=changes.fresh))))
     folder = gen.state / "entities"
     folder.mkdir(parents=True, exist_ok=True)

@@ -83,6 +83,8 @@ class RunSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
 class Runner:
     """Runs the stages over the inputs; holds the per-run state (nothing lives at module level)."""
 
