@@ -32,7 +32,8 @@ def out(seeds_dir: Path, tmp_path_factory) -> Path:
 def test_stories(out):
     arts = pq.read_table(out / "articles.parquet").to_pylist()
     story = {a["title"]: a["story_id"] for a in arts}
-    assert story[A["A1"]] == story[A["A4"]]
+    ids = {a["title"]: a["article_id"] for a in arts}
+    assert ids[A["A1"]] != ids[A["A4"]] and story[A["A1"]] == story[A["A4"]]  # two articles, one story
     others = [story[A[k]] for k in ("A2", "A3", "A5", "A6", "A7")]
     assert len(set(others)) == 5 and story[A["A1"]] not in others
     stories = pq.read_table(out / "stories.parquet").to_pylist()
