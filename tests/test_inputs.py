@@ -101,9 +101,11 @@ def test_json_file_is_read_as_records_only_when_it_holds_objects_with_a_text_fie
     (d / "meta.json").write_text(json.dumps({"crawl": {"date": "2026-03-01"}}, indent=2))
     (d / "oneline.json").write_text(json.dumps({"url": "https://example.org"}) + "\n")
     (d / "list.json").write_text(json.dumps([1, 2, 3]))
+    # an index beside the pages (as fundus_index.jsonl): records, but none with the text field
+    (d / "index.jsonl").write_text("".join(json.dumps({"file": f"{i}.html.gz", "body_text": "..."}) + "\n" for i in range(3)))
     pages, files, warnings = _read([d])
     assert [p.source for p in pages] == ["in/array.json#1", "in/array.json#2", "in/lines.json#1"]
-    for name in ("meta.json", "oneline.json", "list.json"):
+    for name in ("meta.json", "oneline.json", "list.json", "index.jsonl"):
         assert (files[f"in/{name}"].status, files[f"in/{name}"].reason) == ("skipped", "not a page format"), name
     assert warnings == []
 
