@@ -93,8 +93,10 @@ def test_bad_files_beside_good_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     os.mkfifo(d / "18_fifo.txt")
     os.symlink("no_such_target.txt", d / "19_broken_link.txt")
     (d / "20_notgzip.txt.gz").write_text("Plain text with a lying .gz extension.\n")
+    (d / "21_binary.txt").write_bytes(b"\x00\x01\x02binary\x00" * 100)
 
-    pages, ledger, warnings = read([d])
+    # in a folder, only page formats are read; named as inputs, .dat/.pdf/.zip are sniffed
+    pages, ledger, warnings = read([d, d / "03_binary.dat", d / "16_doc.pdf", d / "17_archive.zip"])
 
     assert [(p.source, p.kind) for p in pages] == [
         ("mixed/01_good.txt", "text"),
@@ -110,10 +112,14 @@ def test_bad_files_beside_good_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     # exactly one file entry per file
     files = [e for e in ledger if e.level == "file"]
-    assert len(files) == 20 and len({e.source for e in files}) == 20
+    assert len(files) == 24 and len({e.source for e in files}) == 24
+    for name in ("03_binary.dat", "16_doc.pdf", "17_archive.zip"):
+        e = entry(ledger, f"mixed/{name}")
+        assert (e.status, e.reason) == ("skipped", "not a page format"), e
+        assert not any(w.startswith(f"mixed/{name}") for w in warnings)
 
     dropped = {
-        "03_binary.dat": "binary",
+        "21_binary.txt": "binary",
         "04_controls.txt": "binary",
         "05_undecodable.txt": "undecodable",
         "06_empty.txt": "empty",
@@ -124,8 +130,6 @@ def test_bad_files_beside_good_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "13_unreadable.txt": "unreadable",
         "14_nocontent.html": "no_content",
         "15_notwarc.warc": "bad_warc",
-        "16_doc.pdf": "binary",
-        "17_archive.zip": "unsupported",
         "18_fifo.txt": "special_file",
         "19_broken_link.txt": "unreadable",
     }
@@ -133,6 +137,10 @@ def test_bad_files_beside_good_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         e = entry(ledger, f"mixed/{name}")
         assert (e.status, e.reason) == ("dropped", reason), e
         assert warned(warnings, f"mixed/{name}", reason), (name, warnings)
+    for name, reason in {"03_binary.dat": "binary", "16_doc.pdf": "binary", "17_archive.zip": "unsupported"}.items():
+        e = entry(ledger, name)
+        assert (e.status, e.reason) == ("dropped", reason), e
+        assert warned(warnings, name, reason), (name, warnings)
 
     # the truncated gzip keeps what came before the break, and says so
     e = entry(ledger, "mixed/08_truncated.jsonl.gz")

@@ -83,8 +83,14 @@ def test_rerun_skips_pages_already_in_the_corpus(seeds_dir, tmp_path):
     newsfold.run([seeds_dir], out, cfg)
     before = snapshot(out)
     s = newsfold.run([seeds_dir], out, cfg)
-    assert s.pages == 0 and s.skipped_pages == 5 and s.copies == 0
+    assert s.pages == 0 and s.skipped_pages == 5 and s.copies == 0 and s.nothing_new and s.generation == 1
     assert snapshot(out) == before
+    # beside a new page, the pages read again are recorded as already in the corpus
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "p.txt").write_text(_page("Council Votes on Harbour Levy", "The council voted on Tuesday to raise the harbour levy. " * 6))
+    s = newsfold.run([seeds_dir, new], out, cfg)
+    assert s.pages == 1 and s.skipped_pages == 5 and s.generation == 2
     skipped = [r for r in pq.read_table(out / "ledger.parquet").to_pylist() if r["reason"] == "already_ingested"]
     assert len(skipped) == 5 and all(r["status"] == "duplicate" and r["ref"].startswith("p") for r in skipped)
     assert verify(out).ok

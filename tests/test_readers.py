@@ -130,9 +130,11 @@ def test_html_page_and_gzipped_copy(tmp_path: Path) -> None:
     (d / "story.html").write_text(ARTICLE_HTML, encoding="utf-8")
     (d / "story2.htm.gz").write_bytes(gzip.compress(ARTICLE_HTML.encode()))
     (d / "story3.html.zst").write_bytes(zstandard.ZstdCompressor().compress(ARTICLE_HTML.encode()))
-    (d / "noext").write_text(ARTICLE_HTML, encoding="utf-8")  # sniffed as HTML
-    pages, ledger, warnings = read([d])
-    assert [p.source for p in pages] == ["site/noext", "site/story.html", "site/story2.htm.gz", "site/story3.html.zst"]
+    (d / "noext").write_text(ARTICLE_HTML, encoding="utf-8")  # sniffed as HTML when named as an input
+    pages, ledger, warnings = read([d, d / "noext"])
+    assert [p.source for p in pages] == ["site/story.html", "site/story2.htm.gz", "site/story3.html.zst", "noext"]
+    skipped = file_entries(ledger)["site/noext"]  # in a folder, a file with no page extension is not read
+    assert (skipped.status, skipped.reason) == ("skipped", "not a page format")
     for page in pages:
         assert page.kind == "html"
         _check_article(page)

@@ -32,7 +32,8 @@ def out(seeds_dir: Path, tmp_path_factory) -> Path:
 def test_stories(out):
     arts = pq.read_table(out / "articles.parquet").to_pylist()
     story = {a["title"]: a["story_id"] for a in arts}
-    assert story[A["A1"]] == story[A["A4"]]
+    ids = {a["title"]: a["article_id"] for a in arts}
+    assert ids[A["A1"]] != ids[A["A4"]] and story[A["A1"]] == story[A["A4"]]  # two articles, one story
     others = [story[A[k]] for k in ("A2", "A3", "A5", "A6", "A7")]
     assert len(set(others)) == 5 and story[A["A1"]] not in others
     stories = pq.read_table(out / "stories.parquet").to_pylist()
@@ -76,8 +77,12 @@ def test_record_to_story_traceability(tmp_path):
     src.mkdir()
     body = ("The harbour authority said on Monday that the northern breakwater would close for repairs "
             "after storm damage, and that ferries would dock at the old pier until the work was done. ") * 3
+    other = ("Ferries will use the old pier while the northern breakwater is closed for repairs, the harbour "
+             "authority said on Monday, after a storm damaged the breakwater last week. The repairs are expected to "
+             "take a month, and the authority said ferries would return once the work was done. ") * 2
     recs = [{"id": "r1", "title": "Breakwater to close for repairs", "text": body, "outlet": "Harbour Post"},
-            {"id": "r2", "title": "Breakwater to close for repairs", "text": body, "outlet": "Harbour Post"},
+            {"id": "r2", "title": "Storm-hit breakwater shut, ferries move to old pier", "text": other,
+             "outlet": "Coast Daily"},
             {"id": "r3", "title": "Council elects new chair", "text": "The council elected a new chair on Tuesday " * 8,
              "outlet": "City Desk"}]
     (src / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
@@ -89,6 +94,7 @@ def test_record_to_story_traceability(tmp_path):
     arts = {a["article_id"]: a for a in pq.read_table(out / "articles.parquet").to_pylist()}
     stories = {s["story_id"]: s for s in pq.read_table(out / "stories.parquet").to_pylist()}
     s1 = arts[copies["r1"]["article_id"]]["story_id"]
+    assert copies["r1"]["article_id"] != copies["r2"]["article_id"]  # two articles, not two copies of one
     assert s1 == arts[copies["r2"]["article_id"]]["story_id"]
     assert copies["r1"]["article_id"] in stories[s1]["article_ids"]
     assert arts[copies["r3"]["article_id"]]["story_id"] != s1

@@ -3,24 +3,41 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
 from rich.table import Table
 
 from . import pipeline, store, views
 from .config import Config
 from .corpus import CorpusError
+from .progress import Report
+from .terminal import inert
 from .rules import RulesError
 from .explain import explain as explain_article
 
 app = typer.Typer(help="newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus.",
                   no_args_is_help=True, add_completion=False)
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"newsfold {version('newsfold')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                     help="Print the version and exit.")] = False) -> None:
+    """newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus."""
+
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The corpus folder (written by `run`).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -52,6 +69,42 @@ def _dump(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+UNITS = {"read": "files", "learn boilerplate": "copies", "dedup": "copies", "write": "copies",
+         "stories": "articles", "refine stories": "stories", "entities": "articles", "merge entities": "mentions",
+         "store": "rows"}
+
+
+class _Count(ProgressColumn):
+    """done/total and the unit of a stage's bar ("?" while the total is unknown)."""
+
+    def render(self, task) -> Text:
+        total = "?" if task.total is None else f"{int(task.total):,}"
+        return Text(f"{int(task.completed):,}/{total} {task.fields['unit']}", style="progress.download")
+
+
+class _Rate(ProgressColumn):
+    """Items per second of a stage's bar."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
+
+
+def _stage_bars(console: Console, enabled: bool) -> tuple[Progress, Report]:
+    """One bar per stage (done/total, items/s, ETA, elapsed), and the callback that moves them."""
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description:<17}"), BarColumn(bar_width=16), _Count(), _Rate(),
+                   TextColumn("eta"), TimeRemainingColumn(compact=True), TimeElapsedColumn(),
+                   console=console, disable=not enabled, refresh_per_second=4)
+    tasks: dict[str, int] = {}
+
+    def tick(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total, unit=UNITS.get(stage, "items"))
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, tick
+
+
 def _summary_table(s: pipeline.RunSummary) -> Table:
     t = Table(title=f"newsfold run → {escape(s.out)}", show_header=False)
     t.add_column("what")
@@ -67,6 +120,8 @@ def _summary_table(s: pipeline.RunSummary) -> Table:
     t.add_row("learned boilerplate lines", str(s.learned_boilerplate))
     if s.newly_learned:
         t.add_row("  of which learned in this run", str(s.newly_learned))
+    for reason, n in sorted(s.skipped_files.items()):
+        t.add_row(f"files not read: {inert(reason)}", str(n))
     for reason, n in sorted(s.dropped.items()):
         t.add_row(f"dropped: {escape(reason)}", str(n))
     for stage, sec in s.seconds.items():
@@ -81,6 +136,8 @@ def run(
     config: Annotated[Optional[Path], typer.Option("--config", help="A TOML file of settings overriding the defaults.")] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra boilerplate rules files (TOML).")] = None,
     threshold: Annotated[Optional[float], typer.Option("--threshold", help="Near-duplicate Jaccard threshold.")] = None,
+    include: Annotated[Optional[list[str]], typer.Option("--include", help="Also read files in input folders matching this glob (any format).")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Never read files in input folders matching this glob.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
@@ -93,22 +150,15 @@ def run(
         cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
     if threshold is not None:
         cfg.dedup.threshold = threshold
+    cfg.reader.include = [*cfg.reader.include, *(include or ())]
+    cfg.reader.exclude = [*cfg.reader.exclude, *(exclude or ())]
     console = _err()
 
     def warn(msg: str) -> None:
-        console.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False)
+        console.print(f"[yellow]warning:[/] {inert(msg)}", highlight=False)
 
-    t0 = time.perf_counter()
-    with Progress(SpinnerColumn(), TextColumn("{task.description:<17}"), TextColumn("{task.completed} pages"),
-                  TextColumn("{task.fields[articles]} articles"), TextColumn("{task.fields[rate]} pages/s"),
-                  TimeElapsedColumn(), console=console, disable=not progress, transient=False) as bar:
-        task = bar.add_task("read", articles=0, rate="0")
-
-        def tick(stage: str, pages: int, copies: int) -> None:
-            if stage != "read" or pages % 50 == 0 or pages < 50:
-                rate = pages / max(time.perf_counter() - t0, 1e-9)
-                bar.update(task, description=stage, completed=pages, articles=copies, rate=f"{rate:,.0f}")
-
+    bar, tick = _stage_bars(console, progress)
+    with bar:
         try:
             summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
         except (pipeline.CorpusLocked, RulesError, CorpusError) as exc:

@@ -30,6 +30,9 @@ class ReaderConfig:
     max_line_bytes: int = 16 * 1024 * 1024  # a text line or JSONL record longer than this is dropped
     max_page_bytes: int = 32 * 1024 * 1024  # a page (file or record) larger than this is dropped
     html_favor: str = "balanced"  # trafilatura: "precision", "recall" or "balanced"
+    # globs for files inside input folders (matched against the path inside the folder and the file name):
+    include: list[str] = field(default_factory=list)  # read these too, whatever their format
+    exclude: list[str] = field(default_factory=list)  # never read these
 
 
 @dataclass

@@ -202,10 +202,6 @@ class PartWriter:
         if len(self.rows) >= self.batch:
             self.flush()
 
-    def write_many(self, rows: Iterable[dict[str, Any]]) -> None:
-        for r in rows:
-            self.write(r)
-
     def write_table(self, table: pa.Table) -> None:
         self.flush()
         for rb in table.cast(self.schema).to_batches(max_chunksize=self.batch):

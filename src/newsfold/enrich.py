@@ -15,13 +15,20 @@ when a longer copy or a merge gave their duplicate group another canonical copy)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .corpus import iter_batches, read_table
+from .progress import StageProgress
+
+Start = Callable[[str, "int | None"], StageProgress]  # starts a stage of the run's progress (``Runner.start``)
+
+
+def _no_progress(stage: str, total: int | None = None) -> StageProgress:
+    return StageProgress(None, stage, total)
 from .records import Article, distinct_article
 
 ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source", "story_id"]
@@ -51,7 +58,7 @@ def entity_schemas() -> dict[str, pa.Schema]:
     return {"entities": ENTITIES_SCHEMA, "mentions": MENTIONS_SCHEMA}
 
 
-def update_stories(gen, cfg, changes) -> int:
+def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
     """Group the fresh articles into the saved stories and write every story row that may have
     changed, and the changed ``story_id``s.  Returns the number of stories in the corpus.
 
@@ -60,13 +67,16 @@ def update_stories(gen, cfg, changes) -> int:
     checkpoint, then clusters the pending ones and refines the open stories for its tables only.
     The stories' rows then equal one run's over everything.  Closed stories are final: their rows
     are written once, when they close (again only when a rename changes one); the rows of the
-    other stories (``volatile.json``) are replaced by each run.
+    other stories (``volatile.json``) are replaced by each run.  Progress (``start``): the stage
+    ``stories`` counts the articles clustered (this run's and the pending ones), ``refine stories``
+    the open stories refined and built.
     """
     import json
 
     from .stories import StoryGrouper, story_tables
     from .stories.result import publish
 
+    stage = (start or _no_progress)("stories", None)  # loading the saved stories is part of it
     saved = gen.previous_state("stories")
     grouper = StoryGrouper.load(saved) if saved else StoryGrouper(cfg)
     st = grouper.state
@@ -82,6 +92,8 @@ def update_stories(gen, cfg, changes) -> int:
             grouper.rename(old, new)
     want = set(changes.fresh) | refetch
     fresh = [a for a in iter_articles(gen.readable("articles"), ids=want) if a.article_id not in members]
+    stage.set_total(len(fresh) + len(st.pending))
+    grouper.progress = stage.add
     grouper.commit(fresh)
     # renames changed these closed stories and removed these: their rows go too
     renamed_closed = {s for s in st.changed if s in st.closed.stories}
@@ -91,7 +103,9 @@ def update_stories(gen, cfg, changes) -> int:
     grouper.save(gen.state / "stories")
     closed_at_save = set(st.closed.stories)
     grouper.flush()
+    stage = (start or _no_progress)("refine stories", len(st.stories.live))
     result = publish(grouper, closed_before - renamed_closed)
+    stage.finish()
     written = {s.story_id for s in result.stories}
     (gen.state / "stories" / "volatile.json").write_text(json.dumps(sorted(written - closed_at_save)))
     assigned = result.assignments
@@ -120,11 +134,13 @@ def update_stories(gen, cfg, changes) -> int:
     return len(st.stories)
 
 
-def update_entities(gen, cfg, changes) -> int:
+def update_entities(gen, cfg, changes, start: Start | None = None) -> int:
     """NER on the fresh articles, then canonicalisation over every stored mention; rewrites
-    ``entities`` and ``mentions``.  Returns the number of entities."""
+    ``entities`` and ``mentions``.  Returns the number of entities.  Progress (``start``): the stage
+    ``entities`` counts the articles NER has taken, ``merge entities`` the mentions merged."""
     from .entities import EntityExtractor, Mention, article_contexts, canonicalize, entity_tables
 
+    stage = (start or _no_progress)("entities", len(set(changes.fresh)))  # loading the model is part of it
     raw_prev = gen.previous_state("entities")
     drop = set(changes.removed) | set(changes.fresh)
     mentions: list[Mention] = []
@@ -134,13 +150,15 @@ def update_entities(gen, cfg, changes) -> int:
                 if r["article_id"] not in drop:
                     mentions.append(Mention(**r))
     extractor = EntityExtractor(cfg)
-    mentions.extend(extractor.extract(iter_articles(gen.readable("articles"), ids=changes.fresh)))
+    mentions.extend(extractor.extract(stage.counted(iter_articles(gen.readable("articles"), ids=changes.fresh))))
     folder = gen.state / "entities"
     folder.mkdir(parents=True, exist_ok=True)
     fields = list(Mention.__dataclass_fields__)
     pq.write_table(pa.Table.from_pylist([{k: getattr(m, k) for k in fields} for m in mentions],
                                         schema=_raw_schema()), folder / "mentions.parquet", compression="zstd")
+    stage = (start or _no_progress)("merge entities", len(mentions))
     result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"))))
+    stage.finish()
     tables = entity_tables(result)
     for name, t in tables.items():
         gen.replace_all(name, t)

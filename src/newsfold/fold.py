@@ -38,12 +38,17 @@ class Folded:
         return f"a{int(self.key[row]):016x}"
 
 
-def _canonicals(rows: np.ndarray, label: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Labels, canonical rows (longest text, then earliest) and sizes of the groups of ``rows``."""
+def _canonicals(rows: np.ndarray, label: np.ndarray, length: np.ndarray, content: tuple[np.ndarray, ...]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, canonical rows and sizes of the groups of ``rows``.
+
+    The canonical copy is the longest; among equally long ones, the smallest by ``content`` (the
+    exact key of the text, then the hash of title and text, then the copy id), so that neither the
+    order of arrival nor the file names decide which copy (and so which title) an article shows."""
     if not len(rows):
         e = np.zeros(0, np.int64)
         return e, e, e
-    order = rows[np.lexsort((rows, -length[rows], label[rows]))]
+    order = rows[np.lexsort((*(c[rows] for c in reversed(content)), -length[rows], label[rows]))]
     first = np.ones(len(order), bool)
     first[1:] = label[order][1:] != label[order][:-1]
     labels = label[order[first]]
@@ -51,10 +56,13 @@ def _canonicals(rows: np.ndarray, label: np.ndarray, length: np.ndarray) -> tupl
     return labels, order[first], sizes
 
 
-def fold(state: DedupState, key: np.ndarray, length: np.ndarray, sigs: np.ndarray, cfg) -> Folded:
+def fold(state: DedupState, key: np.ndarray, length: np.ndarray, sigs: np.ndarray, cfg,
+         tie: np.ndarray, cid: np.ndarray) -> Folded:
+    """``tie`` (hash of title and text) and ``cid`` (copy id) of the new rows break canonical ties."""
     n_old, n_new = state.n, len(key)
     all_key = np.concatenate([state.arrays["key"], key])
     all_len = np.concatenate([state.arrays["length"], length])
+    content = (all_key, np.concatenate([state.arrays["tie"], tie]), np.concatenate([state.arrays["cid"], cid]))
     old_label = state.arrays["label"]
     live_new = np.flatnonzero(length >= 0)
     pairs = []
@@ -90,11 +98,11 @@ def fold(state: DedupState, key: np.ndarray, length: np.ndarray, sigs: np.ndarra
         label[hit] = np.array([remap[v] for v in old_label[hit].tolist()], np.int64)
     affected = np.unique(label[live_new + n_old])
     aff_rows = np.flatnonzero(np.isin(label, affected)) if n_old else live_new + n_old
-    labels, canon, size = _canonicals(aff_rows, label, all_len)
+    labels, canon, size = _canonicals(aff_rows, label, all_len, content)
     old_rows = aff_rows[aff_rows < n_old]
     old_canon: dict[int, list[int]] = {}
     if len(old_rows):
-        _, oc, _ = _canonicals(old_rows, old_label, all_len)
+        _, oc, _ = _canonicals(old_rows, old_label, all_len, content)
         for r in oc.tolist():
             old_canon.setdefault(int(label[r]), []).append(r)
     is_canon = np.concatenate([state.arrays["canon"], np.zeros(n_new, bool)])

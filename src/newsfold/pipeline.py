@@ -23,15 +23,14 @@ import logging
 import os
 import shutil
 import sqlite3
-import time
-from collections import Counter
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
+import xxhash
 
 from . import corpus, enrich, guard
 from .boilerplate import BoilerplateLearner, LearnedBoilerplate
@@ -41,8 +40,9 @@ from .config import Config
 from .dedup import MinHasher
 from .dedup.state import DedupState
 from .fold import fold
-from .readers import read_inputs
-from .records import DROPPED, DUPLICATE, LedgerEntry
+from .progress import Clock, Report, StageProgress
+from .readers import Corpus, count_files, read_inputs
+from .records import DROPPED, DUPLICATE, SKIPPED, LedgerEntry
 from .rules import Rules
 from .segment import Segmenter
 from .spool import spool_row, spooled_articles
@@ -72,75 +72,73 @@ class RunSummary:
     duplicate_groups: int = 0
     duplicate_copies: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    skipped_files: dict[str, int] = field(default_factory=dict)  # files in input folders not read, by reason
     seconds: dict[str, float] = field(default_factory=dict)
     learned_boilerplate: int = 0
     newly_learned: int = 0
     stories: int = 0
     entities: int = 0
     generation: int = 0
+    nothing_new: bool = False  # every page was already in the corpus: no new generation was made
     out: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
-class Clock:
-    """Seconds spent per stage."""
-
-    def __init__(self) -> None:
-        self.seconds: Counter[str] = Counter()
-
-    @contextmanager
-    def __call__(self, stage: str):
-        t = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[stage] += time.perf_counter() - t
-
-    def iterate(self, stage: str, items: Iterator):
-        it = iter(items)
-        while True:
-            t = time.perf_counter()
-            try:
-                item = next(it)
-            except StopIteration:
-                self.seconds[stage] += time.perf_counter() - t
-                return
-            self.seconds[stage] += time.perf_counter() - t
-            yield item
 
 
 class Runner:
     """Runs the stages over the inputs; holds the per-run state (nothing lives at module level)."""
 
-    def __init__(self, config: Config, warn: Callable[[str], None] | None = None, progress=None):
+    def __init__(self, config: Config, warn: Callable[[str], None] | None = None, progress: Report | None = None):
         self.cfg = config
         self.warn = warn or log.warning
         self.progress = progress
+        self.stage = StageProgress(None, "")  # the stage running now
         self.rules = Rules.load(config.clean.rules)
         self.clock = Clock()
         self.summary = RunSummary()
+        self.known_rows = np.zeros(0, np.uint64)  # hashes of the corpus's ledger rows (sorted)
+        self.new_rows: set[int] = set()  # hashes of this run's ledger rows not in the corpus yet
+        self.news = 0  # of those, rows that are more than "this page is already in the corpus"
 
-    def notify(self, stage: str) -> None:
-        """Tell the progress callback which stage runs, with the pages and copies so far."""
-        if self.progress:
-            self.progress(stage, self.summary.pages, self.summary.copies)
+    def start(self, stage: str, total: int | None = None) -> StageProgress:
+        """End the stage running now and start ``stage`` (reported to the progress callback)."""
+        self.stage.finish()
+        self.stage = StageProgress(self.progress, stage, total)
+        return self.stage
 
-    def _ledger(self, writer, entry: LedgerEntry) -> None:
-        writer.write(asdict(entry))
+    def _ledger(self, writer, entry: LedgerEntry) -> bool:
+        """Write a ledger row and count it, unless the corpus's ledger has this very row already
+        (an input read again): then it is neither written nor counted (nor warned about) again."""
         if entry.level == "file":
             self.summary.files += 1
+            if self.stage.stage == "read":
+                self.stage.add()
+        h = _row_hash(entry)
+        pos = np.searchsorted(self.known_rows, np.uint64(h))
+        if h in self.new_rows or (pos < len(self.known_rows) and self.known_rows[pos] == h):
+            return False
+        self.new_rows.add(h)
+        self.news += entry.reason != ALREADY
+        writer.write(asdict(entry))
         if entry.status == DROPPED:
             self.summary.dropped[entry.reason] = self.summary.dropped.get(entry.reason, 0) + 1
+        elif entry.status == SKIPPED:
+            self.summary.skipped_files[entry.reason] = self.summary.skipped_files.get(entry.reason, 0) + 1
+        return True
 
     def pass1(self, inputs: Sequence[str | Path], spool_path: Path, ledger, known: np.ndarray,
-              learner: BoilerplateLearner) -> list[int]:
+              learner: BoilerplateLearner, out: Path) -> list[int]:
         """Read, segment, clean and spool the new pages; returns the ids (uint64) of the pages read."""
         segmenter = Segmenter(self.cfg.segment, self.rules)
         cleaner = Cleaner(self.rules, self.cfg.segment)
         spool = corpus.PartWriter(spool_path, "spool", SCHEMAS["spool"], batch=2000)
         seen: list[int] = []
         seen_set: set[int] = set()
-        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn)
+        own = Corpus(os.path.realpath(out), frozenset((corpus.CURRENT, corpus.DB, f"{corpus.DB}-wal", f"{corpus.DB}-shm",
+                                                       f"{corpus.DB}-journal", *corpus.FILES)))
+        self.start("read", count_files(inputs, own))
+        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn, own)
         for page in self.clock.iterate("read", pages):
             pid = page.page_id
             u = _u64(pid)
@@ -166,10 +164,10 @@ class Runner:
                 self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found", pid))
                 continue
             found = {a.outlet for a in arts if a.outlet}
-            if len(found) == 1:  # a logo or "Support X" line names the page's outlet, for all its articles
-                outlet = found.pop()
-                for a in arts:
-                    a.outlet = a.outlet or outlet
+            # a logo or "Support X" line names the page's outlet, for all its articles; else its path may
+            outlet = found.pop() if len(found) == 1 else None if found else page.extra.get("path_outlet")
+            for a in arts:
+                a.outlet = a.outlet or outlet
             with self.clock("learn_boilerplate"):
                 for a in arts:
                     learner.observe(a)
@@ -177,7 +175,6 @@ class Runner:
                 for a in arts:
                     spool.write(spool_row(a))
             self.summary.copies += len(arts)
-            self.notify("read")
         with self.clock("spool"):
             spool.close()
         return seen
@@ -185,25 +182,59 @@ class Runner:
     def pass2(self, spool_path: Path, learned: LearnedBoilerplate) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Per new copy: exact key, length (-1: empty), copy and page ids; and the signatures."""
         hasher = MinHasher(self.cfg.dedup)
-        cols: dict[str, list[int]] = {"key": [], "length": [], "cid": [], "page": []}
+        cols: dict[str, list[int]] = {"key": [], "length": [], "cid": [], "page": [], "tie": []}
         sigs = []
         for arts in self.clock.iterate("spool", spooled_articles(spool_path, learned, self.cfg.dedup.batch)):
+            self.stage.add(len(arts))
             with self.clock("dedup"):
                 texts = [a.text for a in arts]
                 cols["key"].extend(int(k, 16) if t.strip() else 0 for k, t in zip(hasher.exact_keys(texts), texts))
                 cols["length"].extend(len(t) if t.strip() else -1 for t in texts)
                 cols["cid"].extend(_u64(a.copy_id) for a in arts)
                 cols["page"].extend(_u64(a.page_id) for a in arts)
+                cols["tie"].extend(xxhash.xxh3_64_intdigest(f"{a.title or ''}\x1f{a.text}".encode()) for a in arts)
                 sigs.append(hasher.signatures(texts))
         arrays = {"key": np.array(cols["key"], np.uint64), "length": np.array(cols["length"], np.int64),
-                  "cid": np.array(cols["cid"], np.uint64), "page": np.array(cols["page"], np.uint64)}
+                  "cid": np.array(cols["cid"], np.uint64), "page": np.array(cols["page"], np.uint64),
+                  "tie": np.array(cols["tie"], np.uint64)}
         width = (self.cfg.dedup.num_perm,)
         allsig = np.concatenate(sigs) if sigs else np.zeros((0, *width), np.uint8)
         return arrays, allsig
 
+def _row_hash(entry: LedgerEntry) -> int:
+    return xxhash.xxh3_64_intdigest("\x1f".join((entry.source, entry.level, entry.status, entry.reason,
+                                                 entry.detail, entry.ref)).encode())
+
+
+def _ledger_hashes(prev: Path) -> np.ndarray:
+    """The sorted hashes of the corpus's ledger rows (state/ledger.npy; rebuilt from the table when missing)."""
+    saved = prev / "state" / "ledger.npy"
+    if saved.exists():
+        return np.load(saved)
+    rows = corpus.read_table(prev / "ledger.parquet").to_pylist()
+    return np.unique(np.array([_row_hash(LedgerEntry(**r)) for r in rows], np.uint64))
+
+
+def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSummary:
+    """Every page was already in the corpus and no ledger row is new: drop the generation being built,
+    and report the corpus as it stands."""
+    gen.close_writers({})
+    shutil.rmtree(gen.dir)
+    s = runner.summary
+    before = json.loads((prev / "summary.json").read_text()) if (prev / "summary.json").exists() else {}
+    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities"):
+        setattr(s, name, before.get(name, 0))
+    s.generation = before.get("generation", s.generation - 1)
+    s.nothing_new = True
+    s.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
+    return s
+
+
 def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
-        warn: Callable[[str], None] | None = None, progress: Callable[[str, int, int], None] | None = None) -> RunSummary:
-    """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus)."""
+        warn: Callable[[str], None] | None = None, progress: Report | None = None) -> RunSummary:
+    """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus).
+
+    ``progress(stage, done, total)`` is called as each stage goes (see ``newsfold.progress``)."""
     cfg = config or Config()
     out = Path(out)
     guard.check_out(out)  # before anything is written: a user's files are never overwritten
@@ -270,21 +301,28 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     gen = corpus.Generation(out, g + 1, prev)
     runner = Runner(cfg, warn, progress)
     runner.summary.generation = gen.number
+    runner.summary.out = str(out)
     dstate = DedupState.load(prev / "state" / "dedup", cfg.dedup) if prev else DedupState(cfg.dedup)
     bstate = BoilerplateState.load(prev / "state" / "boilerplate") if prev else BoilerplateState()
     known = np.load(prev / "state" / "pages.npy") if prev else np.zeros(0, np.uint64)
     ledger = gen.writer("ledger", SCHEMAS["ledger"])
     spool = gen.dir / "spool"  # a folder of parts, removed before the generation is sealed
     learner = BoilerplateLearner(cfg.clean)
-    seen = runner.pass1(inputs, spool, ledger, known, learner)
-    runner.notify("learn boilerplate")
+    if prev is not None:
+        runner.known_rows = _ledger_hashes(prev)
+    seen = runner.pass1(inputs, spool, ledger, known, learner, out)
+    if prev is not None and not seen and not runner.news:
+        runner.stage.finish()
+        return _nothing_new(runner, gen, prev)
+    copies = runner.summary.copies
+    runner.start("learn boilerplate", copies)
     with runner.clock("learn_boilerplate"):
         learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}")
-    runner.notify("dedup")
+    runner.start("dedup", copies)
     new, sigs = runner.pass2(spool, learned)
     with runner.clock("dedup"):
-        folded = fold(dstate, new["key"], new["length"], sigs, cfg.dedup)
-    runner.notify("write")
+        folded = fold(dstate, new["key"], new["length"], sigs, cfg.dedup, new["tie"], new["cid"])
+    runner.start("write", copies)
     all_page = np.concatenate([dstate.arrays["page"], new["page"]])
     all_cid = np.concatenate([dstate.arrays["cid"], new["cid"]])
     with runner.clock("write"):
@@ -295,10 +333,11 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         gen.replace_all("boilerplate", pa.Table.from_pylist(learned.rows(), schema=SCHEMAS["boilerplate"]))
         dstate.save(gen.state / "dedup", f"seg-{corpus.gen_name(gen.number)}",
                     {"key": folded.key, "length": folded.length, "label": folded.label, "canon": folded.is_canon,
-                     "cid": all_cid, "page": all_page}, sigs)
+                     "cid": all_cid, "page": all_page, "tie": np.concatenate([dstate.arrays["tie"], new["tie"]])}, sigs)
         bstate.save(gen.state / "boilerplate", learned)
         fresh = np.unique(np.array(seen, np.uint64))
         np.save(gen.state / "pages.npy", np.insert(known, np.searchsorted(known, fresh), fresh))
+        np.save(gen.state / "ledger.npy", np.union1d(runner.known_rows, np.fromiter(runner.new_rows, np.uint64)))
     del sigs, dstate
     schemas = {t: SCHEMAS[t] for t in TABLES}
     runner.summary.learned_boilerplate = len(learned.counts)
@@ -309,43 +348,47 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         runner.summary.duplicate_groups = int((sizes > 1).sum())
         runner.summary.duplicate_copies = int(len(live) - runner.summary.articles)
     if cfg.steps.stories:
-        runner.notify("stories")
         with runner.clock("stories"):
-            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes)
+            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes, runner.start)
         schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
-        runner.notify("entities")
         with runner.clock("entities"):
-            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes)
+            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes, runner.start)
         schemas.update(enrich.entity_schemas())
     gen.close_writers(schemas)
-    runner.summary.out = str(out)
-    runner.notify("store")
     with runner.clock("store"):
         gen.write_json("config.json", cfg.to_dict())
         runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
         gen.write_json("summary.json", runner.summary.to_dict())
         gen.seal()
-        _commit(out, gen, prev, schemas, warn)
+        _commit(out, gen, prev, schemas, warn, runner.start("store"))
+    runner.stage.finish()
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
     corpus.recover(out, warn)  # drops generations older than the previous one
     return runner.summary
 
 
-def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict, warn) -> None:
+def _rows(parts: Iterable[Path]) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+
+
+def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict, warn, stage: StageProgress) -> None:
     """The commit point: the database records the new generation in one transaction."""
     db = out / corpus.DB
     if prev is None or not db.exists():
         tmp = out / ".newsfold.db.tmp"
-        build_sqlite(tmp, {t: gen.table(t) for t in schemas}, gen.number)
+        stage.set_total(_rows(p for t in schemas for p in corpus.parts_of(gen.table(t))))
+        build_sqlite(tmp, {t: gen.table(t) for t in schemas}, gen.number, stage.add)
         for suffix in ("-wal", "-shm"):
             if Path(str(db) + suffix).exists():
                 Path(str(db) + suffix).unlink()
         os.replace(tmp, db)
     else:
         added = {t: gen.new_parts(t) for t in schemas if t not in gen.replaced}
+        replaced = {t: gen.table(t) for t in gen.replaced}
+        stage.set_total(_rows([p for ps in added.values() for p in ps] + [p for t in replaced.values() for p in corpus.parts_of(t)]))
         try:
-            apply_delta(db, gen.number, gen.deleted, added, {t: gen.table(t) for t in gen.replaced})
+            apply_delta(db, gen.number, gen.deleted, added, replaced, stage.add)
         except sqlite3.OperationalError as exc:  # rolled back: the corpus is the previous generation
             raise corpus.CorpusError(f"{out}: newsfold.db could not be updated ({exc}); the corpus is unchanged; "
                                      f"run `newsfold verify --out {out}`") from None

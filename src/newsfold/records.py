@@ -16,6 +16,7 @@ import xxhash
 KEPT = "kept"
 DUPLICATE = "duplicate"
 DROPPED = "dropped"
+SKIPPED = "skipped"  # a file in an input folder that is not read (not a page format, or --exclude)
 
 
 def content_id(*parts: str, prefix: str = "") -> str:
@@ -77,8 +78,6 @@ class Article:
     authors: str | None = None
     record_id: str | None = None
     article_id: str | None = None  # set by dedup: the id of the distinct article this copy belongs to
-    dup_group: str | None = None  # set by dedup: the duplicate group (equals article_id of its canonical)
-    n_copies: int = 1
     story_id: str | None = None  # set by story grouping
     captions: list[str] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
@@ -103,7 +102,7 @@ class LedgerEntry:
 
     source: str
     level: str  # "file", "record" or "page"
-    status: str  # KEPT, DUPLICATE or DROPPED
+    status: str  # KEPT, DUPLICATE, DROPPED or SKIPPED
     reason: str = ""  # a short machine-readable reason, e.g. "binary", "empty", "bad_json"
     detail: str = ""  # a human-readable detail
     ref: str = ""  # the id the row is about: a page id for pages, a copy id for copies

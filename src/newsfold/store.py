@@ -57,7 +57,8 @@ def _to_sql(value: Any) -> Any:
     return value
 
 
-def _insert(con: sqlite3.Connection, name: str, schema: pa.Schema, batches) -> int:
+def _insert(con: sqlite3.Connection, name: str, schema: pa.Schema, batches, progress=None) -> int:
+    """Insert the rows of ``batches``; ``progress(n)`` is told of every ``n`` rows written."""
     marks = ", ".join("?" for _ in schema)
     cols = ", ".join(f'"{f.name}"' for f in schema)
     n = 0
@@ -66,10 +67,12 @@ def _insert(con: sqlite3.Connection, name: str, schema: pa.Schema, batches) -> i
         con.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})',
                         ([_to_sql(r[f.name]) for f in schema] for r in rows))
         n += len(rows)
+        if progress is not None:
+            progress(len(rows))
     return n
 
 
-def load_parquet_into(con: sqlite3.Connection, name: str, path: Path) -> int:
+def load_parquet_into(con: sqlite3.Connection, name: str, path: Path, progress=None) -> int:
     """Create table ``name`` from a Parquet table (a file or a folder of parts), streaming its batches."""
     from .corpus import iter_batches, schema_of
 
@@ -77,7 +80,7 @@ def load_parquet_into(con: sqlite3.Connection, name: str, path: Path) -> int:
     cols = ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in schema)
     con.execute(f'DROP TABLE IF EXISTS "{name}"')
     con.execute(f'CREATE TABLE "{name}" ({cols})')
-    return _insert(con, name, schema, iter_batches(path))
+    return _insert(con, name, schema, iter_batches(path), progress)
 
 
 _INDEXES = {
@@ -94,8 +97,9 @@ _FTS = ("CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='arti
         " tokenize='unicode61 remove_diacritics 2')")
 
 
-def build_sqlite(db_path: Path, tables: dict[str, Path], generation: int = 0) -> None:
-    """Build ``newsfold.db`` from the Parquet tables, with an FTS5 index on articles(title, text)."""
+def build_sqlite(db_path: Path, tables: dict[str, Path], generation: int = 0, progress=None) -> None:
+    """Build ``newsfold.db`` from the Parquet tables, with an FTS5 index on articles(title, text);
+    ``progress(n)`` is told of every ``n`` rows written."""
     if db_path.exists():
         db_path.unlink()
     con = sqlite3.connect(db_path)
@@ -103,7 +107,7 @@ def build_sqlite(db_path: Path, tables: dict[str, Path], generation: int = 0) ->
         con.execute("PRAGMA journal_mode=OFF")
         con.execute("PRAGMA synchronous=OFF")
         for name, path in tables.items():
-            load_parquet_into(con, name, path)
+            load_parquet_into(con, name, path, progress)
             for col in _INDEXES.get(name, []):
                 con.execute(f'CREATE INDEX "ix_{name}_{col}" ON "{name}"("{col}")')
         con.execute(_FTS)
@@ -117,9 +121,10 @@ def build_sqlite(db_path: Path, tables: dict[str, Path], generation: int = 0) ->
 
 
 def apply_delta(db_path: Path, generation: int, deleted: dict[str, list[tuple[str, list[str], str]]],
-                added: dict[str, list[Path]], replaced: dict[str, Path]) -> None:
+                added: dict[str, list[Path]], replaced: dict[str, Path], progress=None) -> None:
     """Update ``newsfold.db`` in one transaction: delete rows by key, insert this run's new parts,
-    replace whole tables, keep the full-text index in step, and record the generation."""
+    replace whole tables, keep the full-text index in step, and record the generation
+    (``progress(n)``: told of every ``n`` rows inserted)."""
     from .corpus import schema_of
 
     con = sqlite3.connect(db_path, timeout=60)
@@ -140,16 +145,16 @@ def apply_delta(db_path: Path, generation: int, deleted: dict[str, list[tuple[st
             exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
             if exists:
                 con.execute(f'DELETE FROM "{name}"')
-                _insert(con, name, schema_of(path), _batches([path]))
+                _insert(con, name, schema_of(path), _batches([path]), progress)
             else:
-                load_parquet_into(con, name, path)
+                load_parquet_into(con, name, path, progress)
                 for col in _INDEXES.get(name, []):
                     con.execute(f'CREATE INDEX "ix_{name}_{col}" ON "{name}"("{col}")')
         for name, parts in added.items():
             if not parts:
                 continue
             top = con.execute(f'SELECT coalesce(max(rowid), 0) FROM "{name}"').fetchone()[0]
-            _insert(con, name, schema_of(parts[0]), _batches(parts))
+            _insert(con, name, schema_of(parts[0]), _batches(parts), progress)
             if name == "articles":
                 con.execute("INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles"
                             " WHERE rowid > ?", (top,))

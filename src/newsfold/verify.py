@@ -82,9 +82,9 @@ def verify(out: Path, max_listed: int = 20) -> Report:
     sources = {c["source"] for c in copies}
     page_rows = {r["source"]: r for r in tables["ledger"] if r["level"] == "page"}
     for r in tables["ledger"]:
-        if r["status"] not in ("kept", "duplicate", "dropped"):
+        if r["status"] not in ("kept", "duplicate", "dropped", "skipped"):
             problem(f"ledger row for {r['source']} has an unknown status {r['status']!r}")
-        elif r["status"] == "dropped" and not r["reason"]:
+        elif r["status"] in ("dropped", "skipped") and not r["reason"]:
             problem(f"ledger: {r['level']} {r['source']} was dropped without a reason")
         elif r["level"] == "page" and r["status"] in ("kept", "duplicate") and r["source"] not in sources:
             problem(f"ledger: page {r['source']} is {r['status']} but has no copy")

@@ -106,6 +106,7 @@ def _write_new(runner, gen, spool_path, learned, f: Folded, aids, ledger, ch: Ch
 
     i = n_old
     for arts in runner.clock.iterate("spool", spooled_articles(spool_path, learned, 2000)):
+        runner.stage.add(len(arts))
         with runner.clock("write"):
             for a in arts:
                 row, i = i, i + 1

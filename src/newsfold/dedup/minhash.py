@@ -136,11 +136,6 @@ def _fmix64_np(h: np.ndarray) -> np.ndarray:
     return h
 
 
-_PROBE_CACHE: dict[tuple[int, int], np.ndarray] = {}
-_FO_CACHE: dict[tuple[int, int], np.ndarray] = {}
-_OFFSET_CACHE: dict[tuple[int, int], np.ndarray] = {}
-
-
 def _group_positions(counts: np.ndarray) -> np.ndarray:
     """For counts [2, 3] return [0, 1, 0, 1, 2]."""
     tot = int(counts.sum())
@@ -150,13 +145,8 @@ def _group_positions(counts: np.ndarray) -> np.ndarray:
 def _offsets(K: int, seed: int) -> np.ndarray:
     """Densification start bins: empty slot i borrows from the first non-empty bin at or after
     ``offsets[i]`` (cyclically).  Pseudo-random, fixed by (K, seed), the same for every document."""
-    key = (K, seed)
-    off = _OFFSET_CACHE.get(key)
-    if off is None:
-        x = np.arange(K, dtype=np.uint64) + _U64(_splitmix64(seed ^ 0xD3A5E1F1))
-        off = (((_fmix64_np(x) >> _s32) * _U64(K)) >> _s32).astype(np.intp)
-        _OFFSET_CACHE[key] = off
-    return off
+    x = np.arange(K, dtype=np.uint64) + _U64(_splitmix64(seed ^ 0xD3A5E1F1))
+    return (((_fmix64_np(x) >> _s32) * _U64(K)) >> _s32).astype(np.intp)
 
 
 _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [_M64], dtype=np.uint64)

@@ -1,8 +1,9 @@
 """What dedup keeps between runs, so that new copies are matched without reading old pages again.
 
 Per copy (row numbers in ingestion order, over the whole corpus): the exact key, the text length
-(-1: empty after cleaning), the duplicate-group label (the group's smallest row), and the copy and
-page ids (as uint64).  These arrays are small (40 bytes per copy) and rewritten every run.
+(-1: empty after cleaning), a hash of its title and text (``tie``: breaks ties between canonical
+candidates by content), the duplicate-group label (the group's smallest row), and the copy and
+page ids (as uint64).  These arrays are small (48 bytes per copy) and rewritten every run.
 
 The signatures and their LSH band keys are stored as append-only *segments*, one per run: a new
 run adds one segment and hard-links the old ones, so its cost follows the new copies, not the
@@ -24,7 +25,7 @@ from ..corpus import link_or_copy
 from .lsh import SAMPLE, _CodeSet, _Segment, band_hits, band_keys, sorted_search, verify_pairs
 from .minhash import empty_rows
 
-ARRAYS = ("key", "length", "label", "canon", "cid", "page")
+ARRAYS = ("key", "length", "label", "canon", "cid", "page", "tie")
 MAX_SEGMENTS = 12
 SEG_FILES = ("sigs.npy", "keys.npy", "ids.npy", "exact.npy", "exact_ids.npy", "keys_sample.npy", "exact_sample.npy")
 
@@ -57,7 +58,7 @@ class DedupState:
     def __init__(self, cfg: DedupConfig):
         self.cfg = cfg
         self.arrays = {"key": np.zeros(0, np.uint64), "length": np.zeros(0, np.int64), "label": np.zeros(0, np.int64), "canon": np.zeros(0, np.bool_),
-                       "cid": np.zeros(0, np.uint64), "page": np.zeros(0, np.uint64)}
+                       "cid": np.zeros(0, np.uint64), "page": np.zeros(0, np.uint64), "tie": np.zeros(0, np.uint64)}
         self.segments: list[_Seg] = []
         self.folder: Path | None = None
 
@@ -76,7 +77,11 @@ class DedupState:
         st = cls(cfg)
         st.folder = folder
         for name in ARRAYS:
-            st.arrays[name] = np.load(folder / f"{name}.npy")
+            path = folder / f"{name}.npy"
+            if name == "tie" and not path.exists():  # a corpus from before ties were broken by content
+                st.arrays[name] = np.zeros(len(st.arrays["key"]), np.uint64)
+                continue
+            st.arrays[name] = np.load(path)
         for s in meta["segments"]:
             d = folder / s["name"]
             mm = [np.load(d / f, mmap_mode="r") for f in ("sigs.npy", "keys.npy", "ids.npy", "exact.npy", "exact_ids.npy")]

@@ -7,11 +7,21 @@
 
 See docs/entities.md.
 """
-from .canon import Entity, EntityResult, canonicalize
+from importlib import import_module
+
 from .config import ORG, PERSON, PLACE, EntityConfig
-from .context import ArticleContext, article_contexts
-from .extract import EntityExtractor, Mention, field_text
-from .tables import entity_tables, entity_view, find_entities
+
+# the rest is imported on first use: settings (and a run with nothing new) need no spaCy
+_WHERE = {"Entity": ".canon", "EntityResult": ".canon", "canonicalize": ".canon", "ArticleContext": ".context",
+          "article_contexts": ".context", "EntityExtractor": ".extract", "Mention": ".extract",
+          "field_text": ".extract", "entity_tables": ".tables", "entity_view": ".tables", "find_entities": ".tables"}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name], __name__), name)
+
 
 __all__ = [
     "ArticleContext", "Entity", "EntityConfig", "EntityExtractor", "EntityResult", "Mention",

@@ -31,18 +31,21 @@ class Found:
     source: str
     problem: str = ""
     detail: str = ""
+    in_folder: bool = False  # found by walking a folder input (False: a file named as an input)
 
 
 def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def discover(inputs: Iterable[str | os.PathLike[str]], warn: Callable[[str], None] | None = None) -> Iterator[Found]:
+def discover(inputs: Iterable[str | os.PathLike[str]], corpus: Corpus | None = None) -> Iterator[Found]:
     """Every file under the inputs, in a deterministic order, with its ``source`` name.
 
     A folder is walked recursively in sorted name order; hidden entries (names starting with
-    ``.``) are skipped. A symlink inside a folder is followed only when its target stays inside
-    the folder; otherwise it comes out with ``problem="outside_root"``.
+    ``.``) are skipped, and so is the output corpus (``corpus``) when it lies inside an input
+    folder. A symlink inside a folder is followed only when its target stays inside the folder;
+    otherwise it comes out with ``problem="outside_root"``; a link to a folder above it with
+    ``problem="symlink_loop"``.
     """
     for inp in inputs:
         given = Path(inp)
@@ -62,14 +65,27 @@ def discover(inputs: Iterable[str | os.PathLike[str]], warn: Callable[[str], Non
         if stat.S_ISDIR(st.st_mode):
             root = os.path.realpath(given)
             base = name if name not in ("", ".", "..") else (Path(root).name or "root")
-            yield from _walk(root, root, base, {root}, warn)
+            yield from _walk(root, root, base, {root}, corpus)
         elif stat.S_ISREG(st.st_mode):
             yield Found(Path(os.path.realpath(given)), name)
         else:
             yield Found(given, name, "special_file", "not a regular file")
 
 
-def _walk(directory: str, root: str, prefix: str, seen: set[str], warn: Callable[[str], None] | None) -> Iterator[Found]:
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """The output folder of the run, never read as input: the folder, and its own entries by name."""
+
+    path: str  # its real path
+    names: frozenset[str]  # entries of the corpus (links, database, json files) when it is an input folder itself
+
+    def holds(self, directory: str, entry: os.DirEntry) -> bool:
+        if directory == self.path and (entry.name in self.names or entry.name.endswith(".parquet")):
+            return True
+        return entry.is_dir() and os.path.realpath(entry.path) == self.path
+
+
+def _walk(directory: str, root: str, prefix: str, seen: set[str], corpus: Corpus | None) -> Iterator[Found]:
     try:
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -77,7 +93,7 @@ def _walk(directory: str, root: str, prefix: str, seen: set[str], warn: Callable
         yield Found(Path(directory), prefix, "unreadable", f"cannot list folder: {exc.strerror or exc}")
         return
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or (corpus is not None and corpus.holds(directory, entry)):
             continue
         source = f"{prefix}/{entry.name}"
         try:
@@ -93,18 +109,17 @@ def _walk(directory: str, root: str, prefix: str, seen: set[str], warn: Callable
                     continue
                 if stat.S_ISDIR(st.st_mode):
                     if real in seen:  # a link to a folder above it: a loop
-                        if warn:
-                            warn(f"{source}: skipped, symlink loop to a parent folder")
+                        yield Found(Path(entry.path), source, "symlink_loop", "symlink to a folder above it")
                         continue
-                    yield from _walk(real, root, source, seen | {real}, warn)
+                    yield from _walk(real, root, source, seen | {real}, corpus)
                 elif stat.S_ISREG(st.st_mode):
-                    yield Found(Path(real), source)
+                    yield Found(Path(real), source, in_folder=True)
                 else:
                     yield Found(Path(entry.path), source, "special_file", "not a regular file")
             elif entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path, root, source, seen | {entry.path}, warn)
+                yield from _walk(entry.path, root, source, seen | {entry.path}, corpus)
             elif entry.is_file(follow_symlinks=False):
-                yield Found(Path(entry.path), source)
+                yield Found(Path(entry.path), source, in_folder=True)
             else:
                 yield Found(Path(entry.path), source, "special_file", "not a regular file")
         except OSError as exc:
@@ -214,6 +229,12 @@ TEXT_EXT = {".txt", ".text"}
 HTML_EXT = {".html", ".htm", ".xhtml", ".shtml"}
 WARC_EXT = {".warc"}
 JSONL_EXT = {".jsonl", ".ndjson", ".json"}
+PAGE_EXT = TEXT_EXT | HTML_EXT | WARC_EXT | JSONL_EXT  # what a folder is read for
+
+
+def is_page_format(name: str) -> bool:
+    """A file name a folder is read for: a page format, optionally .gz/.zst-compressed."""
+    return Path(inner_name(name)).suffix.lower() in PAGE_EXT
 
 # magic numbers of formats that are never text pages: (prefix, reason, what)
 _MAGIC = [
@@ -236,6 +257,7 @@ _BOMS_16_32 = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _CONTROL = bytes(c for c in range(32) if c not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 _NOT_CONTROL = bytes(c for c in range(256) if c not in _CONTROL)
 BINARY_CONTROL_RATIO = 0.10
+MAX_STRAY_NUL = 8  # a text page may carry this many stray NUL bytes (dropped when it is read); more: binary
 
 
 def inner_name(name: str) -> str:
@@ -274,7 +296,8 @@ def binary_reason(head: bytes) -> tuple[str, str] | None:
     if nul:
         if utf16_guess(head):
             return None
-        return "binary", f"{nul} NUL bytes in the first {len(head)} bytes"
+        if nul > MAX_STRAY_NUL:
+            return "binary", f"{nul} NUL bytes in the first {len(head)} bytes"
     ctrl = len(head.translate(None, _NOT_CONTROL))
     if ctrl > BINARY_CONTROL_RATIO * len(head):
         return "binary", f"{ctrl} control characters in the first {len(head)} bytes"

@@ -65,7 +65,10 @@ def _str(value: Any) -> str | None:
     return s or None
 
 
-def read_jsonl(opened: Opened, log: FileLog, cfg) -> Iterator[Page]:
+def read_jsonl(opened: Opened, log: FileLog, cfg, json_file: bool = False) -> Iterator[Page]:
+    """Records, one per line. A file whose first JSON value is not an object with the text field holds
+    no records (an index or metadata beside the pages): it is skipped whole, unread; so is a ``.json``
+    file (``json_file``) whose first line is not JSON."""
     limit = cfg.max_line_bytes
     seen = 0
     lineno = 0
@@ -88,8 +91,14 @@ def read_jsonl(opened: Opened, log: FileLog, cfg) -> Iterator[Page]:
             try:
                 record = json.loads(text)
             except (ValueError, RecursionError) as exc:
+                if json_file and seen == 1:
+                    log.not_read = (R.NOT_PAGE_FORMAT, "JSON, but not one record per line")
+                    return
                 log.drop_record(str(lineno), R.BAD_JSON, _json_error(exc))
                 continue
+            if not (log.pages or log.dropped) and not _is_record(record, cfg):  # the first value
+                log.not_read = (R.NOT_PAGE_FORMAT, f"JSON that holds no object with a {cfg.jsonl.text!r} field")
+                return
             page = _record_page(record, str(lineno), log, cfg)
             if page is not None:
                 log.page()
@@ -115,13 +124,18 @@ def read_json(opened: Opened, log: FileLog, cfg) -> Iterator[Page]:
         raise InputError(R.BAD_JSON, _json_error(exc)) from None
     del data
     records = doc if isinstance(doc, list) else [doc]
-    if not records:
-        log.no_page_reason = R.EMPTY
+    if not any(_is_record(r, cfg) for r in records):
+        log.not_read = (R.NOT_PAGE_FORMAT, f"JSON that holds no object with a {cfg.jsonl.text!r} field")
+        return
     for n, record in enumerate(records, 1):
         page = _record_page(record, str(n), log, cfg)
         if page is not None:
             log.page()
             yield page
+
+
+def _is_record(value: Any, cfg) -> bool:
+    return isinstance(value, dict) and _get(value, cfg.jsonl.text) is not None
 
 
 def _json_error(exc: BaseException) -> str:

@@ -120,3 +120,44 @@ def clean_sitename(sitename: str | None, title: str | None = None) -> str | None
     if first and first != name and len(first.split()) <= 4:
         return first
     return None
+
+
+# --- outlet and date from where a page was put ---------------------------------------------------
+
+_DATE_NAME = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:$|[-_. ])")  # 2026-03-03, 2026-03-02-slug, 20260303_x
+_YEAR, _PART = re.compile(r"^\d{4}$"), re.compile(r"^\d{1,2}$")
+
+
+def _date_folder(name: str) -> bool:
+    return bool(_YEAR.match(name) or _PART.match(name) or _DATE_NAME.match(name))
+
+
+def path_meta(folders: list[str], name: str) -> tuple[str | None, str | None]:
+    """``(outlet, published)`` from a page's path: ``folders`` from the input folder down, and its file name.
+
+    The date: a file name that starts with one (``2026-03-03.txt``, ``2026-03-02-slug.txt``,
+    ``20260303.txt``), else date folders (``2026/03/04/slug.html``, ``2026-03-04/slug.txt``).
+    The outlet: the nearest folder above the file that is not a date folder; the input folder
+    itself (``folders[0]``) counts only when the path carries a date (``meridian-ledger/2026-03-03.txt``),
+    so a flat folder of pages (``seeds/000.txt``) names no outlet."""
+    published = None
+    m = _DATE_NAME.match(name)
+    if m:
+        published = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if published is None:
+        for i in range(len(folders) - 1, -1, -1):
+            m = _DATE_NAME.match(folders[i])
+            if m and not _YEAR.match(folders[i]):
+                published = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                break
+            if i >= 2 and _PART.match(folders[i]) and _PART.match(folders[i - 1]) and _YEAR.match(folders[i - 2]):
+                published = _valid(int(folders[i - 2]), int(folders[i - 1]), int(folders[i]))
+                break
+    outlet = None
+    for i in range(len(folders) - 1, -1, -1):
+        if i == 0 and published is None:
+            break
+        if not _date_folder(folders[i]) and any(c.isalpha() for c in folders[i]):
+            outlet = folders[i].strip() or None
+            break
+    return outlet, published

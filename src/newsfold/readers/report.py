@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable
 
-from ..records import DROPPED, KEPT, LedgerEntry
+from ..records import DROPPED, KEPT, SKIPPED, LedgerEntry
 
 # Reasons (LedgerEntry.reason) written by the readers.
 OUTSIDE_ROOT = "outside_root"  # a symlink in an input folder that points outside it
@@ -25,6 +25,10 @@ MISSING_TEXT = "missing_text"  # a JSON record without a string in the text fiel
 NO_CONTENT = "no_content"  # HTML from which trafilatura extracts no main text
 NO_PAGES = "no_pages"  # an archive (WARC/JSONL) from which no page came out
 ERROR = "error"  # an unexpected error while reading (a bug or a library failure); reading goes on
+SYMLINK_LOOP = "symlink_loop"  # a symlink in an input folder to a folder above it
+# Reasons for files in an input folder that are not read (status SKIPPED, no warning):
+NOT_PAGE_FORMAT = "not a page format"  # LICENSE, README.md, meta.info, JSON that holds no records, ...
+EXCLUDED = "excluded"  # matched an --exclude glob
 
 MAX_RECORD_WARNINGS = 5  # per file; the rest are summed up in one line
 
@@ -36,14 +40,27 @@ def _one_line(text: str) -> str:
 class Reporter:
     """Writes ledger entries and warnings for the whole run."""
 
-    def __init__(self, ledger: Callable[[LedgerEntry], None], warn: Callable[[str], None]) -> None:
-        self.ledger = ledger
-        self.warn = warn
+    def __init__(self, ledger: Callable[[LedgerEntry], bool | None], warn: Callable[[str], None]) -> None:
+        self._ledger = ledger
+        self._warn = warn
+        self._quiet = False  # the last row was already in the corpus's ledger: no warning for it again
+
+    def ledger(self, entry: LedgerEntry) -> None:
+        """Record a row; ``ledger`` returns False for a row the corpus already holds (an input read again)."""
+        self._quiet = self._ledger(entry) is False
+
+    def warn(self, message: str) -> None:
+        if not self._quiet:
+            self._warn(message)
 
     def drop_file(self, source: str, reason: str, detail: str = "") -> None:
         detail = _one_line(detail)
         self.ledger(LedgerEntry(source, "file", DROPPED, reason, detail))
         self.warn(f"{source}: skipped ({reason})" + (f": {detail}" if detail else ""))
+
+    def skip_file(self, source: str, reason: str, detail: str = "") -> None:
+        """A file that is not read at all: one ledger row, no warning (the run summary counts them)."""
+        self.ledger(LedgerEntry(source, "file", SKIPPED, reason, _one_line(detail)))
 
 
 class FileLog:
@@ -58,6 +75,8 @@ class FileLog:
         self.failure: tuple[str, str] | None = None  # (reason, detail) that ended the file
         self.no_page_reason = NO_PAGES
         self.notes: list[str] = []
+        self.warnings: list[str] = []  # said after the file's row is written (none when the corpus has it)
+        self.not_read: tuple[str, str] | None = None  # (reason, detail): the file is skipped, not read
         self._warned = 0
 
     def page(self) -> None:
@@ -93,6 +112,9 @@ class FileLog:
 
     def finish(self) -> None:
         rep = self.rep
+        if self.not_read is not None:
+            rep.skip_file(self.source, *self.not_read)
+            return
         extra_warnings = sum(self.dropped.values()) - self._warned
         if extra_warnings > 0:
             rep.warn(f"{self.source}: {extra_warnings} more records skipped (" + ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) + ")")
@@ -108,6 +130,8 @@ class FileLog:
             return
         if self.pages:
             rep.ledger(LedgerEntry(self.source, "file", KEPT, "", self.summary()))
+            for message in self.warnings:
+                rep.warn(message)
         elif len(self.dropped) == 1 and not self.skipped:
             # every record failed for the same reason: say which (e.g. every line is bad_json)
             rep.drop_file(self.source, next(iter(self.dropped)), self.summary())

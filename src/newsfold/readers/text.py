@@ -131,6 +131,9 @@ def decode_bytes(data: bytes, declared: tuple[str | None, ...] = ()) -> tuple[st
     mixed = _mostly_utf8(data)
     if mixed is not None:
         return mixed, "utf-8+cp1252"
+    lines = _per_line(data)
+    if lines is not None:
+        return lines, "utf-8+cp1252 per line"
     return _detect(data)
 
 
@@ -146,6 +149,33 @@ def _mostly_utf8(data: bytes) -> str | None:
     if multibyte < 2 * errors:
         return None
     return data.decode("utf-8", "newsfold-cp1252")
+
+
+def _per_line(data: bytes) -> str | None:
+    """A file whose lines are UTF-8 or cp1252 (Latin-1), each line whole: decode line by line.
+
+    Taken when some lines hold UTF-8 multi-byte characters, the others are not UTF-8 but make
+    plausible cp1252 text, and no line mixes both."""
+    utf8 = other = 0
+    out: list[str] = []
+    bad: list[str] = []
+    for line in data.split(b"\n"):
+        try:
+            text = line.decode("utf-8")
+            utf8 += not text.isascii()
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("cp1252")
+            except UnicodeDecodeError:
+                return None
+            if re.search("[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u2122]", text):
+                return None  # UTF-8 sequences inside a line that is not UTF-8: not a per-line mix
+            other += 1
+            bad.append(text)
+        out.append(text)
+    if not utf8 or not other or plausibility("\n".join(bad)) < 3:
+        return None
+    return "\n".join(out)
 
 
 def _cp1252_fallback(exc: UnicodeDecodeError):

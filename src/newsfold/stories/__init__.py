@@ -13,10 +13,20 @@ stream; ``grouper.rename`` and ``grouper.result(only=...)`` serve adding to an e
 
 See docs/stories.md for the method.
 """
+from importlib import import_module
+
 from .config import StoryConfig
-from .result import StoryInfo, StoryResult, story_tables, write_story_tables
-from .state import StoryState
-from .stream import StoryGrouper
+
+# the rest is imported on first use: settings (and a run with nothing new) need no scikit-learn
+_WHERE = {"StoryInfo": ".result", "StoryResult": ".result", "story_tables": ".result",
+          "write_story_tables": ".result", "StoryState": ".state", "StoryGrouper": ".stream"}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name], __name__), name)
+
 
 __all__ = ["StoryConfig", "StoryGrouper", "StoryInfo", "StoryResult", "StoryState", "story_tables",
            "write_story_tables"]

@@ -64,6 +64,7 @@ class StoryGrouper:
         self.config = self.state.config
         self.featurizer = Featurizer(self.config)
         self.encoder = encoder
+        self.progress: Callable[[int], None] | None = None  # told of each article clustered
         if self.encoder is None and self.config.embedding_model and self.config.embedding_weight > 0:
             from .embed import load_encoder
 
@@ -164,6 +165,8 @@ class StoryGrouper:
         for i, (art, f) in enumerate(zip(chunk, feats)):
             f.dense = None if dense is None else dense[i]
             self._assign(art, f)
+            if self.progress is not None:
+                self.progress(1)
         return [a.article_id for a in chunk]  # type: ignore[misc]
 
     def _embed(self, chunk: Sequence[Article]) -> np.ndarray | None:
