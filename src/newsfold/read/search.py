@@ -3,6 +3,7 @@ into plain and matched runs so that every renderer can mark the matches without 
 from __future__ import annotations
 
 import re
+import sqlite3
 from typing import Any
 
 from .. import store
@@ -45,7 +46,10 @@ def search(c: Corpus, query: str, *, outlet: str | None = None, entity: str | No
     want = MAX_HITS if filtered else min(MAX_HITS, page * per_page + 1)
     with c.connect():
         pass  # a clear error for a missing corpus
-    hits = store.search(c.db, query, want) if query.strip() else []
+    try:
+        hits = store.search(c.db, query, want) if re.search(r"\w", query) else []
+    except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse
+        raise QueryError(f"cannot search for {query!r}: {exc}") from None
     with c.connect() as con:
         ids = [h["article_id"] for h in hits]
         marks = ",".join("?" for _ in ids)

@@ -107,6 +107,10 @@ def story(c: Corpus, story_id: str) -> dict[str, Any]:
         name = a["outlet"] or "(no outlet)"
         by_outlet.setdefault(name, {"outlet": name, "articles": []})["articles"].append(a)
     s["timeline"] = list(by_outlet.values())
+    first, span = s.get("first_seen"), s["span_days"]
+    for a in s["articles"]:  # where each article sits on the story's time axis, 0 (first) to 1 (last)
+        d = span_days(first, a.get("published")) if span else None
+        a["at"] = round(d / span, 4) if d is not None and span else (0.0 if a.get("published") else None)
     shared: dict[int, dict[str, Any]] = {}
     alone: dict[str, list[dict[str, Any]]] = {}
     for r in sents:
