@@ -201,6 +201,7 @@ def create_app(path: str | Path) -> Starlette:
         Route("/stories/{story_id}", story),
         Route("/articles/{article_id}", article),
         Route("/articles/{article_id}/duplicates", duplicates),
+        Route("/articles/{article_id}/duplicates.json", duplicates),
         Route("/entities/{entity_id}", entity),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
