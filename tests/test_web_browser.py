@@ -58,6 +58,7 @@ def test_story_of_a1_and_a4_shows_both_outlets_and_the_shared_nauert_quote(seeds
     columns = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".column h3")]
     assert len(columns) == 2 and all(any(o in c for c in columns) for o in ("Asharq Al-Awsat", "SouthFront"))
     assert screenshot(browser, "story").stat().st_size > 10_000
+    screenshot(browser, "story-top", height=1100)  # docs/web-story.png
 
 
 def test_searching_kirkuk_finds_a1(seeds, browser):

@@ -75,10 +75,10 @@ def make_browser():
     return webdriver.Chrome(service=Service(executable_path=driver), options=opts)
 
 
-def screenshot(browser, name: str) -> Path:
-    """A full-page screenshot under .screenshots/ (ignored by git)."""
+def screenshot(browser, name: str, height: int | None = None) -> Path:
+    """A screenshot under .screenshots/ (ignored by git): the full page, or its top ``height`` pixels."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    height = browser.execute_script("return document.documentElement.scrollHeight")
+    height = height or browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1280, min(max(int(height), 800), 4000))
     path = SCREENSHOTS / f"{name}.png"
     browser.save_screenshot(str(path))
