@@ -11,8 +11,7 @@ from .handle import Corpus, NotFound, check_id, loads
 def article(c: Corpus, article_id: str) -> dict[str, Any]:
     """One article by id, copy id or unique prefix (what ``newsfold explain`` prints)."""
     check_id(article_id, "article")
-    with c.connect():  # a clear error for a missing corpus before explain opens it
-        pass
+    c.check()
     try:
         art = explain(c.path, article_id)
     except KeyError as exc:

@@ -52,12 +52,16 @@ class Corpus:
     def __repr__(self) -> str:
         return f"Corpus({str(self.path)!r})"
 
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
+    def check(self) -> None:
+        """Raise FileNotFoundError, with what to do, when there is no corpus here."""
         if not self.path.is_dir():
             raise FileNotFoundError(f"{self.path} is not a folder: no corpus there")
         if not self.db.is_file():
             raise FileNotFoundError(f"{self.db} not found: run `newsfold run INPUT --out {self.path}` first")
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        self.check()
         con = sqlite3.connect(self.db.resolve().as_uri() + "?mode=ro", uri=True)
         con.row_factory = sqlite3.Row
         try:
@@ -114,7 +118,3 @@ class Corpus:
     def ledger_input(self, source: str) -> dict[str, Any]:
         from . import ledger
         return ledger.input_rows(self, source)
-
-    def outlets(self) -> list[str]:
-        with self.connect() as con:
-            return [r[0] for r in con.execute("SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL ORDER BY outlet")]

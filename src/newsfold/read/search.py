@@ -44,8 +44,7 @@ def search(c: Corpus, query: str, *, outlet: str | None = None, entity: str | No
     page, per_page = max(1, int(page)), max(1, min(int(per_page), 200))
     filtered = bool(outlet or entity or date_from or date_to)
     want = MAX_HITS if filtered else min(MAX_HITS, page * per_page + 1)
-    with c.connect():
-        pass  # a clear error for a missing corpus
+    c.check()
     try:
         hits = store.search(c.db, query, want) if re.search(r"\w", query) else []
     except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse
