@@ -163,3 +163,31 @@ def test_a_new_generation_shows_while_serving(tmp_path):
         assert "generation 2" in get(base + "/stories")[2]
         hits = json.loads(get(base + "/search.json?q=" + "meridian")[2])
         assert Corpus(out).generation() == 2 and isinstance(hits["items"], list)
+
+
+def test_duplicates_line_up_two_copies_and_mark_what_differs(example):
+    corpus = Corpus(example)
+    near = next(a for a in (corpus.article(h["article_id"]) for h in corpus.search("Kestrel Ridge")["items"])
+                if any(c["match"] == "near" for c in a["copies"]))
+    d = corpus.duplicates(near["article_id"])
+    assert d["a"]["match"] == "canonical" and d["b"]["match"] == "near" and len(d["copies"]) == len(near["copies"])
+    texts = lambda side: [r[side]["text"] for r in d["rows"] if r[side]]  # noqa: E731
+    assert texts("a") == [ln["text"] for ln in near["copies"][0]["lines"]], "every line of the left copy, in order"
+    assert all(r["a"]["text"] == r["b"]["text"] for r in d["rows"] if r["op"] == "equal")
+    assert d["n_changed"] == sum(r["op"] != "equal" for r in d["rows"]) > 0
+    for r in d["rows"]:
+        if r["op"] == "replace":
+            assert "".join(w["text"] for w in r["a_words"]) == r["a"]["text"]
+            assert any(w["changed"] for w in r["a_words"] + r["b_words"])
+    same = corpus.duplicates(near["article_id"], d["a"]["copy_id"], d["a"]["copy_id"])
+    assert same["n_changed"] == 0
+    html = TestClient(create_app(example)).get(f"/articles/{near['article_id']}/duplicates").text
+    assert html.count('class="copy-head"') == 2 and d["b"]["source"] in html
+
+
+def test_search_snippets_mark_only_the_query_words():
+    from newsfold.read.search import snippet_parts
+
+    parts = snippet_parts("… fighting near [Kirkuk] [1] and the [kirkuk] road …", "Kirkuk")
+    assert [p["text"] for p in parts if p["match"]] == ["Kirkuk", "kirkuk"]
+    assert "".join(p["text"] for p in parts) == "… fighting near Kirkuk [1] and the kirkuk road …"
