@@ -2,12 +2,13 @@
 entities seen with it."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ..entities.config import TYPES
 from .handle import Corpus, NotFound, check_id, loads, page_of
 
-COOCCUR_ARTICLES = 5000  # co-occurrence is counted over an entity's newest 5,000 articles at most
+WINDOW = 3000  # an entity page reads its 3,000 most recently added mentions
 
 
 def entity_type(value: str | None) -> str | None:
@@ -70,39 +71,51 @@ def _find(c: Corpus, con: Any, entity: str) -> dict[str, Any]:
 
 def entity(c: Corpus, entity: str, *, page: int = 1, per_page: int = 50, top: int = 20) -> dict[str, Any]:
     """One entity (by id, name or surface form): its surface forms with counts, its articles (with
-    its mentions there), its stories and the entities that occur in the same articles."""
+    its mentions there), its stories and the entities that occur in the same articles.
+
+    Articles, stories and co-occurring entities are read from its ``WINDOW`` most recently added
+    mentions (all of them for most entities), so that a page costs the same for an entity named in
+    ten articles or in forty thousand; ``window_full`` says when there are more.
+    """
     page, per_page = max(1, int(page)), max(1, min(int(per_page), 500))
     with c.connect() as con:
         _need(c, con)
         e = _find(c, con, entity)
         eid = e["entity_id"]
-        arts = [dict(r) for r in con.execute(
-            "SELECT m.article_id, count(*) AS n_mentions, a.title, a.outlet, a.published, a.story_id"
-            " FROM mentions m JOIN articles a ON a.article_id = m.article_id WHERE m.entity_id = ?"
-            " GROUP BY m.article_id ORDER BY n_mentions DESC, a.published DESC, m.article_id LIMIT ? OFFSET ?",
-            (eid, per_page + 1, (page - 1) * per_page))]
-        total = con.execute("SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", (eid,)).fetchone()[0]
-        ids = [a["article_id"] for a in arts[:per_page]]
-        marks = ",".join("?" for _ in ids)
+        rows = con.execute("SELECT article_id, field, start, \"end\", surface FROM mentions WHERE entity_id = ?"
+                           " ORDER BY rowid DESC LIMIT ?", (eid, WINDOW)).fetchall()
         mentions: dict[str, list[dict[str, Any]]] = {}
-        for m in con.execute(f"SELECT article_id, field, start, \"end\", surface FROM mentions WHERE entity_id = ?"
-                             f" AND article_id IN ({marks}) ORDER BY article_id, field, start", [eid, *ids]):
+        for m in rows:  # articles in the order their newest mention was added, newest first
             mentions.setdefault(m["article_id"], []).append({k: m[k] for k in ("field", "start", "end", "surface")})
-        for a in arts:
-            a["mentions"] = mentions.get(a["article_id"], [])
-        stories = [dict(r, outlets=loads(r["outlets"], [])) for r in con.execute(
-            "SELECT s.story_id, s.label, s.n_articles, s.outlets, s.first_seen, s.last_seen, x.n AS n_with_entity FROM"
-            " (SELECT a.story_id, count(DISTINCT a.article_id) AS n FROM mentions m JOIN articles a"
-            "  ON a.article_id = m.article_id WHERE m.entity_id = ? AND a.story_id IS NOT NULL GROUP BY a.story_id) x"
-            " JOIN stories s ON s.story_id = x.story_id ORDER BY x.n DESC, s.last_seen DESC LIMIT ?", (eid, top))] \
-            if "stories" in c.tables(con) else []
+        ids = list(mentions)
+        chosen = ids[(page - 1) * per_page:page * per_page + 1]
+        meta = _articles(con, chosen, "article_id, title, outlet, published, story_id")
+        arts = [dict(meta.get(a, {"article_id": a}), n_mentions=len(mentions[a]),
+                     mentions=sorted(mentions[a], key=lambda m: (m["field"], m["start"]))) for a in chosen]
+        stories: list[dict[str, Any]] = []
+        if "stories" in c.tables(con):
+            per_story = Counter(r["story_id"] for r in _articles(con, ids, "article_id, story_id").values() if r["story_id"])
+            best = [sid for sid, _ in sorted(per_story.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+            marks = ",".join("?" for _ in best)
+            found = {r["story_id"]: dict(r, outlets=loads(r["outlets"], [])) for r in con.execute(
+                "SELECT story_id, label, n_articles, outlets, first_seen, last_seen FROM stories"
+                f" WHERE story_id IN ({marks})", best)}
+            stories = [dict(found[sid], n_with_entity=per_story[sid]) for sid in best if sid in found]
+        marks = ",".join("?" for _ in ids)
         co = [dict(r) for r in con.execute(
-            "WITH mine AS (SELECT DISTINCT m.article_id FROM mentions m JOIN articles a ON a.article_id = m.article_id"
-            "  WHERE m.entity_id = ? ORDER BY a.published DESC LIMIT ?)"
-            " SELECT m.entity_id, e.name, e.type, count(DISTINCT m.article_id) AS n_articles FROM mine"
-            " JOIN mentions m ON m.article_id = mine.article_id JOIN entities e ON e.entity_id = m.entity_id"
-            " WHERE m.entity_id != ? GROUP BY m.entity_id ORDER BY n_articles DESC, e.name LIMIT ?",
-            (eid, COOCCUR_ARTICLES, eid, top))]
-    out = {"entity": e, "articles": page_of(arts, page, per_page, total), "stories": stories, "cooccurring": co,
-           "cooccurring_over": min(total, COOCCUR_ARTICLES)}
+            "SELECT x.entity_id, e.name, e.type, x.n AS n_articles FROM (SELECT entity_id, count(DISTINCT article_id) AS n"
+            f" FROM mentions WHERE article_id IN ({marks}) AND entity_id != ? GROUP BY entity_id) x"
+            " JOIN entities e ON e.entity_id = x.entity_id ORDER BY x.n DESC, e.name LIMIT ?", [*ids, eid, top])]
+    total = e["n_articles"] if len(rows) < WINDOW else len(ids)
+    return {"entity": e, "articles": page_of(arts, page, per_page, total), "stories": stories, "cooccurring": co,
+            "window": WINDOW, "window_full": len(rows) >= WINDOW}
+
+
+def _articles(con: Any, ids: list[str], cols: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for k in range(0, len(ids), 30000):  # under SQLite's limit on parameters
+        part = ids[k:k + 30000]
+        marks = ",".join("?" for _ in part)
+        out.update((r["article_id"], dict(r)) for r in con.execute(
+            f"SELECT {cols} FROM articles WHERE article_id IN ({marks})", part))
     return out
