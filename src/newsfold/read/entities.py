@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from ..entities.config import TYPES
-from .handle import Corpus, NotFound, check_id, loads, page_of
+from .handle import Corpus, NotFound, loads, page_of
 
 WINDOW = 3000  # an entity page reads its 3,000 most recently added mentions
 
