@@ -9,6 +9,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from newsfold.cli import app
+from newsfold.read import Corpus
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,10 +62,15 @@ def test_run_search_explain(tmp_path):
     assert [h["title"] for h in hits] == ["Harbor Council Approves New Ferry Route"]
     aid = hits[0]["article_id"]
 
+    assert hits[0]["n_copies"] == 2 and "ferry" in hits[0]["snippet"].lower()
     res = runner.invoke(app, ["explain", aid, "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["n_copies"] == 2 and len(data["copies"]) == 2
+    assert data["captions"] == ["Ferry at the harbor pier (AFP)"], "captions are a list, not JSON in a string"
+    assert {c["source"].rsplit("/", 1)[-1] for c in data["copies"]} == {"a.txt", "b.txt"}
+    assert sorted(c["match"] for c in data["copies"]) == ["canonical", "exact"]
+    assert data["text"].startswith("The harbor council voted on Tuesday") and "Tom_B" not in data["text"]
     removed = {ln["text"]: ln["rule"] for c in data["copies"] for ln in c["lines"] if ln["status"] == "removed"}
     assert removed["12"] == "counter" and removed["57"] == "counter"
     assert removed["Read more: Harbor budget in numbers"] == "read_more"
@@ -122,11 +128,19 @@ def test_stories_and_entities_commands(tmp_path):
     biggest = [s for s in stories if len(s["outlets"]) >= 3]
     assert biggest, "the example corpus has events told by three or more outlets"
 
+    assert all(s["n_articles"] >= len(s["outlets"]) for s in stories)
+    assert stories == Corpus(out).stories(sort="biggest")["items"], "the CLI prints the read side's dicts"
+
     res = runner.invoke(app, ["stories", "--out", str(out), "--story", biggest[0]["story_id"], "--json"])
     assert res.exit_code == 0, res.output
     story = json.loads(res.output)
+    assert story == json.loads(json.dumps(Corpus(out).story(biggest[0]["story_id"])))
+    assert story["story_id"] == biggest[0]["story_id"] and len(story["articles"]) == story["n_articles"]
+    assert {a["outlet"] for a in story["articles"]} - {None} == set(story["outlets"])
     assert story["shared"] and all(len(s["outlets"]) >= 2 for s in story["shared"])
-    assert set(story["alone"]) <= set(story["outlets"]) | set(story["article_ids"])
+    assert all(set(s["articles"]) <= set(story["article_ids"]) for s in story["shared"])
+    assert {c["outlet"] for c in story["alone"]} <= set(story["outlets"]) | set(story["article_ids"])
+    assert sorted(a["article_id"] for lane in story["timeline"] for a in lane["articles"]) == sorted(story["article_ids"])
 
     res = runner.invoke(app, ["entities", "--out", str(out), "--query", "Dorofeev", "--json"])
     assert res.exit_code == 0, res.output
@@ -137,7 +151,12 @@ def test_stories_and_entities_commands(tmp_path):
     res = runner.invoke(app, ["entities", "--out", str(out), "--entity", ent["entity_id"], "--json"])
     assert res.exit_code == 0, res.output
     view = json.loads(res.output)
-    assert view["entity"]["entity_id"] == ent["entity_id"] and view["articles"] and view["stories"]
+    assert view["entity"]["entity_id"] == ent["entity_id"]
+    arts = view["articles"]["items"]
+    assert len(arts) == view["articles"]["total"] == ent["n_articles"]
+    assert all(any(m["surface"] in forms for m in a["mentions"]) for a in arts)
+    assert {s["story_id"] for s in view["stories"]} == {a["story_id"] for a in arts if a["story_id"]}
+    assert view["cooccurring"] and ent["entity_id"] not in {x["entity_id"] for x in view["cooccurring"]}
 
     res = runner.invoke(app, ["entities", "--out", str(out), "--entity", "No Such Person"])
     assert res.exit_code == 1

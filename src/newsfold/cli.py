@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,13 +15,13 @@ from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, T
 from rich.text import Text
 from rich.table import Table
 
-from . import pipeline, store, views
+from . import pipeline, show
 from .config import Config
 from .corpus import CorpusError
 from .progress import Report
 from .terminal import inert
 from .rules import RulesError
-from .explain import explain as explain_article
+from .read import Corpus
 
 app = typer.Typer(help="newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus.",
                   no_args_is_help=True, add_completion=False)
@@ -45,24 +46,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 def _err() -> Console:
     return Console(stderr=True, soft_wrap=True)  # one line per message, whatever the terminal width
-
-
-def _load(fn, *args):
-    """Call a read-side view; a missing corpus, table or id is a clear error, not a traceback."""
-    try:
-        return fn(*args)
-    except (KeyError, FileNotFoundError) as exc:
-        _err().print(f"[red]error:[/] {escape(str(exc.args[0] if isinstance(exc, KeyError) else exc))}")
-        raise typer.Exit(1)
-
-
-def _table(title: str, columns: tuple[str, ...], rows) -> Table:
-    t = Table(title=title)
-    for col in columns:
-        t.add_column(col)
-    for row in rows:
-        t.add_row(*row)
-    return t
 
 
 def _dump(data) -> None:
@@ -171,92 +154,71 @@ def run(
         raise typer.Exit(1)
 
 
+def _read(fn, *args, **kw):
+    """Call the read side; a missing corpus, table or id, or a bad option, is one clear line, not a traceback."""
+    from .read.search import QueryError
+
+    try:
+        return fn(*args, **kw)
+    except (KeyError, FileNotFoundError, sqlite3.DatabaseError) as exc:
+        _err().print(f"[red]error:[/] {inert(str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc))}")
+        raise typer.Exit(1)
+    except (ValueError, QueryError) as exc:
+        _err().print(f"[red]error:[/] {inert(str(exc))}")
+        raise typer.Exit(2)
+
+
 @app.command()
 def explain(article_id: Annotated[str, typer.Argument(help="An article id or copy id (a unique prefix is enough).")],
             out: OutOpt, as_json: JsonOpt = False) -> None:
     """Print an article with every removed line and the rule that removed it."""
-    data = _load(explain_article, out, article_id)
+    data = _read(Corpus(out).article, article_id)
     if as_json:
         return _dump(data)
-    c = Console()
-    c.print(f"[bold]{escape(data['title'] or '(no title)')}[/]  [dim]{data['article_id']}  {escape(data['outlet'] or '')}  {data['n_copies']} copies[/]")
-    for copy in data["copies"]:
-        c.print(f"\n[bold]copy {copy['copy_id']}[/] ({copy['match']}) from {escape(copy['source'])} chars {copy['span_start']}-{copy['span_end']}")
-        for ln in copy["lines"]:
-            if ln["status"] == "kept":
-                c.print(f"  {escape(ln['text'])}", highlight=False)
-            else:
-                c.print(f"[red]- {escape(ln['text'])}[/]  [dim]\\[{escape(ln['rule'])}: {escape(ln['detail'] or '')}][/]", highlight=False)
+    show.article(Console(), data)
 
 
 @app.command()
 def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite FTS5 syntax is accepted).")],
-           out: OutOpt, limit: Annotated[int, typer.Option(help="How many results.")] = 10, as_json: JsonOpt = False) -> None:
+           out: OutOpt, limit: Annotated[int, typer.Option(help="How many results.", min=1, max=1000)] = 10,
+           as_json: JsonOpt = False) -> None:
     """Full-text search over the corpus's titles and texts."""
-    db = out / "newsfold.db"
-    if not db.exists():
-        _err().print(f"[red]error:[/] {escape(str(db))} not found; run `newsfold run` first")
-        raise typer.Exit(1)
-    hits = store.search(db, query, limit)
+    data = _read(Corpus(out).search, query, per_page=limit)
     if as_json:
-        return _dump(hits)
-    Console().print(_table(f"{len(hits)} results for {escape(query)!r}", ("article_id", "title", "outlet", "snippet"),
-                           ((h["article_id"], escape(h["title"] or ""), escape(h["outlet"] or ""), escape(h["snippet"] or ""))
-                            for h in hits)))
+        return _dump(data["items"])
+    show.search(Console(), data)
 
 
 @app.command()
 def stories(out: OutOpt,
             story: Annotated[Optional[str], typer.Option("--story", help="Show one story (an id or a unique prefix).")] = None,
-            limit: Annotated[int, typer.Option(help="How many stories to list.")] = 50,
+            sort: Annotated[str, typer.Option(help="biggest or newest first.")] = "biggest",
+            outlet: Annotated[Optional[str], typer.Option(help="Only stories this outlet told.")] = None,
+            limit: Annotated[int, typer.Option(help="How many stories to list.", min=1, max=500)] = 50,
             as_json: JsonOpt = False) -> None:
     """List the stories, or show one: its articles, what outlets share and what each alone says."""
-    data = _load(views.story_view, out, story) if story else _load(views.list_stories, out, limit)
-    if as_json:
-        return _dump(data)
-    c = Console()
-    if not story:
-        c.print(_table(f"{len(data)} stories", ("story_id", "label", "articles", "outlets", "first seen", "last seen"),
-                       ((s["story_id"], escape(s["label"] or ""), str(s["n_articles"]), escape(", ".join(s["outlets"])),
-                         s["first_seen"] or "", s["last_seen"] or "") for s in data)))
-        return
-    c.print(f"[bold]{escape(data['label'] or '')}[/]  [dim]{data['story_id']}  {data['n_articles']} articles[/]")
-    for a in data["articles"]:
-        c.print(f"  • {escape(a['title'] or '')}  [dim]{escape(a['outlet'] or '')} {a['published'] or ''} {a['article_id']}[/]")
-    c.print("\n[bold]Shared by several outlets[/]")
-    for s in data["shared"]:
-        c.print(f"  {escape(s['sentence'])}  [dim]{escape(', '.join(s['outlets']))}[/]")
-    for outlet, sents in data["alone"].items():
-        c.print(f"\n[bold]Only {escape(outlet)}[/] ({len(sents)} sentences)")
-        for sent in sents[:8]:
-            c.print(f"  {escape(sent)}")
+    c = Corpus(out)
+    if story:
+        data = _read(c.story, story)
+        return _dump(data) if as_json else show.story(Console(), data)
+    data = _read(c.stories, sort=sort, outlet=outlet, per_page=limit)
+    return _dump(data["items"]) if as_json else show.stories(Console(), data)
 
 
 @app.command()
 def entities(out: OutOpt,
              entity: Annotated[Optional[str], typer.Option("--entity", help="Show one entity: an id, a name or a surface form.")] = None,
-             etype: Annotated[Optional[str], typer.Option("--type", help="PERSON, ORG or PLACE.")] = None,
+             etype: Annotated[Optional[str], typer.Option("--type", help="PERSON, ORG or PLACE (any case).")] = None,
              query: Annotated[Optional[str], typer.Option("--query", help="Entities with this name or surface form.")] = None,
-             limit: Annotated[int, typer.Option(help="How many entities to list.")] = 50,
+             limit: Annotated[int, typer.Option(help="How many entities to list.", min=1, max=500)] = 50,
              as_json: JsonOpt = False) -> None:
     """List the entities with their merged spellings, or show one: its articles, stories and co-occurring entities."""
-    data = _load(views.entity_page, out, entity) if entity else _load(views.list_entities, out, etype, query, limit)
-    if as_json:
-        return _dump(data)
-    c = Console()
-    if not entity:
-        c.print(_table(f"{len(data)} entities", ("entity_id", "name", "type", "mentions", "articles", "surface forms"),
-                       ((e["entity_id"], escape(e["name"]), e["type"], str(e["n_mentions"]), str(e["n_articles"]),
-                         escape(", ".join(f"{f['form']} ({f['count']})" for f in e["surface_forms"]))) for e in data)))
-        return
-    e = data["entity"]
-    c.print(f"[bold]{escape(e['name'])}[/] ({e['type']})  [dim]{e['entity_id']}[/]")
-    c.print("spellings: " + escape(", ".join(f"{f['form']} ×{f['count']}" for f in e["surface_forms"])))
-    c.print("\n[bold]Articles[/]")
-    for a in data["articles"]:
-        c.print(f"  • {escape(a['title'] or '')}  [dim]{escape(a['outlet'] or '')} story {a['story_id'] or '-'}  ×{a['n_mentions']}[/]")
-    c.print("\n[bold]Stories[/]: " + ", ".join(f"{s['story_id']} ({s['n_articles']})" for s in data["stories"]))
-    c.print("[bold]Occurs with[/]: " + escape(", ".join(f"{x['name']} ({x['n_articles']})" for x in data["cooccurring"])))
+    c = Corpus(out)
+    if entity:
+        data = _read(c.entity, entity)
+        return _dump(data) if as_json else show.entity(Console(), data)
+    data = _read(c.entities, etype=etype, query=query, per_page=limit)
+    return _dump(data["items"]) if as_json else show.entities(Console(), data)
 
 
 @app.command()
@@ -264,16 +226,30 @@ def verify(out: OutOpt, as_json: JsonOpt = False) -> None:
     """Check a corpus's integrity: ledger, copies, articles, and Parquet against the database."""
     from .verify import verify as verify_corpus
 
-    rep = verify_corpus(out)
+    if not out.is_dir():
+        _err().print(f"[red]error:[/] no corpus at {inert(str(out))}: the folder does not exist")
+        raise typer.Exit(1)
+    rep = verify_corpus(out).to_dict()
     if as_json:
-        print(json.dumps(rep.to_dict(), indent=2))
+        print(json.dumps(rep, indent=2))
     else:
-        c = Console()
-        for p in rep.problems:
-            c.print(f"[red]✗[/] {escape(p)}")
-        counts = ", ".join(f"{n} {k}" for k, n in rep.checked.items())
-        c.print(("[green]✓ ok[/]" if rep.ok else f"[red]{len(rep.problems)} problem(s)[/]") + f"  ({escape(counts)})")
-    if not rep.ok:
+        show.verify(Console(), rep)
+    if not rep["ok"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(folder: Annotated[Path, typer.Argument(help="The corpus folder (written by `run`).")],
+          port: Annotated[int, typer.Option(help="The port to listen on.", min=1, max=65535)] = 8000,
+          host: Annotated[Optional[str], typer.Option(help="The address to listen on. Default 127.0.0.1: this machine only;"
+                                                            " any other address must be given here explicitly.")] = None) -> None:
+    """Browse the corpus in a web browser: stories, articles and their copies, entities, search, the ledger (read-only)."""
+    from .web.serve import serve as serve_corpus
+
+    try:
+        serve_corpus(folder, port=port, host=host, say=_err().print)
+    except (FileNotFoundError, OSError) as exc:
+        _err().print(f"[red]error:[/] {inert(str(exc))}")
         raise typer.Exit(1)
 
 
