@@ -29,7 +29,7 @@ from .config import PERSON, EntityConfig
 from .context import ArticleContext, as_contexts, story_of
 from .extract import Mention
 from .names import (NONE, TYPO, VARIANT, Name, acronym, fold, org_core, parse_name,
-                    person_match, skeleton, token_match)
+                    person_match, skeleton, token_match, translit)
 from .repair import fix_types, repair, vote_types
 
 
@@ -191,7 +191,8 @@ class _Linker:
         full = [k for k in self.by_key if k[0] == PERSON and self.names[self.by_key[k][0]].is_full]
         block: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for k in full:
-            for d in _deletes(skeleton(self.names[self.by_key[k][0]].last)):
+            last = skeleton(self.names[self.by_key[k][0]].last)
+            for d in _deletes(last) | _deletes(translit(last)):  # translit: Dorofeyev/Dorofeev
                 block[d].append(k)
         seen = set()
         for keys in block.values():
@@ -200,6 +201,7 @@ class _Linker:
                     if (a, b) in seen or a == b:
                         continue
                     seen.add((a, b))
+                    seen.add((b, a))
                     grade = person_match(self.names[self.by_key[a][0]], self.names[self.by_key[b][0]])
                     if grade >= VARIANT or (grade == TYPO and self._supported(a, b)):
                         self.c.union(self.by_key[a][0], self.by_key[b][0])
@@ -238,8 +240,8 @@ class _Linker:
         best, roots = 0, {}
         for u in units:
             full = self.names[u]
-            if u[0] != PERSON or not full.is_full:
-                continue
+            if u[0] != PERSON or not full.is_full or full.suffix != partial.suffix:
+                continue  # "Trump" is not "Donald Trump Jr", "Trump Jr." not "Donald Trump"
             grade = token_match(token, full.last, self.cfg.min_typo_len)
             score = 2 * grade if grade >= min_grade else 0
             if not score and given_too and token_match(token, full.given) >= VARIANT:
@@ -280,7 +282,10 @@ class _Linker:
         own, or of many people)."""
         token = self.names[units[0]].parts[0]
         roots: dict[Unit, list[tuple[str, str]]] = defaultdict(list)
+        suffix = self.names[units[0]].suffix
         for k in self.by_surname.get(skeleton(token), ()):  # same skeleton: a variant or better
+            if self.names[self.by_key[k][0]].suffix != suffix:
+                continue
             roots[self.c.find(self.by_key[k][0])].append(k)
         mine = self._neighbours(key)
         fits = [r for r, ks in roots.items()

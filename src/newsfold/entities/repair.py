@@ -3,14 +3,9 @@
 Three steps, each within one story (the articles that share a story_id; an article without one
 is a story of its own):
 
-1. ``vote_types``: one name, one type.  Mentions of one name key take the majority type of the
-   story ("Witkoff" tagged GPE in a headline and PERSON three times in the body is a PERSON;
-   "Sairoun" tagged PRODUCT and ORG is an ORG).  A one-word name that is the surname of a
-   person's full name in the story is that person's (a lone "Jubouri" tagged GPE beside "Maan
-   al-Jubouri", "Fox" tagged ORG beside "John Fox"), unless the rest of the corpus mostly types
-   that word otherwise ("Paris" beside "Claude Paris").  Spellings one typo apart pool votes.
-   Untyped candidates (NORP, PRODUCT, FAC…) take the type their own name has in the story, or
-   stay untyped and are dropped.
+1. ``vote_types`` (in ``votes``): one name, one type.  Mentions of one name key take the
+   majority type of the story ("Witkoff" tagged GPE in a headline and PERSON three times in the
+   body is a PERSON), corrected by context cues, surname evidence and the corpus's own majority.
 2. ``split``: a NER span seen once in the story, or holding a comma or a preposition, is split
    into the names the story knows when those cover all its capitalised words ("the US State
    Department Heather Nauret" -> "US State Department" + "Heather Nauret"; "Tavon Kaiseen
@@ -31,9 +26,9 @@ from .config import ORG, PERSON, PLACE, EntityConfig
 from .context import ArticleContext, story_of
 from .extract import Mention
 from .names import PARTICLES, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
+from .votes import PRIORITY, by_story, majority, neutral_key, vote_types  # noqa: F401
 
 _TOKEN = re.compile(r"\w[\w'\u2019]*")
-_PRIORITY = {PERSON: 3, ORG: 2, PLACE: 1}
 _MID_SENTENCE_CAPS = re.compile(r"(?<=[a-z,;] )[A-Z][\w'\u2019-]*")
 _CONTRACTION = re.compile(r"^(?:I|We|You|They|He|She|It|That|There)['\u2019][a-z]{1,2}$")
 _SUSPECT_WORDS = re.compile(r"\s(?:on|with|by|at|from|to|via|says|said)\s")
@@ -41,77 +36,6 @@ CALENDAR = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )
-_DECISIVE = 10 ** 6
-
-
-def neutral_key(surface: str) -> str:
-    """A type-neutral name key (no honorifics removed)."""
-    return parse_name(surface, "").key
-
-
-def _by_story(mentions: Iterable[Mention], ctx: dict[str, ArticleContext]) -> dict[str, list[Mention]]:
-    out: dict[str, list[Mention]] = defaultdict(list)
-    for m in mentions:
-        out[story_of(ctx, m.article_id)].append(m)
-    return out
-
-
-def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[Mention]:
-    """Give every mention of a name the majority type of that name in its story."""
-    corpus: dict[str, Counter] = defaultdict(Counter)
-    for m in mentions:
-        if m.type:
-            corpus[neutral_key(m.surface)][m.type] += 1
-    for group in _by_story(mentions, ctx).values():
-        votes: dict[str, Counter] = defaultdict(Counter)
-        for m in group:
-            if m.type:
-                votes[neutral_key(m.surface)][m.type] += 1
-        full: Counter = Counter()  # surname key -> mentions of full names that end with it
-        for m in group:
-            if m.type != PERSON or m.surface.isupper():
-                continue
-            name = parse_name(m.surface, PERSON)
-            if name.is_full and _majority(votes[name.key]) == PERSON:
-                full[skeleton(name.last)] += 1
-        for key, n in full.items():
-            if not votes.get(key):
-                continue
-            outside = corpus[key] - votes[key]  # how the rest of the corpus types this word
-            other = sum(c for t, c in outside.items() if t != PERSON)
-            decisive = other < 3 or other <= outside[PERSON]
-            votes[key][PERSON] += _DECISIVE if decisive else n
-        pooled = _pool_variants(votes)
-        for m in group:
-            key = neutral_key(m.surface)
-            counts = pooled.get(key) if m.type else votes.get(key)
-            if key and counts:
-                m.type = _majority(counts)
-    return mentions
-
-
-def _pool_variants(votes: dict[str, Counter]) -> dict[str, Counter]:
-    """Spellings one typo apart share their votes ("Penelac" ORG x3, "Penelec" GPE x2: ORG)."""
-    by_len: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for k, c in votes.items():
-        if c:
-            by_len[(len(k.split()), k[0])].append(k)
-    pooled = {k: Counter(c) for k, c in votes.items()}
-    for group in by_len.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if all(x == y or token_match(x, y) >= TYPO for x, y in zip(a.split(), b.split())):
-                    pooled[a].update(votes[b])
-                    pooled[b].update(votes[a])
-    return pooled
-
-
-def _majority(counts: Counter) -> str | None:
-    if not counts:
-        return None
-    return max(counts.items(), key=lambda kv: (kv[1], _PRIORITY[kv[0]]))[0]
-
-
 def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Word tokens (hyphenated words give several), without a possessive."""
     spans = []
@@ -147,7 +71,7 @@ class StoryIndex:
                 name = parse_name(m.surface, PERSON)
                 if name.is_full:
                     self.full_people.append((name, key, m.article_id))
-        self.types = {k: _majority(c) for k, c in types.items()}
+        self.types = {k: majority(c) for k, c in types.items()}
         self.by_initials: dict = defaultdict(list)  # first letters -> full names, for typos
         for name, key, aid in self.full_people:
             last = skeleton(name.last)
@@ -238,7 +162,7 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
            ) -> list[Mention]:
     """Split run-together NER spans and add the story's known names that NER missed."""
     out: list[Mention] = []
-    for group in _by_story(mentions, ctx).values():
+    for group in by_story(mentions, ctx).values():
         aids = sorted({m.article_id for m in group})
         texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
         lower: set[str] = set()
@@ -308,5 +232,5 @@ def _gazetteer(index: StoryIndex, group: list[Mention], texts: dict[str, dict[st
 
 def fix_types(mentions: list[Mention]) -> list[Mention]:
     """Drop mentions that never earned a type, lower-case words and contractions ("I'm")."""
-    return [m for m in mentions if m.type in _PRIORITY and fold(m.surface) != m.surface
+    return [m for m in mentions if m.type in PRIORITY and fold(m.surface) != m.surface
             and not _CONTRACTION.match(m.surface)]
