@@ -115,7 +115,8 @@ def canonicalize(mentions: Iterable[Mention], context: Mapping[str, Any] | None 
     order = lambda m: (m.article_id, m.field, m.start, m.end, m.label)  # noqa: E731
     mentions = sorted((replace(m) for m in mentions), key=order)  # the caller's stay as they were
     ctx = as_contexts(context, {m.article_id for m in mentions})
-    mentions = fix_types(repair(vote_types(mentions, ctx), ctx, cfg))
+    # votes again after the repairs: split and second-pass mentions take their name's type too
+    mentions = fix_types(vote_types(repair(vote_types(mentions, ctx), ctx, cfg), ctx))
     unique: dict[tuple, Mention] = {}
     for m in sorted(mentions, key=order):  # one mention per span
         unique.setdefault((m.article_id, m.field, m.start, m.end), m)

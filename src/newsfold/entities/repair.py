@@ -26,6 +26,7 @@ from .config import ORG, PERSON, PLACE, EntityConfig
 from .context import ArticleContext, story_of
 from .extract import Mention
 from .names import PARTICLES, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
+from .spans import Headlines, extend
 from .votes import PRIORITY, by_story, majority, neutral_key, vote_types  # noqa: F401
 
 _TOKEN = re.compile(r"\w[\w'\u2019]*")
@@ -162,6 +163,8 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
            ) -> list[Mention]:
     """Split run-together NER spans and add the story's known names that NER missed."""
     out: list[Mention] = []
+    vocabulary = {w for c in ctx.values() for text in c.fields.values()
+                  for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
     for group in by_story(mentions, ctx).values():
         aids = sorted({m.article_id for m in group})
         texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
@@ -171,13 +174,24 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
                 lower.update(w for w in re.findall(r"\b[a-z][a-z'-]+\b", text))
         proper = {w for fields in texts.values() for name, text in fields.items() if name != "title"
                   for w in _MID_SENTENCE_CAPS.findall(text)}
+        heads = Headlines(group, texts, vocabulary)
+        group = [m2 for m in group for m2 in heads.fix(m, texts.get(m.article_id, {}).get(m.field))]
         index = StoryIndex(group, config)
         group = [m2 for m in group for m2 in _split(index, m, texts.get(m.article_id, {}), proper)]
+        index = StoryIndex(group, config)  # without the run-together spans just split
+        group = [extend(m, texts.get(m.article_id, {}).get(m.field), _finder(index, m.article_id))
+                 for m in group]
         if config.gazetteer:
             index = StoryIndex(group, config)
             group += _gazetteer(index, group, texts, lower)
         out.extend(group)
     return out
+
+
+def _finder(index: StoryIndex, article_id: str):
+    def find(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+        return _find(index, text, _tokens(text, start, end), article_id, set())
+    return find
 
 
 def _split(index: StoryIndex, m: Mention, fields: dict[str, str], proper: set[str]) -> list[Mention]:
