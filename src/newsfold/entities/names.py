@@ -49,6 +49,13 @@ ORG_HEADS = frozenset(
     organisation group army brigades brigade militia committee trend current department ministry
     office commission bureau agency company corporation corp inc ltd llc co""".split()
 )
+# A capitalised "Group" names a holding company ("American Airlines Group"), not the company:
+# it is a generic head only in lower case ("the Islamic State group").
+PROPER_HEADS = frozenset({"group"})
+# Honorifics that tell a person's gender: "Lady Starmer" is not "Sir Keir Starmer".
+_GENDERED = {**dict.fromkeys("mr sir lord king prince duke".split(), "m"),
+             **dict.fromkeys("mrs ms miss lady dame queen princess duchess madam".split(), "f")}
+_HONORIFIC_BEFORE = re.compile(r"\b([A-Z][a-z]{1,7})\.?\s+$")
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 _POSSESSIVE = re.compile(r"'s?$")
 _NONLETTER = re.compile(r"[^a-z]")
@@ -175,6 +182,7 @@ class Name:
     key: str  # skeletons of the parts, space-separated; "" when nothing is left
     acro: bool = False  # written as an acronym ("NORAD", "U.S.")
     suffix: str = ""  # a person's generational suffix ("jr", "sr", "ii"…): another person
+    proper_heads: tuple[str, ...] = ()  # heads written capitalised that stay in the core
 
     @property
     def given(self) -> str | None:
@@ -203,13 +211,23 @@ def parse_name(surface: str, etype: str) -> Name:
     acro = 2 <= len(letters) <= 8 and letters.isalpha() and letters.isupper()
     key = " ".join(skeleton(p) or p for p in parts)
     suffix = generational_suffix(surface) if person else ""
+    proper = () if person else tuple(w.lower() for w in surface.split() if w.lower() in PROPER_HEADS
+                                     and w[:1].isupper())
     # the suffix stays in the key: "Donald Trump Jr" is not "Donald Trump"
-    return Name(tuple(parts), f"{key} {suffix}" if suffix else key, acro, suffix)
+    return Name(tuple(parts), f"{key} {suffix}" if suffix else key, acro, suffix, proper)
+
+
+def honorific_gender(text: str, start: int) -> set[str]:
+    """{"m"} or {"f"} when a gendered honorific ("Sir", "Lady", "Mrs") stands right before
+    ``start``, else an empty set."""
+    m = _HONORIFIC_BEFORE.search(text, max(0, start - 10), start)
+    g = _GENDERED.get(m.group(1).lower()) if m else None
+    return {g} if g else set()
 
 
 def org_core(name: Name) -> str:
     """An organisation key without its generic head ("sairun alians" -> "sairun"), or ""."""
-    parts = [p for p in name.parts if p not in ORG_HEADS]
+    parts = [p for p in name.parts if p not in ORG_HEADS or p in name.proper_heads]
     if not parts or len(parts) == len(name.parts):
         return ""
     return " ".join(skeleton(p) or p for p in parts)

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from .config import ORG, PERSON, PLACE, EntityConfig
-from .context import ArticleContext, story_of
+from .context import ArticleContext, story_of, vocabulary
 from .extract import Mention
 from .names import PARTICLES, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
 from .spans import Headlines, extend
@@ -159,12 +159,12 @@ def _find(index: StoryIndex, text: str, toks: list[tuple[int, int]], article_id:
     return found
 
 
-def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: EntityConfig
-           ) -> list[Mention]:
-    """Split run-together NER spans and add the story's known names that NER missed."""
+def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: EntityConfig,
+           words: set[str] | None = None) -> list[Mention]:
+    """Split run-together NER spans and add the story's known names that NER missed.
+    ``words``: the corpus's lower-case words (``context.vocabulary``)."""
     out: list[Mention] = []
-    vocabulary = {w for c in ctx.values() for text in c.fields.values()
-                  for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
+    words = vocabulary(ctx) if words is None else words
     for group in by_story(mentions, ctx).values():
         aids = sorted({m.article_id for m in group})
         texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
@@ -174,7 +174,7 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
                 lower.update(w for w in re.findall(r"\b[a-z][a-z'-]+\b", text))
         proper = {w for fields in texts.values() for name, text in fields.items() if name != "title"
                   for w in _MID_SENTENCE_CAPS.findall(text)}
-        heads = Headlines(group, texts, vocabulary)
+        heads = Headlines(group, texts, words)
         group = [m2 for m in group for m2 in heads.fix(m, texts.get(m.article_id, {}).get(m.field))]
         index = StoryIndex(group, config)
         group = [m2 for m in group for m2 in _split(index, m, texts.get(m.article_id, {}), proper)]
