@@ -26,7 +26,7 @@ from .config import ORG, PERSON, PLACE, EntityConfig
 from .context import ArticleContext, story_of, vocabulary
 from .extract import Mention
 from .names import PARTICLES, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
-from .spans import Headlines, extend
+from .spans import Headlines, could_grow, extend
 from .votes import PRIORITY, by_story, majority, neutral_key, vote_types  # noqa: F401
 
 _TOKEN = re.compile(r"\w[\w'\u2019]*")
@@ -55,8 +55,10 @@ def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
 class StoryIndex:
     """The names a story knows, from its typed mentions (with the keys each was learnt from)."""
 
-    def __init__(self, group: list[Mention], config: EntityConfig):
+    def __init__(self, group: list[Mention], config: EntityConfig,
+                 memo: tuple[dict, dict] | None = None):
         self.config = config
+        keys, people = memo or ({}, {})
         self.count: Counter = Counter()
         types: dict[str, Counter] = defaultdict(Counter)
         self.sources: dict[str, set[str]] = defaultdict(set)
@@ -64,12 +66,12 @@ class StoryIndex:
         for m in group:
             if m.type is None:
                 continue
-            key = neutral_key(m.surface)
+            key = neutral_key(m.surface, keys)
             self.count[key] += 1
             types[key][m.type] += 1
             self.sources[key].add(key)
             if m.type == PERSON:
-                name = parse_name(m.surface, PERSON)
+                name = people.get(m.surface) or people.setdefault(m.surface, parse_name(m.surface, PERSON))
                 if name.is_full:
                     self.full_people.append((name, key, m.article_id))
         self.types = {k: majority(c) for k, c in types.items()}
@@ -165,6 +167,7 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
     ``words``: the corpus's lower-case words (``context.vocabulary``)."""
     out: list[Mention] = []
     words = vocabulary(ctx) if words is None else words
+    memo: tuple[dict, dict] = ({}, {})  # name keys and parsed person names, by surface
     for group in by_story(mentions, ctx).values():
         aids = sorted({m.article_id for m in group})
         texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
@@ -176,13 +179,16 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
                   for w in _MID_SENTENCE_CAPS.findall(text)}
         heads = Headlines(group, texts, words)
         group = [m2 for m in group for m2 in heads.fix(m, texts.get(m.article_id, {}).get(m.field))]
-        index = StoryIndex(group, config)
+        index = StoryIndex(group, config, memo)
         group = [m2 for m in group for m2 in _split(index, m, texts.get(m.article_id, {}), proper)]
-        index = StoryIndex(group, config)  # without the run-together spans just split
-        group = [extend(m, texts.get(m.article_id, {}).get(m.field), _finder(index, m.article_id))
+        index = StoryIndex(group, config, memo)  # without the run-together spans just split
+        inner = {t for k in index.types if " " in k for t in k.split()}  # words of longer names
+        grown = [extend(m, texts.get(m.article_id, {}).get(m.field), _finder(index, m.article_id))
+                 if could_grow(m, texts.get(m.article_id, {}).get(m.field), inner) else m
                  for m in group]
+        if any(a is not b for a, b in zip(grown, group)):
+            group, index = grown, StoryIndex(grown, config, memo)
         if config.gazetteer:
-            index = StoryIndex(group, config)
             group += _gazetteer(index, group, texts, lower)
         out.extend(group)
     return out

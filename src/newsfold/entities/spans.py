@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 
 from .extract import Mention
-from .names import TITLES
+from .names import TITLES, fold, skeleton
 
 _WORD = re.compile(r"[^\W\d_][\w'\u2019.-]*")
 _MID_SENTENCE_CAPS = re.compile(r"(?<=[a-z,;] )[A-Z][\w'\u2019-]*")
@@ -37,6 +37,11 @@ def _headline_lines(title: str, text: str) -> list[tuple[int, int]]:
             out.append((pos, pos + len(line)))
         pos += len(line) + 1
     return out
+
+
+def _token_key(word: str) -> str:
+    tok = fold(word).strip("-'\"()[],;:.")
+    return skeleton(tok) or tok
 
 
 def _word(w: str) -> str:
@@ -107,6 +112,20 @@ def _blank(text: str, ranges: list[tuple[int, int]]) -> str:
     for a, b in ranges:
         chars[a:b] = " " * (b - a)
     return "".join(chars)
+
+
+_CAP_BEFORE = re.compile(r"[A-Z][\w'\u2019.]*[ -]$")
+_CAP_AFTER = re.compile(r"[ -][A-Z]")
+
+
+def could_grow(m: Mention, text: str | None, inner: set[str]) -> bool:
+    """A quick test before ``extend``: a capitalised word touches the span and one of its words
+    is a word of a longer name the story knows."""
+    if not text or m.type is None:
+        return False
+    if not (_CAP_BEFORE.search(text, max(0, m.start - 30), m.start) or _CAP_AFTER.match(text, m.end)):
+        return False
+    return any(_token_key(w) in inner for w in m.surface.split())
 
 
 def extend(m: Mention, text: str | None,

@@ -57,9 +57,14 @@ GEO_TAILS = frozenset(
 )
 
 
-def neutral_key(surface: str) -> str:
-    """A type-neutral name key (no honorifics removed)."""
-    return parse_name(surface, "").key
+def neutral_key(surface: str, memo: dict[str, str] | None = None) -> str:
+    """A type-neutral name key (no honorifics removed); ``memo`` caches keys for one call."""
+    if memo is None:
+        return parse_name(surface, "").key
+    key = memo.get(surface)
+    if key is None:
+        key = memo[surface] = parse_name(surface, "").key
+    return key
 
 
 def majority(counts: Counter) -> str | None:
@@ -95,7 +100,8 @@ def _text(m: Mention, ctx: dict[str, ArticleContext]) -> str:
     return ctx[m.article_id].fields.get(m.field, "") if m.article_id in ctx else ""
 
 
-def _vote(m: Mention, ctx: dict[str, ArticleContext], cued: dict[str, str]) -> tuple[str, int]:
+def _vote(m: Mention, ctx: dict[str, ArticleContext], cued: dict[str, str], memo: dict[str, str]
+          ) -> tuple[str, int]:
     if m.type != PERSON:
         return m.type, 1
     if geographic_shape(m.surface):
@@ -103,19 +109,26 @@ def _vote(m: Mention, ctx: dict[str, ArticleContext], cued: dict[str, str]) -> t
     text = _text(m, ctx)
     if text and place_cue(text, m.start, m.end):
         return PLACE, 2
-    key = neutral_key(m.surface)
+    key = neutral_key(m.surface, memo)
     if key in cued:  # a word no full person name holds, with a cue elsewhere in the corpus
         return cued[key], 2
     return PERSON, 1
 
 
+def _person(surface: str, memo: dict):
+    name = memo.get(surface)
+    if name is None:
+        name = memo[surface] = parse_name(surface, PERSON)
+    return name
+
+
 def _cued_words(mentions: list[Mention], ctx: dict[str, ArticleContext],
-                person_words: set[str]) -> dict[str, str]:
+                person_words: set[str], memo: dict[str, str]) -> dict[str, str]:
     """One-word names that no full person name contains, with the type their context cues give
     somewhere in the corpus ("out of Saltmarsh", "Skyreach chief executive")."""
     cues: dict[str, Counter] = defaultdict(Counter)
     for m in mentions:
-        key = neutral_key(m.surface) if m.type else ""
+        key = neutral_key(m.surface, memo) if m.type else ""
         if not key or " " in key or key in person_words:
             continue
         text = _text(m, ctx)
@@ -126,12 +139,12 @@ def _cued_words(mentions: list[Mention], ctx: dict[str, ArticleContext],
     return {k: majority(c) for k, c in cues.items()}
 
 
-def _person_words(mentions: list[Mention]) -> set[str]:
+def _person_words(mentions: list[Mention], people: dict) -> set[str]:
     """Skeletons of the words of every full person name the corpus's NER found."""
     out = set()
     for m in mentions:
         if m.type == PERSON and not geographic_shape(m.surface):
-            name = parse_name(m.surface, PERSON)
+            name = _person(m.surface, people)
             if name.is_full:
                 out.update(skeleton(p) for p in name.parts)
     return out
@@ -140,8 +153,10 @@ def _person_words(mentions: list[Mention]) -> set[str]:
 def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[Mention]:
     """Give every mention of a name the type its story, or the corpus, gives that name."""
     stories = by_story(mentions, ctx)
-    person_words = _person_words(mentions)
-    cued = _cued_words(mentions, ctx, person_words)
+    memo: dict[str, str] = {}
+    people: dict = {}
+    person_words = _person_words(mentions, people)
+    cued = _cued_words(mentions, ctx, person_words, memo)
     local: dict[str, dict[str, Counter]] = {}
     surnames: dict[str, Counter] = {}
     for sid, group in stories.items():
@@ -149,8 +164,8 @@ def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[
         org_heads: set[str] = set()
         for m in group:
             if m.type:
-                key = neutral_key(m.surface)
-                etype, weight = _vote(m, ctx, cued)
+                key = neutral_key(m.surface, memo)
+                etype, weight = _vote(m, ctx, cued, memo)
                 votes[key][etype] += weight
                 if m.type == ORG and len(key.split()) >= 2 and not geographic_shape(m.surface):
                     org_heads.add(key.split()[0])
@@ -158,7 +173,7 @@ def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[
         for m in group:
             if m.type != PERSON or m.surface.isupper():
                 continue
-            name = parse_name(m.surface, PERSON)
+            name = _person(m.surface, people)
             if name.is_full and majority(votes[name.key]) == PERSON:
                 full[skeleton(name.last)] += 1
         for key, counts in votes.items():  # "Skyreach" beside "Skyreach Regional"
@@ -184,7 +199,7 @@ def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[
                 votes[key][PERSON] += n
         pooled = _pool_variants(votes)
         for m in group:
-            key = neutral_key(m.surface)
+            key = neutral_key(m.surface, memo)
             counts = pooled.get(key) if m.type else votes.get(key)
             if not key or not counts:
                 continue
