@@ -5,13 +5,17 @@ an article are one entity ("one sense per discourse").  Units are joined by rule
 safe to contextual, with a union-find that refuses any join that would put two incompatible
 names in one entity (different given names, different organisation cores):
 
-1. same type and same name key (spelling variants share a key: Muqtada/Moqtada al-Sadr);
+1. same type and same name key (spelling variants share a key: Muqtada/Moqtada al-Sadr); an
+   organisation or place written differently ("LA"/"La.", "Labour"/"Labor") or named by a common
+   word (one the corpus writes in lower case: "House", "Labour") joins across stories only where
+   context supports it;
 2. full names of people one typo apart (Heather Nauert/Nauret), only where context supports it:
    the same article or story, or enough rare co-occurring entities;
 3. organisations and places within a story: a name with and without its generic head
    ("Sairoun alliance"/"Sairoun"), one typo apart, or an acronym and its expansion ("HTS");
 4. partial person names (a surname, or a given name) join the one full name they fit in the
-   same article, else in the same story; a partial name left over joins the one full name that
+   same article, else in the same story, unless their honorifics disagree ("Lady Starmer" is not
+   "Sir Keir Starmer"); a partial name left over joins the one full name that
    shares enough rare co-occurring entities, or stays an entity of its own.
 
 A PERSON never joins an ORG or a PLACE: units of different types are never compared.
@@ -21,35 +25,16 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from ..records import content_id
 from .config import PERSON, EntityConfig
-from .context import ArticleContext, as_contexts, story_of
+from .context import ArticleContext, as_contexts, story_of, vocabulary
 from .extract import Mention
-from .names import (NONE, TYPO, VARIANT, Name, acronym, fold, org_core, parse_name,
-                    person_match, skeleton, token_match)
+from .names import (NONE, TYPO, VARIANT, Name, acronym, fold, honorific_gender, org_core, parse_name,
+                    person_match, skeleton, token_match, translit)
+from .output import Entity, EntityResult, build_result  # noqa: F401
 from .repair import fix_types, repair, vote_types
-
-
-@dataclass(slots=True)
-class Entity:
-    entity_id: str
-    name: str
-    type: str
-    surface_forms: list[tuple[str, int]]  # (form, count), most frequent first
-    n_mentions: int
-    n_articles: int
-
-
-@dataclass
-class EntityResult:
-    entities: list[Entity]
-    mentions: list[Mention]
-    entity_of: list[str]  # entity_id of each mention, aligned with ``mentions``
-    config: dict[str, Any] = field(default_factory=dict)
-    stories: dict[str, str | None] = field(default_factory=dict)  # article_id -> story_id
 
 
 Unit = tuple[str, str, str]  # (type, name key, article_id)
@@ -115,30 +100,41 @@ def canonicalize(mentions: Iterable[Mention], context: Mapping[str, Any] | None 
     order = lambda m: (m.article_id, m.field, m.start, m.end, m.label)  # noqa: E731
     mentions = sorted((replace(m) for m in mentions), key=order)  # the caller's stay as they were
     ctx = as_contexts(context, {m.article_id for m in mentions})
-    mentions = fix_types(repair(vote_types(mentions, ctx), ctx, cfg))
+    words = vocabulary(ctx)
+    # votes again after the repairs: split and second-pass mentions take their name's type too
+    mentions = fix_types(vote_types(repair(vote_types(mentions, ctx), ctx, cfg, words), ctx))
     unique: dict[tuple, Mention] = {}
     for m in sorted(mentions, key=order):  # one mention per span
         unique.setdefault((m.article_id, m.field, m.start, m.end), m)
     mentions = list(unique.values())
     names: dict[Unit, Name] = {}
     unit_of: list[Unit] = []
+    genders: dict[Unit, set[str]] = defaultdict(set)
     for m in mentions:
         name = parse_name(m.surface, m.type)
-        unit = (m.type, name.key, m.article_id)
+        gender = (honorific_gender(ctx[m.article_id].fields.get(m.field, ""), m.start)
+                  if m.type == PERSON and m.article_id in ctx else set())
+        # a one-word name with a gendered honorific is a unit of its own: in one article "Lady
+        # Starmer" is not "Starmer" the Prime Minister
+        key = f"{name.key}#{''.join(gender)}" if gender and not name.is_full else name.key
+        unit = (m.type, key, m.article_id)
         names.setdefault(unit, name)
         unit_of.append(unit)
+        genders[unit].update(gender)
     clusters = _Clusters(names)
-    linker = _Linker(names, clusters, ctx, cfg)
+    linker = _Linker(names, clusters, ctx, cfg, words, genders)
     for a, b in _defined_acronyms(mentions, ctx):
         clusters.union(unit_of[a], unit_of[b])
     linker.run()
-    return _result(mentions, unit_of, clusters, ctx, cfg)
+    return build_result(mentions, unit_of, clusters.find, ctx, cfg)
 
 
 class _Linker:
     def __init__(self, names: dict[Unit, Name], clusters: _Clusters,
-                 ctx: dict[str, ArticleContext], cfg: EntityConfig):
+                 ctx: dict[str, ArticleContext], cfg: EntityConfig, words: set[str] = frozenset(),
+                 genders: Mapping[Unit, set[str]] | None = None):
         self.names, self.c, self.ctx, self.cfg = names, clusters, ctx, cfg
+        self.words, self.genders = words, genders or {}
         self.by_key: dict[tuple[str, str], list[Unit]] = defaultdict(list)
         self.by_article: dict[str, list[Unit]] = defaultdict(list)
         self.by_story: dict[str, list[Unit]] = defaultdict(list)
@@ -160,7 +156,9 @@ class _Linker:
 
     def run(self) -> None:
         for (etype, _), units in self.by_key.items():  # 1. same key
-            if etype != PERSON or self.names[units[0]].is_full:
+            if etype != PERSON:
+                self._same_key(units)
+            elif self.names[units[0]].is_full:
                 for u in units[1:]:
                     self.c.union(units[0], u)
         self._typo_people()  # 2.
@@ -179,6 +177,45 @@ class _Linker:
             self._neigh[key] = {k for k in out if len(self.by_key[k]) <= self.max_df}
         return self._neigh[key]
 
+    def _rare_neighbours(self, units: list[Unit]) -> set[tuple[str, str]]:
+        key = units[0][:2]
+        out = {v[:2] for u in units for v in self.by_article[u[2]]} - {key}
+        return {k for k in out if len(self.by_key[k]) <= self.max_df}
+
+    def _same_key(self, units: list[Unit]) -> None:
+        """One organisation or place key: units written alike join everywhere; a common word
+        ("House") joins within a story; different writings ("LA"/"La.") and common words across
+        stories join where they share a story or enough rare co-occurring names."""
+        blocks: dict[tuple, list[Unit]] = defaultdict(list)
+        for u in units:
+            n = self.names[u]
+            common = len(n.parts) == 1 and not n.acro and n.parts[0] in self.words
+            short = n.acro and len("".join(n.parts)) <= 3  # "LA" is not "La.", "NATO" is "Nato"
+            blocks[(n.parts, short, story_of(self.ctx, u[2]) if common else "")].append(u)
+        groups = list(blocks.values())
+        for g in groups:
+            for u in g[1:]:
+                self.c.union(g[0], u)
+        if len(groups) == 1:
+            return
+        by_evidence: dict[tuple, list[int]] = defaultdict(list)  # a story or a rare neighbour
+        for i, g in enumerate(groups):
+            for st in {story_of(self.ctx, u[2]) for u in g}:
+                by_evidence[("story", st)].append(i)
+            for k in self._rare_neighbours(g):
+                by_evidence[("name", k)].append(i)
+        shared: Counter = Counter()
+        for (kind, _), idx in by_evidence.items():
+            for x, i in enumerate(idx):
+                for j in idx[x + 1:]:
+                    if kind == "story":
+                        self.c.union(groups[i][0], groups[j][0])
+                    else:
+                        shared[(i, j)] += 1
+        for (i, j), n in shared.items():
+            if n >= self.cfg.min_shared_neighbours:
+                self.c.union(groups[i][0], groups[j][0])
+
     def _supported(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
         stories_a = {story_of(self.ctx, u[2]) for u in self.by_key[a]}
         if any(story_of(self.ctx, u[2]) in stories_a for u in self.by_key[b]):
@@ -191,7 +228,8 @@ class _Linker:
         full = [k for k in self.by_key if k[0] == PERSON and self.names[self.by_key[k][0]].is_full]
         block: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for k in full:
-            for d in _deletes(skeleton(self.names[self.by_key[k][0]].last)):
+            last = skeleton(self.names[self.by_key[k][0]].last)
+            for d in _deletes(last) | _deletes(translit(last)):  # translit: Dorofeyev/Dorofeev
                 block[d].append(k)
         seen = set()
         for keys in block.values():
@@ -200,6 +238,7 @@ class _Linker:
                     if (a, b) in seen or a == b:
                         continue
                     seen.add((a, b))
+                    seen.add((b, a))
                     grade = person_match(self.names[self.by_key[a][0]], self.names[self.by_key[b][0]])
                     if grade >= VARIANT or (grade == TYPO and self._supported(a, b)):
                         self.c.union(self.by_key[a][0], self.by_key[b][0])
@@ -230,16 +269,20 @@ class _Linker:
                     if _tokenwise(self.names[a], self.names[b]) >= TYPO:
                         self.c.union(a, b)
 
-    def _candidates(self, partial: Name, units: Iterable[Unit], min_grade: int,
+    def _candidates(self, pu: Unit, units: Iterable[Unit], min_grade: int,
                     given_too: bool) -> list[Unit]:
         """Entities whose full name fits a one-word name; the best fit wins (a surname match
         beats a given-name match, an exact one a variant or a typo)."""
+        partial = self.names[pu]
         token = partial.parts[0]
         best, roots = 0, {}
+        gender = self.genders.get(pu, set())
         for u in units:
             full = self.names[u]
-            if u[0] != PERSON or not full.is_full:
-                continue
+            if u[0] != PERSON or not full.is_full or partial.suffix and full.suffix != partial.suffix:
+                continue  # "Trump Jr." is not "Donald Trump"
+            if len(gender | self.genders.get(u, set())) > 1:
+                continue  # "Lady Starmer" is not "Sir Keir Starmer"
             grade = token_match(token, full.last, self.cfg.min_typo_len)
             score = 2 * grade if grade >= min_grade else 0
             if not score and given_too and token_match(token, full.given) >= VARIANT:
@@ -249,7 +292,9 @@ class _Linker:
             if score > best:
                 best, roots = score, {}
             roots.setdefault(self.c.find(u), u)
-        return list(roots.values())
+        plain = [u for u in roots.values() if not self.names[u].suffix]
+        # "Trump" beside "Donald Trump" and "Donald Trump Jr" is the one without the suffix
+        return plain if len(plain) == 1 else list(roots.values())
 
     def _partials(self) -> None:
         partial_units = [u for u in sorted(self.names) if u[0] == PERSON
@@ -258,10 +303,10 @@ class _Linker:
         for u in partial_units:
             name = self.names[u]
             rare = len(self.by_key[u[:2]]) == 1  # a misspelling is rare: seen in one article
-            found = self._candidates(name, self.by_article[u[2]], TYPO if rare else VARIANT, True)
+            found = self._candidates(u, self.by_article[u[2]], TYPO if rare else VARIANT, True)
             if not found:  # the same surname (a variant or better) elsewhere in the story
                 same = self.story_surnames.get((story_of(self.ctx, u[2]), skeleton(name.parts[0])), ())
-                found = self._candidates(name, [v for v in same if v[2] != u[2]], VARIANT, False)
+                found = self._candidates(u, [v for v in same if v[2] != u[2]], VARIANT, False)
             if len(found) == 1 and self.c.union(found[0], u):
                 continue
             left.append(u)
@@ -280,7 +325,12 @@ class _Linker:
         own, or of many people)."""
         token = self.names[units[0]].parts[0]
         roots: dict[Unit, list[tuple[str, str]]] = defaultdict(list)
+        suffix = self.names[units[0]].suffix
+        gender = set().union(*(self.genders.get(u, set()) for u in units))
         for k in self.by_surname.get(skeleton(token), ()):  # same skeleton: a variant or better
+            if self.names[self.by_key[k][0]].suffix != suffix or len(
+                    gender.union(*(self.genders.get(u, set()) for u in self.by_key[k]))) > 1:
+                continue  # another generation, or honorifics of the other gender
             roots[self.c.find(self.by_key[k][0])].append(k)
         mine = self._neighbours(key)
         fits = [r for r, ks in roots.items()
@@ -314,57 +364,3 @@ def _abbreviates(short: str, long: str) -> bool:
         return False
     rest = iter("".join(words))
     return all(ch in rest for ch in short)
-
-
-def _result(mentions: list[Mention], unit_of: list[Unit], clusters: _Clusters,
-            ctx: dict[str, ArticleContext], cfg: EntityConfig) -> EntityResult:
-    groups: dict[Unit, list[int]] = defaultdict(list)
-    for i, u in enumerate(unit_of):
-        groups[clusters.find(u)].append(i)
-    entities, entity_of = [], [""] * len(mentions)
-    used: set[str] = set()
-    for root in sorted(groups, key=lambda r: min(groups[r])):
-        idx = groups[root]
-        etype = root[0]
-        name = _canonical_name([mentions[i] for i in idx], etype)
-        eid = content_id(etype, name, prefix="e")
-        n = 1
-        while eid in used:  # two distinct entities that would share a name: keep them apart
-            n += 1
-            eid = content_id(etype, name, str(n), prefix="e")
-        used.add(eid)
-        forms = Counter(mentions[i].surface for i in idx)
-        entities.append(Entity(eid, name, etype, sorted(forms.items(), key=lambda kv: (-kv[1], kv[0])),
-                               len(idx), len({mentions[i].article_id for i in idx})))
-        for i in idx:
-            entity_of[i] = eid
-    entities.sort(key=lambda e: (-e.n_mentions, e.name, e.entity_id))
-    stories = {aid: c.story_id for aid, c in ctx.items()}
-    return EntityResult(entities, mentions, entity_of, cfg.to_dict(), stories)
-
-
-def _canonical_name(ms: list[Mention], etype: str) -> str:
-    """The name to show: the most-used form outside headlines (most articles, then most body
-    mentions, then most found by NER itself, then the longest), preferring a person's full name,
-    or a name written out rather than its acronym, when it is used in at least a quarter of the
-    entity's articles."""
-    stats: dict[str, list] = {}
-    for m in ms:
-        s = stats.setdefault(m.surface, [set(), 0, 0, 0])
-        if m.field != "title":
-            s[0].add(m.article_id)
-        s[1] += m.field == "text"
-        s[2] += m.source != "gazetteer"
-        s[3] += 1
-    n_articles = len({m.article_id for m in ms})
-
-    def rank(form: str) -> tuple:
-        arts, body, found, total = stats[form]
-        name = parse_name(form, etype)
-        common = 4 * len(arts) >= n_articles
-        full = common and (name.is_full if etype == PERSON else not name.acro)
-        shouted = form.isupper() and (" " in form or len(form) > 5)  # "HILLARY CLINTON", not "NASA"
-        return (not full, not form[:1].isupper(), shouted, -len(arts), -body, -found, -total,
-                -len(form), form)
-
-    return min(stats, key=rank)

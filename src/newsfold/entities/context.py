@@ -1,6 +1,7 @@
 """What canonicalisation knows about each article: its story and its field texts."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -49,3 +50,11 @@ def story_of(ctx: Mapping[str, ArticleContext], article_id: str) -> str:
     """The story an article belongs to; an article without one is a story of its own."""
     c = ctx.get(article_id)
     return f"s:{c.story_id}" if c is not None and c.story_id else f"a:{article_id}"
+
+
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'-]+\b")
+
+
+def vocabulary(ctx: Mapping[str, ArticleContext]) -> set[str]:
+    """The words the corpus writes in lower case (in the field texts the contexts hold)."""
+    return {w for c in ctx.values() for text in c.fields.values() for w in _LOWER_WORD.findall(text)}

@@ -2,10 +2,14 @@
 
 The gold file (``tests/gold/entities_gold.jsonl``) holds one JSON record a line:
 
-- ``{"kind": "article", "set": "seeds"|"giveme5w1h", "article": REF, "mentions": [...]}`` with
-  each mention ``{"field", "start", "end", "surface", "type", "entity"}``.  REF is the dataset
-  id (giveme5w1h) or ``A1``…``A7`` (the seed articles, see ``seed_articles``).  Offsets refer to
-  the dataset's own title/text (and to the seed parse below); only the surfaces are stored.
+- ``{"kind": "article", "set": "seeds"|"giveme5w1h"|"fundus", "article": REF, "mentions": [...]}``
+  with each mention ``{"field", "start", "end", "surface", "type", "entity"}``.  REF is the
+  dataset id (giveme5w1h), ``A1``…``A7`` (the seed articles, see ``seed_articles``) or a fundus
+  page's path under ``tests/resources/parser/test_data/`` (its title and ``body_text`` in
+  ``fundus_index.jsonl``; each page a story of its own).  Offsets refer to the dataset's own
+  title/text (and to the seed parse below); only the surfaces are stored.  An optional
+  ``"windows": [[field, start, end], ...]`` says which parts of the article were annotated;
+  scores then count only mentions inside them (``restrict``).
 - ``{"kind": "entity", "entity", "name", "type"}``: the gold entities (mentions sharing an
   entity id across articles are the gold merges).
 - ``{"kind": "distinct", "a", "b"}``: entities that must never merge.
@@ -29,6 +33,8 @@ from .extract import Mention
 
 SEED_STORIES = {"A1": "s1", "A4": "s1"}
 GIVEME = "stories-giveme5w1h-dev/articles.jsonl"
+FUNDUS = "fundus/fundus_index.jsonl"
+FUNDUS_PREFIX = "tests/resources/parser/test_data/"
 
 
 # --- the seed pages --------------------------------------------------------------------------
@@ -112,6 +118,7 @@ class Gold:
     articles: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # (set, ref) -> mentions
     entities: dict[str, dict] = field(default_factory=dict)
     distinct: list[tuple[str, str]] = field(default_factory=list)
+    windows: dict[tuple[str, str], list[tuple[str, int, int]]] = field(default_factory=dict)
 
 
 def load_gold(path: str | Path) -> Gold:
@@ -121,6 +128,8 @@ def load_gold(path: str | Path) -> Gold:
             rec = json.loads(line)
             if rec["kind"] == "article":
                 gold.articles[(rec["set"], rec["article"])] = rec["mentions"]
+                if rec.get("windows"):
+                    gold.windows[(rec["set"], rec["article"])] = [tuple(w) for w in rec["windows"]]
             elif rec["kind"] == "entity":
                 gold.entities[rec["entity"]] = rec
             elif rec["kind"] == "distinct":
@@ -133,15 +142,57 @@ def gold_articles(gold: Gold, shared_dir: str | Path) -> list[Article]:
     shared = Path(shared_dir)
     refs = {ref for s, ref in gold.articles if s == "giveme5w1h"}
     arts = dataset_articles(shared / "data" / GIVEME, refs)
+    for a in arts:
+        a.extra["set"] = "giveme5w1h"
     if any(s == "seeds" for s, _ in gold.articles):
-        arts = seed_articles(shared / "seeds") + arts
-    return arts
+        seeds = seed_articles(shared / "seeds")
+        for a in seeds:
+            a.extra["set"] = "seeds"
+        arts = seeds + arts
+    fundus = {ref for s, ref in gold.articles if s == "fundus"}
+    return arts + (fundus_articles(shared / "data" / FUNDUS, fundus) if fundus else [])
+
+
+def fundus_articles(path: str | Path, refs: Iterable[str]) -> list[Article]:
+    """fundus pages by their path under test_data/ ("us/APNews_2023_04_28.html.gz"): title and
+    body text from the index; each page is a story of its own."""
+    wanted, out = set(refs), []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            ref = row["file"].removeprefix(FUNDUS_PREFIX)
+            if ref not in wanted:
+                continue
+            out.append(Article(source=f"fundus#{ref}", page_id=ref, span=(0, 0), raw="",
+                               title=row.get("title"), text=row.get("body_text") or "",
+                               outlet=row.get("publisher"), article_id=content_id(ref, prefix="a"),
+                               story_id=f"fundus:{ref}", extra={"ref": ref, "set": "fundus"}))
+    return sorted(out, key=lambda a: a.extra["ref"])
+
+
+def _set_of(a: Article) -> str:
+    return a.extra.get("set") or ("seeds" if a.source.endswith(".txt") else "giveme5w1h")
+
+
+def restrict(system: Iterable[tuple], gold: Gold, articles: Sequence[Article]) -> list[tuple]:
+    """The system mentions that fall in the gold articles, inside their annotated windows."""
+    scope: dict[str, list[tuple[str, int, int]] | None] = {}
+    for a in articles:
+        scope[a.article_id] = gold.windows.get((_set_of(a), a.extra["ref"]))
+    out = []
+    for m in system:
+        aid, fld, start, end = m[0]
+        if aid not in scope:
+            continue
+        wins = scope[aid]
+        if wins is None or any(f == fld and s <= start and end <= e for f, s, e in wins):
+            out.append(m)
+    return out
 
 
 def gold_mentions(gold: Gold, articles: Sequence[Article]) -> list[tuple]:
     """[((article_id, field, start, end), type, entity, surface)] with article refs resolved."""
-    by_ref = {(("seeds" if a.source.endswith(".txt") else "giveme5w1h"), a.extra["ref"]): a
-              for a in articles}
+    by_ref = {(_set_of(a), a.extra["ref"]): a for a in articles}
     out = []
     for ref, mentions in gold.articles.items():
         art = by_ref[ref]

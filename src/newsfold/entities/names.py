@@ -12,7 +12,9 @@ A surface form is reduced in three steps:
 
 ``token_match`` grades two tokens: ``EXACT`` (same fold), ``VARIANT`` (same skeleton) or ``TYPO``
 (skeletons one edit or one transposition apart, both at least 5 letters long, with the same first
-letter, neither a prefix of the other: ``Nauert``/``Nauret`` but not ``Iraq``/``Iraqi``).
+letter, neither a prefix of the other: ``Nauert``/``Nauret`` but not ``Iraq``/``Iraqi``; or the
+same ``translit`` key, which folds the alternations of Cyrillic romanisation:
+``Yevgeny``/``Evgeniy``, ``Dorofeyev``/``Dorofeev``, ``Dmitry``/``Dmitriy``).
 Exact and variant matches are safe on their own; a typo match is only taken where the context
 supports it (see ``canon``).
 """
@@ -47,6 +49,13 @@ ORG_HEADS = frozenset(
     organisation group army brigades brigade militia committee trend current department ministry
     office commission bureau agency company corporation corp inc ltd llc co""".split()
 )
+# A capitalised "Group" names a holding company ("American Airlines Group"), not the company:
+# it is a generic head only in lower case ("the Islamic State group").
+PROPER_HEADS = frozenset({"group"})
+# Honorifics that tell a person's gender: "Lady Starmer" is not "Sir Keir Starmer".
+_GENDERED = {**dict.fromkeys("mr sir lord king prince duke".split(), "m"),
+             **dict.fromkeys("mrs ms miss lady dame queen princess duchess madam".split(), "f")}
+_HONORIFIC_BEFORE = re.compile(r"\b([A-Z][a-z]{1,7})\.?\s+$")
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 _POSSESSIVE = re.compile(r"'s?$")
 _NONLETTER = re.compile(r"[^a-z]")
@@ -55,6 +64,11 @@ _H_AFTER = re.compile(r"(?<=[dtkg])h")
 _QO = str.maketrans("qo", "ku")
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _DOUBLE = re.compile(r"(.)\1+")
+# Cyrillic romanisation alternations: an initial "ye"/"e" (Yevgeny/Evgeniy), a "y" between
+# vowels (Dorofeyev/Dorofeev), a final "iy"/"ii"/"y" (Dmitriy/Dmitrii/Dmitry).
+_YE = re.compile(r"^ye(?=[^aeiouy])")
+_GLIDE = re.compile(r"(?<=[aeiou])y(?=[aeiou])")
+_FINAL_Y = re.compile(r"(?:iy|yi|y)$")
 
 
 def fold(text: str) -> str:
@@ -79,6 +93,15 @@ def skeleton(token: str) -> str:
         s = _H_AFTER.sub("", s.replace("ph", "f"))
     s = _DOUBLE.sub(r"\1", s.replace("ck", "k").translate(_QO))
     return s[:-1] if len(s) > 4 and s[-1] == "h" and s[-2] in "aeiu" else s
+
+
+def translit(skel: str) -> str:
+    """A looser key over a skeleton, for Cyrillic romanisation variants; only a TYPO-grade match
+    (context must support it), since it also folds some unrelated names together."""
+    if len(skel) < 4:
+        return skel
+    s = _FINAL_Y.sub("i", _GLIDE.sub("", _YE.sub("e", skel)))
+    return _DOUBLE.sub(r"\1", s)
 
 
 def _strip_prefix(token: str) -> str:
@@ -137,9 +160,13 @@ def token_match(a: str, b: str, min_typo_len: int = 5) -> int:
     sa, sb = skeleton(a), skeleton(b)
     if sa and sa == sb:
         return VARIANT
-    if (min(len(sa), len(sb)) >= min_typo_len and sa[0] == sb[0] and damerau1(sa, sb)
-            and not (sa.startswith(sb) or sb.startswith(sa))):  # Iraq/Iraqi is no typo
+    ta, tb = translit(sa), translit(sb)
+    if min(len(sa), len(sb)) >= 4 and ta == tb:
         return TYPO
+    for x, y in ((sa, sb), (ta, tb)):
+        if (min(len(x), len(y)) >= min_typo_len and x[0] == y[0] and damerau1(x, y)
+                and not (x.startswith(y) or y.startswith(x))):  # Iraq/Iraqi is no typo
+            return TYPO
     return NONE
 
 
@@ -154,6 +181,8 @@ class Name:
     parts: tuple[str, ...]
     key: str  # skeletons of the parts, space-separated; "" when nothing is left
     acro: bool = False  # written as an acronym ("NORAD", "U.S.")
+    suffix: str = ""  # a person's generational suffix ("jr", "sr", "ii"…): another person
+    proper_heads: tuple[str, ...] = ()  # heads written capitalised that stay in the core
 
     @property
     def given(self) -> str | None:
@@ -168,16 +197,37 @@ class Name:
         return len(self.parts) >= 2
 
 
+def generational_suffix(surface: str) -> str:
+    """"jr" for "Donald Trump Jr." (also "Sr", "II", "III", "IV"), else ""."""
+    words = surface.replace(",", " ").split()
+    last = fold(words[-1]).strip(".") if len(words) >= 2 else ""
+    return last if last in SUFFIXES else ""
+
+
 def parse_name(surface: str, etype: str) -> Name:
-    parts = name_parts(surface, person=etype == "PERSON")
+    person = etype == "PERSON"
+    parts = name_parts(surface, person=person)
     letters = re.sub(r"[\s.&]", "", surface)
     acro = 2 <= len(letters) <= 8 and letters.isalpha() and letters.isupper()
-    return Name(tuple(parts), " ".join(skeleton(p) or p for p in parts), acro)
+    key = " ".join(skeleton(p) or p for p in parts)
+    suffix = generational_suffix(surface) if person else ""
+    proper = () if person else tuple(w.lower() for w in surface.split() if w.lower() in PROPER_HEADS
+                                     and w[:1].isupper())
+    # the suffix stays in the key: "Donald Trump Jr" is not "Donald Trump"
+    return Name(tuple(parts), f"{key} {suffix}" if suffix else key, acro, suffix, proper)
+
+
+def honorific_gender(text: str, start: int) -> set[str]:
+    """{"m"} or {"f"} when a gendered honorific ("Sir", "Lady", "Mrs") stands right before
+    ``start``, else an empty set."""
+    m = _HONORIFIC_BEFORE.search(text, max(0, start - 10), start)
+    g = _GENDERED.get(m.group(1).lower()) if m else None
+    return {g} if g else set()
 
 
 def org_core(name: Name) -> str:
     """An organisation key without its generic head ("sairun alians" -> "sairun"), or ""."""
-    parts = [p for p in name.parts if p not in ORG_HEADS]
+    parts = [p for p in name.parts if p not in ORG_HEADS or p in name.proper_heads]
     if not parts or len(parts) == len(name.parts):
         return ""
     return " ".join(skeleton(p) or p for p in parts)
@@ -196,8 +246,8 @@ def person_match(a: Name, b: Name) -> int:
     (Bashar al-Assad vs Dhiaa al-Asadi).  An initial is compatible with a given name that starts
     with it, but only as a TYPO-grade match (it needs context).
     """
-    if not (a.is_full and b.is_full):
-        return NONE
+    if not (a.is_full and b.is_full) or a.suffix != b.suffix:
+        return NONE  # a generational suffix names another person (Donald Trump Jr)
     last = token_match(a.last, b.last)
     if last == NONE:
         return NONE

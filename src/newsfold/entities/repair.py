@@ -3,14 +3,9 @@
 Three steps, each within one story (the articles that share a story_id; an article without one
 is a story of its own):
 
-1. ``vote_types``: one name, one type.  Mentions of one name key take the majority type of the
-   story ("Witkoff" tagged GPE in a headline and PERSON three times in the body is a PERSON;
-   "Sairoun" tagged PRODUCT and ORG is an ORG).  A one-word name that is the surname of a
-   person's full name in the story is that person's (a lone "Jubouri" tagged GPE beside "Maan
-   al-Jubouri", "Fox" tagged ORG beside "John Fox"), unless the rest of the corpus mostly types
-   that word otherwise ("Paris" beside "Claude Paris").  Spellings one typo apart pool votes.
-   Untyped candidates (NORP, PRODUCT, FAC…) take the type their own name has in the story, or
-   stay untyped and are dropped.
+1. ``vote_types`` (in ``votes``): one name, one type.  Mentions of one name key take the
+   majority type of the story ("Witkoff" tagged GPE in a headline and PERSON three times in the
+   body is a PERSON), corrected by context cues, surname evidence and the corpus's own majority.
 2. ``split``: a NER span seen once in the story, or holding a comma or a preposition, is split
    into the names the story knows when those cover all its capitalised words ("the US State
    Department Heather Nauret" -> "US State Department" + "Heather Nauret"; "Tavon Kaiseen
@@ -28,12 +23,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from .config import ORG, PERSON, PLACE, EntityConfig
-from .context import ArticleContext, story_of
+from .context import ArticleContext, story_of, vocabulary
 from .extract import Mention
 from .names import PARTICLES, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
+from .spans import Headlines, could_grow, extend
+from .votes import PRIORITY, by_story, majority, neutral_key, vote_types  # noqa: F401
 
 _TOKEN = re.compile(r"\w[\w'\u2019]*")
-_PRIORITY = {PERSON: 3, ORG: 2, PLACE: 1}
 _MID_SENTENCE_CAPS = re.compile(r"(?<=[a-z,;] )[A-Z][\w'\u2019-]*")
 _CONTRACTION = re.compile(r"^(?:I|We|You|They|He|She|It|That|There)['\u2019][a-z]{1,2}$")
 _SUSPECT_WORDS = re.compile(r"\s(?:on|with|by|at|from|to|via|says|said)\s")
@@ -41,77 +37,6 @@ CALENDAR = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )
-_DECISIVE = 10 ** 6
-
-
-def neutral_key(surface: str) -> str:
-    """A type-neutral name key (no honorifics removed)."""
-    return parse_name(surface, "").key
-
-
-def _by_story(mentions: Iterable[Mention], ctx: dict[str, ArticleContext]) -> dict[str, list[Mention]]:
-    out: dict[str, list[Mention]] = defaultdict(list)
-    for m in mentions:
-        out[story_of(ctx, m.article_id)].append(m)
-    return out
-
-
-def vote_types(mentions: list[Mention], ctx: dict[str, ArticleContext]) -> list[Mention]:
-    """Give every mention of a name the majority type of that name in its story."""
-    corpus: dict[str, Counter] = defaultdict(Counter)
-    for m in mentions:
-        if m.type:
-            corpus[neutral_key(m.surface)][m.type] += 1
-    for group in _by_story(mentions, ctx).values():
-        votes: dict[str, Counter] = defaultdict(Counter)
-        for m in group:
-            if m.type:
-                votes[neutral_key(m.surface)][m.type] += 1
-        full: Counter = Counter()  # surname key -> mentions of full names that end with it
-        for m in group:
-            if m.type != PERSON or m.surface.isupper():
-                continue
-            name = parse_name(m.surface, PERSON)
-            if name.is_full and _majority(votes[name.key]) == PERSON:
-                full[skeleton(name.last)] += 1
-        for key, n in full.items():
-            if not votes.get(key):
-                continue
-            outside = corpus[key] - votes[key]  # how the rest of the corpus types this word
-            other = sum(c for t, c in outside.items() if t != PERSON)
-            decisive = other < 3 or other <= outside[PERSON]
-            votes[key][PERSON] += _DECISIVE if decisive else n
-        pooled = _pool_variants(votes)
-        for m in group:
-            key = neutral_key(m.surface)
-            counts = pooled.get(key) if m.type else votes.get(key)
-            if key and counts:
-                m.type = _majority(counts)
-    return mentions
-
-
-def _pool_variants(votes: dict[str, Counter]) -> dict[str, Counter]:
-    """Spellings one typo apart share their votes ("Penelac" ORG x3, "Penelec" GPE x2: ORG)."""
-    by_len: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for k, c in votes.items():
-        if c:
-            by_len[(len(k.split()), k[0])].append(k)
-    pooled = {k: Counter(c) for k, c in votes.items()}
-    for group in by_len.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if all(x == y or token_match(x, y) >= TYPO for x, y in zip(a.split(), b.split())):
-                    pooled[a].update(votes[b])
-                    pooled[b].update(votes[a])
-    return pooled
-
-
-def _majority(counts: Counter) -> str | None:
-    if not counts:
-        return None
-    return max(counts.items(), key=lambda kv: (kv[1], _PRIORITY[kv[0]]))[0]
-
-
 def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Word tokens (hyphenated words give several), without a possessive."""
     spans = []
@@ -130,8 +55,10 @@ def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
 class StoryIndex:
     """The names a story knows, from its typed mentions (with the keys each was learnt from)."""
 
-    def __init__(self, group: list[Mention], config: EntityConfig):
+    def __init__(self, group: list[Mention], config: EntityConfig,
+                 memo: tuple[dict, dict] | None = None):
         self.config = config
+        keys, people = memo or ({}, {})
         self.count: Counter = Counter()
         types: dict[str, Counter] = defaultdict(Counter)
         self.sources: dict[str, set[str]] = defaultdict(set)
@@ -139,15 +66,15 @@ class StoryIndex:
         for m in group:
             if m.type is None:
                 continue
-            key = neutral_key(m.surface)
+            key = neutral_key(m.surface, keys)
             self.count[key] += 1
             types[key][m.type] += 1
             self.sources[key].add(key)
             if m.type == PERSON:
-                name = parse_name(m.surface, PERSON)
+                name = people.get(m.surface) or people.setdefault(m.surface, parse_name(m.surface, PERSON))
                 if name.is_full:
                     self.full_people.append((name, key, m.article_id))
-        self.types = {k: _majority(c) for k, c in types.items()}
+        self.types = {k: majority(c) for k, c in types.items()}
         self.by_initials: dict = defaultdict(list)  # first letters -> full names, for typos
         for name, key, aid in self.full_people:
             last = skeleton(name.last)
@@ -234,11 +161,14 @@ def _find(index: StoryIndex, text: str, toks: list[tuple[int, int]], article_id:
     return found
 
 
-def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: EntityConfig
-           ) -> list[Mention]:
-    """Split run-together NER spans and add the story's known names that NER missed."""
+def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: EntityConfig,
+           words: set[str] | None = None) -> list[Mention]:
+    """Split run-together NER spans and add the story's known names that NER missed.
+    ``words``: the corpus's lower-case words (``context.vocabulary``)."""
     out: list[Mention] = []
-    for group in _by_story(mentions, ctx).values():
+    words = vocabulary(ctx) if words is None else words
+    memo: tuple[dict, dict] = ({}, {})  # name keys and parsed person names, by surface
+    for group in by_story(mentions, ctx).values():
         aids = sorted({m.article_id for m in group})
         texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
         lower: set[str] = set()
@@ -247,13 +177,27 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
                 lower.update(w for w in re.findall(r"\b[a-z][a-z'-]+\b", text))
         proper = {w for fields in texts.values() for name, text in fields.items() if name != "title"
                   for w in _MID_SENTENCE_CAPS.findall(text)}
-        index = StoryIndex(group, config)
+        heads = Headlines(group, texts, words)
+        group = [m2 for m in group for m2 in heads.fix(m, texts.get(m.article_id, {}).get(m.field))]
+        index = StoryIndex(group, config, memo)
         group = [m2 for m in group for m2 in _split(index, m, texts.get(m.article_id, {}), proper)]
+        index = StoryIndex(group, config, memo)  # without the run-together spans just split
+        inner = {t for k in index.types if " " in k for t in k.split()}  # words of longer names
+        grown = [extend(m, texts.get(m.article_id, {}).get(m.field), _finder(index, m.article_id))
+                 if could_grow(m, texts.get(m.article_id, {}).get(m.field), inner) else m
+                 for m in group]
+        if any(a is not b for a, b in zip(grown, group)):
+            group, index = grown, StoryIndex(grown, config, memo)
         if config.gazetteer:
-            index = StoryIndex(group, config)
             group += _gazetteer(index, group, texts, lower)
         out.extend(group)
     return out
+
+
+def _finder(index: StoryIndex, article_id: str):
+    def find(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+        return _find(index, text, _tokens(text, start, end), article_id, set())
+    return find
 
 
 def _split(index: StoryIndex, m: Mention, fields: dict[str, str], proper: set[str]) -> list[Mention]:
@@ -308,5 +252,5 @@ def _gazetteer(index: StoryIndex, group: list[Mention], texts: dict[str, dict[st
 
 def fix_types(mentions: list[Mention]) -> list[Mention]:
     """Drop mentions that never earned a type, lower-case words and contractions ("I'm")."""
-    return [m for m in mentions if m.type in _PRIORITY and fold(m.surface) != m.surface
+    return [m for m in mentions if m.type in PRIORITY and fold(m.surface) != m.surface
             and not _CONTRACTION.match(m.surface)]
