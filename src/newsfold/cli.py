@@ -14,10 +14,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import pipeline, store, views
-from .config import Config
+from .config import Config, ConfigError
 from .corpus import CorpusError
 from .rules import RulesError
 from .explain import explain as explain_article
+from .terminal import inert
 
 app = typer.Typer(help="newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus.",
                   no_args_is_help=True, add_completion=False)
@@ -53,7 +54,7 @@ def _dump(data) -> None:
 
 
 def _summary_table(s: pipeline.RunSummary) -> Table:
-    t = Table(title=f"newsfold run → {escape(s.out)}", show_header=False)
+    t = Table(title=f"newsfold run → {inert(s.out)}", show_header=False)
     t.add_column("what")
     t.add_column("count", justify="right")
     t.add_row("input files", str(s.files))
@@ -68,9 +69,9 @@ def _summary_table(s: pipeline.RunSummary) -> Table:
     if s.newly_learned:
         t.add_row("  of which learned in this run", str(s.newly_learned))
     for reason, n in sorted(s.dropped.items()):
-        t.add_row(f"dropped: {escape(reason)}", str(n))
+        t.add_row(f"dropped: {inert(reason)}", str(n))
     for stage, sec in s.seconds.items():
-        t.add_row(f"seconds: {escape(stage)}", f"{sec:.2f}")
+        t.add_row(f"seconds: {inert(stage)}", f"{sec:.2f}")
     return t
 
 
@@ -84,19 +85,28 @@ def run(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
-    try:
-        cfg = Config.load(config)
-    except (OSError, ValueError) as exc:
-        _err().print(f"[red]error:[/] {escape(str(config))}: {escape(str(exc))}")
-        raise typer.Exit(2)
-    if rules:
-        cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
-    if threshold is not None:
-        cfg.dedup.threshold = threshold
     console = _err()
 
+    def fail(msg: str, code: int = 2) -> typer.Exit:
+        console.print(f"[red]error:[/] {inert(msg)}", highlight=False)
+        return typer.Exit(code)
+
+    try:
+        cfg = Config.load(config)
+        if rules:
+            cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
+        if threshold is not None:
+            cfg.dedup.threshold = threshold
+        cfg.validate()
+    except ConfigError as exc:  # every bad setting, one line each, before anything is written
+        for line in exc.errors:
+            console.print(f"[red]error:[/] {inert(f'{config}: ' if config else '')}{inert(line)}", highlight=False)
+        raise typer.Exit(2)
+    except OSError as exc:
+        raise fail(f"{config}: {exc.strerror or exc}")
+
     def warn(msg: str) -> None:
-        console.print(f"[yellow]warning:[/] {escape(msg)}", highlight=False)
+        console.print(f"[yellow]warning:[/] {inert(msg)}", highlight=False)
 
     t0 = time.perf_counter()
     with Progress(SpinnerColumn(), TextColumn("{task.description:<17}"), TextColumn("{task.completed} pages"),
@@ -113,12 +123,10 @@ def run(
             summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
         except (pipeline.CorpusLocked, RulesError, CorpusError) as exc:
             bar.stop()
-            console.print(f"[red]error:[/] {escape(str(exc))}")
-            raise typer.Exit(2)
+            raise fail(str(exc))
     Console().print(_summary_table(summary))
     if summary.pages == 0 and summary.skipped_pages == 0:
-        console.print("[red]error:[/] nothing could be read from the inputs")
-        raise typer.Exit(1)
+        raise fail("nothing could be read from the inputs", 1)
 
 
 @app.command()
