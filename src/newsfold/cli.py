@@ -32,9 +32,13 @@ def _err() -> Console:
 
 
 def _load(fn, *args):
-    """Call a read-side view; a missing corpus, table or id is a clear error, not a traceback."""
+    """Call a read-side view; a missing corpus, table or id is a clear error, not a traceback;
+    a query that cannot be run as given (store.QueryError) exits 2."""
     try:
         return fn(*args)
+    except store.QueryError as exc:
+        _err().print(f"[red]error:[/] {inert(exc)}", highlight=False)
+        raise typer.Exit(2)
     except (KeyError, FileNotFoundError) as exc:
         _err().print(f"[red]error:[/] {escape(str(exc.args[0] if isinstance(exc, KeyError) else exc))}")
         raise typer.Exit(1)
@@ -155,7 +159,7 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite 
     if not db.exists():
         _err().print(f"[red]error:[/] {escape(str(db))} not found; run `newsfold run` first")
         raise typer.Exit(1)
-    hits = store.search(db, query, limit)
+    hits = _load(store.search, db, query, limit)
     if as_json:
         return _dump(hits)
     Console().print(_table(f"{len(hits)} results for {escape(query)!r}", ("article_id", "title", "outlet", "snippet"),

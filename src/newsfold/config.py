@@ -82,6 +82,16 @@ def _entity_config():
     return EntityConfig()
 
 
+@dataclass
+class QueryLimits:
+    """Bounds on one read-side query (``store.search``): longer or larger ones are refused with
+    ``store.QueryError``, so that no query can keep the database busy for minutes."""
+
+    max_chars: int = 1000  # characters in a search query
+    max_terms: int = 64  # words in a search query (FTS5 time grows with them)
+    max_results: int = 10_000  # the largest ``limit``
+
+
 class ConfigError(ValueError):
     """Settings that cannot be used: one clear line per problem (``errors``)."""
 
