@@ -21,6 +21,10 @@ class EntityConfig:
     batch_size: int = 64  # texts per nlp.pipe batch
     n_process: int = 1
     max_length: int = 2_000_000  # characters; longer fields are cut
+    # bounded memory (see chunks.py): a field longer than chunk_chars goes to NER in pieces cut at
+    # paragraph, line or sentence boundaries, and a batch holds at most batch_chars characters
+    chunk_chars: int = 10_000
+    batch_chars: int = 200_000
     labels: dict[str, str] = field(default_factory=_default_labels)  # NER label -> entity type
     # NER labels kept as untyped candidates: they take the type the same name has elsewhere in the
     # story ("Sairoun" tagged PRODUCT once and ORG twice is an ORG), or are dropped.
