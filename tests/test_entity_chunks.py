@@ -48,7 +48,7 @@ def test_bounded_batches_hold_at_most_n_texts_and_chars():
 
 
 def test_chunked_ner_gives_the_same_mentions_on_normal_size_texts(shared_data):
-    arts = dataset_articles(shared_data / "stories-giveme5w1h-dev" / "articles.jsonl")[:40]
+    arts = dataset_articles(shared_data / "stories-giveme5w1h-dev" / "articles.jsonl")[:16]
     assert all(len(a.text) < EntityConfig().chunk_chars for a in arts[:10])
     chunked = EntityExtractor(EntityConfig())
     whole = EntityExtractor(dataclasses.replace(EntityConfig(), chunk_chars=10 ** 8, batch_chars=10 ** 9),
