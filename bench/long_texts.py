@@ -123,11 +123,12 @@ def main(argv: list[str] | None = None) -> dict:
                 case["ratio_rss"] = round(case["long"]["peak_rss_mb"] / case["ordinary"]["peak_rss_mb"], 2)
                 case["ratio_seconds"] = round(case["long"]["seconds"] / case["ordinary"]["seconds"], 2)
                 print(f"{mb:g} MB long / ordinary: memory {case['ratio_rss']}x, time {case['ratio_seconds']}x")
-            report["cases"].append(case)
+                args.out.write_text(json.dumps(report, indent=2) + "\n")
+                report["cases"] = [c for c in report["cases"] if c is not case] + [case]
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps(report, indent=2) + "\n")  # after each run: a long bench keeps what it has
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
