@@ -104,3 +104,24 @@ def test_cli_threshold_option_is_checked(tmp_path, value):
     res = CliRunner().invoke(app, ["run", str(src), "--out", str(tmp_path / "out"), "--threshold", value, "--no-progress"])
     assert res.exit_code == 2 and "dedup.threshold" in res.output, res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_setting_newer_than_the_corpus_counts_as_its_default(tmp_path):
+    import json
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(BODY)
+    cfg = Config(progress=False)
+    cfg.steps.stories = cfg.steps.entities = False
+    newsfold.run([src], tmp_path / "out", cfg)
+    (saved,) = (tmp_path / "out" / ".gens").glob("*/config.json")
+    data = json.loads(saved.read_text())
+    del data["dedup"]["workers"]  # as a corpus written before the setting existed
+    saved.write_text(json.dumps(data))
+    (src / "b.txt").write_text(BODY.replace("harbor", "river"))
+    assert newsfold.run([src], tmp_path / "out", cfg).pages == 1  # the default: accepted
+    cfg.dedup.workers = 2
+    from newsfold.corpus import CorpusError
+    with pytest.raises(CorpusError, match="dedup"):
+        newsfold.run([src], tmp_path / "out", cfg)
