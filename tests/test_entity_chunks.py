@@ -81,3 +81,18 @@ def test_chunk_settings_are_checked(setting, value):
 
     with pytest.raises(ConfigError, match=f"entities.{setting}"):
         Config.from_dict({"entities": {setting: value}})
+
+
+def test_entities_are_read_in_the_first_field_chars_of_a_field_only():
+    from newsfold.entities import article_contexts, canonicalize
+
+    para = "Angela Merkel met Emmanuel Macron in Berlin on Monday to discuss the budget.\n"
+    art = _article(para * 200)  # 15,600 characters; the names recur all along
+    cfg = EntityConfig(field_chars=3000, chunk_chars=1000, batch_chars=5000)
+    ms = list(EntityExtractor(cfg).extract([art]))
+    assert ms and max(m.end for m in ms) <= 3000
+    assert min(m.start for m in ms if m.surface == "Angela Merkel") == 0
+    result = canonicalize(ms, article_contexts([art]), cfg)  # the second pass stops there too
+    assert max(m.end for m in result.mentions) <= 3000
+    whole = canonicalize(ms, article_contexts([art]), EntityConfig(field_chars=10 ** 6))
+    assert max(m.end for m in whole.mentions) > 3000  # without the cap the second pass reads on

@@ -92,7 +92,7 @@ RANGES: dict[str, Check] = {
     "entities.model": not_empty, "entities.batch_size": POSITIVE, "entities.n_process": between(1, 1024),
     "entities.max_length": POSITIVE, "entities.labels": values_in("PERSON", "ORG", "PLACE"),
     "entities.min_typo_len": POSITIVE, "entities.min_shared_neighbours": COUNT,
-    "entities.chunk_chars": between(1000), "entities.batch_chars": between(1000),
+    "entities.field_chars": POSITIVE, "entities.chunk_chars": between(1000), "entities.batch_chars": between(1000),
 }
 
 

@@ -140,7 +140,7 @@ def update_entities(gen, cfg, changes) -> int:
     fields = list(Mention.__dataclass_fields__)
     pq.write_table(pa.Table.from_pylist([{k: getattr(m, k) for k in fields} for m in mentions],
                                         schema=_raw_schema()), folder / "mentions.parquet", compression="zstd")
-    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"))))
+    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"))), cfg)
     tables = entity_tables(result)
     for name, t in tables.items():
         gen.replace_all(name, t)

@@ -177,7 +177,7 @@ class EntityExtractor:
     def _inputs(self, articles: Iterable[Article], prepare: bool
                 ) -> Iterator[tuple[str, tuple[str, str, str, int]]]:
         """(piece of a prepared field, (article_id, field, the field's text, the piece's offset))."""
-        cut, size = self.config.max_length, self.config.chunk_chars
+        cut, size = self.config.read_chars, self.config.chunk_chars
         for article in articles:
             if not article.article_id:
                 raise ValueError(f"article from {article.source!r} has no article_id (run dedup first)")

@@ -243,7 +243,8 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
     out: list[Mention] = []
     for group in _by_story(mentions, ctx).values():
         aids = sorted({m.article_id for m in group})
-        texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
+        cut = config.read_chars  # what NER read of each field (a prefix: offsets are unchanged)
+        texts = {aid: ({f: t[:cut] for f, t in ctx[aid].fields.items()} if aid in ctx else {}) for aid in aids}
         lower: set[str] = set()
         for fields in texts.values():
             for text in fields.values():
