@@ -9,19 +9,19 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 from rich.text import Text
 from rich.table import Table
 
-from . import pipeline, show
-from .config import Config
+from . import pipeline, show, store
+from .config import Config, ConfigError, QueryLimits
 from .corpus import CorpusError
 from .progress import Report
 from .terminal import inert
 from .rules import RulesError
 from .read import Corpus
+from .read.search import MAX_HITS
 
 app = typer.Typer(help="newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus.",
                   no_args_is_help=True, add_completion=False)
@@ -89,7 +89,7 @@ def _stage_bars(console: Console, enabled: bool) -> tuple[Progress, Report]:
 
 
 def _summary_table(s: pipeline.RunSummary) -> Table:
-    t = Table(title=f"newsfold run → {escape(s.out)}", show_header=False)
+    t = Table(title=f"newsfold run → {inert(s.out)}", show_header=False)
     t.add_column("what")
     t.add_column("count", justify="right")
     t.add_row("input files", str(s.files))
@@ -106,9 +106,9 @@ def _summary_table(s: pipeline.RunSummary) -> Table:
     for reason, n in sorted(s.skipped_files.items()):
         t.add_row(f"files not read: {inert(reason)}", str(n))
     for reason, n in sorted(s.dropped.items()):
-        t.add_row(f"dropped: {escape(reason)}", str(n))
+        t.add_row(f"dropped: {inert(reason)}", str(n))
     for stage, sec in s.seconds.items():
-        t.add_row(f"seconds: {escape(stage)}", f"{sec:.2f}")
+        t.add_row(f"seconds: {inert(stage)}", f"{sec:.2f}")
     return t
 
 
@@ -124,18 +124,27 @@ def run(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
+    console = _err()
+
+    def fail(msg: str, code: int = 2) -> typer.Exit:
+        console.print(f"[red]error:[/] {inert(msg)}", highlight=False)
+        return typer.Exit(code)
+
     try:
         cfg = Config.load(config)
-    except (OSError, ValueError) as exc:
-        _err().print(f"[red]error:[/] {escape(str(config))}: {escape(str(exc))}")
+        if rules:
+            cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
+        if threshold is not None:
+            cfg.dedup.threshold = threshold
+        cfg.reader.include = [*cfg.reader.include, *(include or ())]
+        cfg.reader.exclude = [*cfg.reader.exclude, *(exclude or ())]
+        cfg.validate()
+    except ConfigError as exc:  # every bad setting, one line each, before anything is written
+        for line in exc.errors:
+            console.print(f"[red]error:[/] {inert(f'{config}: ' if config else '')}{inert(line)}", highlight=False)
         raise typer.Exit(2)
-    if rules:
-        cfg.clean.rules = [*cfg.clean.rules, *map(str, rules)]
-    if threshold is not None:
-        cfg.dedup.threshold = threshold
-    cfg.reader.include = [*cfg.reader.include, *(include or ())]
-    cfg.reader.exclude = [*cfg.reader.exclude, *(exclude or ())]
-    console = _err()
+    except OSError as exc:
+        raise fail(f"{config}: {exc.strerror or exc}")
 
     def warn(msg: str) -> None:
         console.print(f"[yellow]warning:[/] {inert(msg)}", highlight=False)
@@ -146,12 +155,10 @@ def run(
             summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
         except (pipeline.CorpusLocked, RulesError, CorpusError) as exc:
             bar.stop()
-            console.print(f"[red]error:[/] {escape(str(exc))}")
-            raise typer.Exit(2)
+            raise fail(str(exc))
     Console().print(_summary_table(summary))
     if summary.pages == 0 and summary.skipped_pages == 0:
-        console.print("[red]error:[/] nothing could be read from the inputs")
-        raise typer.Exit(1)
+        raise fail("nothing could be read from the inputs", 1)
 
 
 def _read(fn, *args, **kw):
@@ -180,9 +187,10 @@ def explain(article_id: Annotated[str, typer.Argument(help="An article id or cop
 
 @app.command()
 def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite FTS5 syntax is accepted).")],
-           out: OutOpt, limit: Annotated[int, typer.Option(help="How many results.", min=1, max=1000)] = 10,
+           out: OutOpt, limit: Annotated[int, typer.Option(help="How many results (1 to 1,000).")] = 10,
            as_json: JsonOpt = False) -> None:
     """Full-text search over the corpus's titles and texts."""
+    _read(store.check_query, query, limit, QueryLimits(max_results=MAX_HITS))  # one line, exit 2, when out of bounds
     data = _read(Corpus(out).search, query, per_page=limit)
     if as_json:
         return _dump(data["items"])

@@ -90,6 +90,24 @@ def _entity_config():
 
 
 @dataclass
+class QueryLimits:
+    """Bounds on one read-side query (``store.search``): longer or larger ones are refused with
+    ``store.QueryError``, so that no query can keep the database busy for minutes."""
+
+    max_chars: int = 1000  # characters in a search query
+    max_terms: int = 64  # words in a search query (FTS5 time grows with them)
+    max_results: int = 10_000  # the largest ``limit``
+
+
+class ConfigError(ValueError):
+    """Settings that cannot be used: one clear line per problem (``errors``)."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+@dataclass
 class Config:
     reader: ReaderConfig = field(default_factory=ReaderConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
@@ -103,28 +121,64 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def errors(self) -> list[str]:
+        """Every setting of the wrong type or out of its range, one line each (empty: all good)."""
+        from .config_check import check
+
+        return check(self)
+
+    def validate(self) -> "Config":
+        """Raise ``ConfigError`` listing every bad setting; ``newsfold.run`` calls it first."""
+        errors = self.errors()
+        if errors:
+            raise ConfigError(errors)
+        return self
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
-        return _build(cls, data)
+        """Settings from a (TOML-shaped) dict over the defaults; ``ConfigError`` lists every
+        unknown key, wrong type and out-of-range value."""
+        errors: list[str] = []
+        if not isinstance(data, dict):
+            raise ConfigError([f"settings must be a table, not {type(data).__name__}"])
+        cfg = _build(cls, data, "", errors)
+        errors += cfg.errors()
+        if errors:
+            raise ConfigError(errors)
+        return cfg
 
     @classmethod
     def load(cls, path: str | Path | None) -> "Config":
         if path is None:
             return cls()
         with open(path, "rb") as fh:
-            return cls.from_dict(tomllib.load(fh))
+            try:
+                data = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError([f"not valid TOML: {exc}"]) from None
+        return cls.from_dict(data)
 
 
-def _build(kind: type, data: dict[str, Any]):
-    """Build a (nested) dataclass from a dict, refusing unknown keys with a clear message."""
+def _build(kind: type, data: dict[str, Any], where: str, errors: list[str]):
+    """Build a (nested) dataclass from a dict over its defaults; unknown keys and a value where a
+    table belongs go to ``errors`` (and are left at their defaults)."""
     known = {f.name: f for f in dataclasses.fields(kind)}
     kwargs = {}
     for key, value in data.items():
+        name = f"{where}{key}"
         if key not in known:
-            raise ValueError(f"unknown setting {key!r} in [{kind.__name__}]; known: {sorted(known)}")
-        default = known[key].default_factory() if known[key].default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
-        if dataclasses.is_dataclass(default) and isinstance(value, dict):
-            kwargs[key] = _build(type(default), value)
+            errors.append(f"{name}: unknown setting; known in [{where.rstrip('.') or 'top level'}]: "
+                          f"{', '.join(sorted(known))}")
+            continue
+        f = known[key]
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default  # type: ignore[misc]
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                errors.append(f"{name} = {value!r}: must be a table of settings ([{name}])")
+                continue
+            kwargs[key] = _build(type(default), value, f"{name}.", errors)
+        elif isinstance(default, tuple) and isinstance(value, list):
+            kwargs[key] = tuple(value)
         else:
             kwargs[key] = value
     return kind(**kwargs)

@@ -235,7 +235,7 @@ def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = N
     """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus).
 
     ``progress(stage, done, total)`` is called as each stage goes (see ``newsfold.progress``)."""
-    cfg = config or Config()
+    cfg = (config or Config()).validate()  # ConfigError, before anything is written
     out = Path(out)
     guard.check_out(out)  # before anything is written: a user's files are never overwritten
     try:
@@ -287,7 +287,13 @@ def check_settings(previous: Path, cfg: Config) -> None:
     saved = json.loads((previous / "config.json").read_text())
     now = json.loads(json.dumps(cfg.to_dict()))  # as saved (tuples become lists)
     sections = [s for s in FIXED_SECTIONS if now["steps"].get(s, True)]  # a step that is off has no state to match
-    differ = [s for s in sections if saved.get(s) != now.get(s)]
+    defaults = json.loads(json.dumps(Config().to_dict()))
+
+    def as_saved(section: str) -> object:  # a setting newer than the corpus counts as its default
+        old = saved.get(section)
+        return {**defaults[section], **old} if isinstance(old, dict) and isinstance(defaults[section], dict) else old
+
+    differ = [s for s in sections if as_saved(s) != now.get(s)]
     if differ:
         raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "
                                  "settings; add to it with the same settings, or write to a new --out folder")

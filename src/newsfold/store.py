@@ -7,11 +7,14 @@ database is in WAL mode, so readers keep reading while a run writes.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from .config import QueryLimits
 
 _str = pa.string()
 SCHEMAS: dict[str, pa.Schema] = {
@@ -174,14 +177,43 @@ def _batches(paths: list[Path]):
         yield from iter_batches(p)
 
 
+class QueryError(ValueError):
+    """A query that cannot be run as given (empty, too long, a bad limit); the message is one line
+    meant for the user."""
+
+
+_TERM = re.compile(r"\w+")
+
+
 def _fts_query(query: str) -> str:
     """Quote each term so that punctuation in a user's query cannot break FTS5 syntax."""
     terms = [t for t in query.replace('"', " ").split() if t]
     return " ".join(f'"{t}"' for t in terms)
 
 
-def search(db_path: Path, query: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Full-text search over titles and texts, best first (bm25)."""
+def check_query(query: object, limit: object, bounds: QueryLimits | None = None) -> str:
+    """The query, stripped, once it is within ``bounds``; else ``QueryError``."""
+    b = bounds or QueryLimits()
+    if not isinstance(query, str):
+        raise QueryError(f"the query must be text, not {type(query).__name__}")
+    q = query.strip()
+    if not _TERM.search(q):
+        raise QueryError("the query is empty: give at least one word to search for")
+    n_terms = len(_TERM.findall(q))
+    if n_terms > b.max_terms:
+        raise QueryError(f"the query has too many words ({n_terms:,}; at most {b.max_terms})")
+    if len(q) > b.max_chars:
+        raise QueryError(f"the query is too long ({len(q):,} characters; at most {b.max_chars:,})")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= b.max_results:
+        raise QueryError(f"the limit must be a whole number from 1 to {b.max_results:,}, not {limit!r}")
+    return q
+
+
+def search(db_path: Path, query: str, limit: int = 10, *, bounds: QueryLimits | None = None) -> list[dict[str, Any]]:
+    """Full-text search over titles and texts, best first (bm25).  FTS5 syntax is accepted; a
+    query it cannot parse is searched as plain words.  ``QueryError`` for an empty query, one
+    beyond ``bounds`` (length, words) or a limit out of range."""
+    query = check_query(query, limit, bounds)
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     sql = (
@@ -194,7 +226,12 @@ def search(db_path: Path, query: str, limit: int = 10) -> list[dict[str, Any]]:
         try:
             rows = con.execute(sql, (query, limit)).fetchall()
         except sqlite3.OperationalError:
-            rows = con.execute(sql, (_fts_query(query), limit)).fetchall()
+            try:
+                rows = con.execute(sql, (_fts_query(query), limit)).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "fts5" not in str(exc):
+                    raise
+                raise QueryError(f"cannot search for {query!r}: {exc}") from None
         return [dict(r) for r in rows]
     finally:
         con.close()

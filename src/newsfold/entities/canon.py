@@ -34,7 +34,8 @@ from .extract import Mention
 from .names import (NONE, TYPO, VARIANT, Name, acronym, fold, honorific_gender, org_core, parse_name,
                     person_match, skeleton, token_match, translit)
 from .output import Entity, EntityResult, build_result  # noqa: F401
-from .repair import fix_types, repair, vote_types
+from .repair import fix_types, repair
+from .votes import vote_types
 
 
 Unit = tuple[str, str, str]  # (type, name key, article_id)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..records import Article
+from .chunks import bounded_batches, pieces
 from .config import ORG, PERSON, EntityConfig
 from .names import TITLES
 
@@ -38,6 +39,7 @@ _LEAD_WORD = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _TRAIL_WORD = re.compile(r"\s+(?:and|or|of|in|for|the|at|on)$", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _WORD = re.compile(r"[A-Za-z][\w'\u2019-]*")
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'-]+\b")
 # Words a title-cased headline capitalises that are never names on their own.
 HEADLINE_FUNCTION_WORDS = frozenset(
     """a an the and or but nor for of on in at to by with from over under after before into onto
@@ -104,7 +106,7 @@ def truecase_title(title: str, body: str) -> str:
     function words), keeping the length, so that NER does not take "Sadr Calls" for a name."""
     if not is_title_cased(title):
         return title
-    lower_in_body = set(re.findall(r"\b[a-z][a-z'-]+\b", body)) | HEADLINE_FUNCTION_WORDS
+    lower_in_body = {m.group() for m in _LOWER_WORD.finditer(body)} | HEADLINE_FUNCTION_WORDS
     chars = list(title)
     for m in _WORD.finditer(title):
         w = m.group(0)
@@ -173,8 +175,9 @@ class EntityExtractor:
         return self._nlp
 
     def _inputs(self, articles: Iterable[Article], prepare: bool
-                ) -> Iterator[tuple[str, tuple[str, str, str]]]:
-        cut = self.config.max_length
+                ) -> Iterator[tuple[str, tuple[str, str, str, int]]]:
+        """(piece of a prepared field, (article_id, field, the field's text, the piece's offset))."""
+        cut, size = self.config.read_chars, self.config.chunk_chars
         for article in articles:
             if not article.article_id:
                 raise ValueError(f"article from {article.source!r} has no article_id (run dedup first)")
@@ -188,27 +191,34 @@ class EntityExtractor:
                 if truecase:
                     prepared = (truecase_title(prepared, body) if name == "title"
                                 else truecase_lines(prepared, title, body))
-                yield prepared, (article.article_id, name, text)
+                for start, end in pieces(prepared, size):
+                    yield prepared[start:end], (article.article_id, name, text, start)
 
     def _docs(self, articles: Iterable[Article], prepare: bool = True) -> Iterator:
-        return self.nlp.pipe(self._inputs(articles, prepare), as_tuples=True,
-                             batch_size=self.config.batch_size, n_process=self.config.n_process)
+        """(doc of one piece, its context); batches bounded in texts and characters (chunks.py)."""
+        cfg = self.config
+        inputs = self._inputs(articles, prepare)
+        if cfg.n_process > 1:  # each worker takes batch_size pieces of at most chunk_chars
+            yield from self.nlp.pipe(inputs, as_tuples=True, batch_size=cfg.batch_size, n_process=cfg.n_process)
+            return
+        for batch in bounded_batches(inputs, cfg.batch_size, cfg.batch_chars):
+            yield from self.nlp.pipe(batch, as_tuples=True, batch_size=len(batch))
 
     def extract(self, articles: Iterable[Article]) -> Iterator[Mention]:
         """Mentions of every article, field by field, in document order."""
-        for doc, (article_id, field, text) in self._docs(articles):
+        for doc, (article_id, field, text, offset) in self._docs(articles):
             for ent in doc.ents:
-                yield from self._mentions(article_id, field, text, ent.start_char,
-                                          ent.end_char, ent.label_)
+                yield from self._mentions(article_id, field, text, offset + ent.start_char,
+                                          offset + ent.end_char, ent.label_)
 
     def raw(self, articles: Iterable[Article]) -> Iterator[Mention]:
         """The NER model alone, the baseline: spans as the model gives them on the raw fields,
         typed through ``config.labels`` (other labels come with type None)."""
         labels = self.config.labels
-        for doc, (article_id, field, text) in self._docs(articles, prepare=False):
+        for doc, (article_id, field, text, offset) in self._docs(articles, prepare=False):
             for ent in doc.ents:
-                yield Mention(article_id, field, ent.start_char, ent.end_char, ent.text,
-                              ent.label_, labels.get(ent.label_), "ner-raw")
+                s, e = offset + ent.start_char, offset + ent.end_char
+                yield Mention(article_id, field, s, e, text[s:e], ent.label_, labels.get(ent.label_), "ner-raw")
 
     def _mentions(self, article_id: str, field: str, text: str, start: int, end: int,
                   label: str) -> list[Mention]:

@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-from .config import ORG, PERSON, PLACE, EntityConfig
-from .context import ArticleContext, story_of, vocabulary
+from .config import PERSON, EntityConfig
+from .context import ArticleContext, vocabulary
 from .extract import Mention
 from .names import PARTICLES, TYPO, Name, fold, parse_name, person_match, skeleton, token_match
 from .spans import Headlines, could_grow, extend
-from .votes import PRIORITY, by_story, majority, neutral_key, vote_types  # noqa: F401
+from .votes import PRIORITY, by_story, majority, neutral_key
 
 _TOKEN = re.compile(r"\w[\w'\u2019]*")
 _MID_SENTENCE_CAPS = re.compile(r"(?<=[a-z,;] )[A-Z][\w'\u2019-]*")
 _CONTRACTION = re.compile(r"^(?:I|We|You|They|He|She|It|That|There)['\u2019][a-z]{1,2}$")
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'-]+\b")
 _SUSPECT_WORDS = re.compile(r"\s(?:on|with|by|at|from|to|via|says|said)\s")
 CALENDAR = frozenset(
     """january february march april may june july august september october november december
@@ -39,7 +40,10 @@ CALENDAR = frozenset(
 )
 def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Word tokens (hyphenated words give several), without a possessive."""
-    spans = []
+    return list(_iter_tokens(text, start, end))
+
+
+def _iter_tokens(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
     for m in _TOKEN.finditer(text, start, len(text) if end is None else end):
         s, e = m.span()
         word = text[s:e]
@@ -48,8 +52,7 @@ def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
         while e > s and text[e - 1] in "'\u2019":
             e -= 1
         if e > s:
-            spans.append((s, e))
-    return spans
+            yield s, e
 
 
 class StoryIndex:
@@ -170,13 +173,14 @@ def repair(mentions: list[Mention], ctx: dict[str, ArticleContext], config: Enti
     memo: tuple[dict, dict] = ({}, {})  # name keys and parsed person names, by surface
     for group in by_story(mentions, ctx).values():
         aids = sorted({m.article_id for m in group})
-        texts = {aid: (ctx[aid].fields if aid in ctx else {}) for aid in aids}
+        cut = config.read_chars  # what NER read of each field (a prefix: offsets are unchanged)
+        texts = {aid: ({f: t[:cut] for f, t in ctx[aid].fields.items()} if aid in ctx else {}) for aid in aids}
         lower: set[str] = set()
         for fields in texts.values():
             for text in fields.values():
-                lower.update(w for w in re.findall(r"\b[a-z][a-z'-]+\b", text))
-        proper = {w for fields in texts.values() for name, text in fields.items() if name != "title"
-                  for w in _MID_SENTENCE_CAPS.findall(text)}
+                lower.update(m.group() for m in _LOWER_WORD.finditer(text))
+        proper = {m.group() for fields in texts.values() for name, text in fields.items() if name != "title"
+                  for m in _MID_SENTENCE_CAPS.finditer(text)}
         heads = Headlines(group, texts, words)
         group = [m2 for m in group for m2 in heads.fix(m, texts.get(m.article_id, {}).get(m.field))]
         index = StoryIndex(group, config, memo)
@@ -236,18 +240,24 @@ def _gazetteer(index: StoryIndex, group: list[Mention], texts: dict[str, dict[st
             mask = bytearray(len(text))
             for a, b in taken[(aid, field)]:
                 mask[a:b] = b"\x01" * (b - a)
-            runs: list[list[tuple[int, int]]] = []
-            for t in _tokens(text):
-                if mask.find(1, t[0], t[1]) >= 0:
-                    runs.append([])
-                elif runs and runs[-1]:
-                    runs[-1].append(t)
-                else:
-                    runs.append([t])
-            for run in runs:
+            for run in _runs(_iter_tokens(text), mask):  # one run at a time: bounded in a long text
                 for s, e, etype in _find(index, text, run, aid, lower, memo=memo):
                     found.append(Mention(aid, field, s, e, text[s:e], "GAZETTEER", etype, "gazetteer"))
     return found
+
+
+def _runs(tokens: Iterable[tuple[int, int]], mask: bytearray) -> Iterator[list[tuple[int, int]]]:
+    """The runs of tokens between NER spans (``mask``), each as it ends."""
+    run: list[tuple[int, int]] = []
+    for t in tokens:
+        if mask.find(1, t[0], t[1]) >= 0:
+            if run:
+                yield run
+            run = []
+        else:
+            run.append(t)
+    if run:
+        yield run
 
 
 def fix_types(mentions: list[Mention]) -> list[Mention]:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..store import QueryError
+
 # ids are content hashes with a one-letter kind (a, c, s, e, p); anything else from a URL is refused
 _ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
@@ -22,6 +24,8 @@ class NotFound(KeyError):
 
 
 def check_id(value: str, kind: str) -> str:
+    if value == "":
+        raise QueryError(f"an {kind} id (or a prefix of one) is needed")
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise NotFound(f"no {kind} {value!r}")
     return value

@@ -13,7 +13,7 @@ MAX_HITS = 1000  # filters and pages apply to the best 1,000 matches
 # store.search marks matches in snippets with [ and ]; a bracketed run is a match only when it is
 # one of the query's words, so brackets in the text itself stay text
 _MARKED = re.compile(r"\[([^\[\]]{1,200})\]")
-QueryError = getattr(store, "QueryError", ValueError)
+QueryError = store.QueryError
 
 
 def _terms(query: str) -> set[str]:
@@ -41,12 +41,12 @@ def search(c: Corpus, query: str, *, outlet: str | None = None, entity: str | No
            date_from: str | None = None, date_to: str | None = None, page: int = 1,
            per_page: int = 20) -> dict[str, Any]:
     """Articles matching ``query``, best first, with the same filters as the story list."""
-    page, per_page = max(1, int(page)), max(1, min(int(per_page), 200))
+    page, per_page = max(1, int(page)), max(1, min(int(per_page), MAX_HITS))
     filtered = bool(outlet or entity or date_from or date_to)
     want = MAX_HITS if filtered else min(MAX_HITS, page * per_page + 1)
     c.check()
     try:
-        hits = store.search(c.db, query, want) if re.search(r"\w", query) else []
+        hits = store.search(c.db, query, want)  # QueryError: empty, unusable or out of bounds
     except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse
         raise QueryError(f"cannot search for {query!r}: {exc}") from None
     with c.connect() as con:

@@ -50,17 +50,15 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
             min_words: int = 6, max_df: int = 200) -> list[SentenceRow]:
     """Rows for every sentence of a story's members (``(article_id, outlet, sentences)``, in the
     story's order), marking near-identical sentences across articles."""
-    rows: list[SentenceRow] = []
+    rows = [SentenceRow(aid, outlet, no, s) for aid, outlet, sents in members for no, s in enumerate(sents)]
+    if len(members) < 2:  # nothing to compare: no shingles (a long lone article would hold them all)
+        return rows
     sigs: list[set[str]] = []
     owner: list[int] = []
     for ai, (aid, outlet, sents) in enumerate(members):
-        for no, s in enumerate(sents):
-            rows.append(SentenceRow(aid, outlet, no, s))
-            sig = shingles(s) if len(_NORM_WORD.findall(s)) >= min_words else set()
-            sigs.append(sig)
+        for s in sents:
+            sigs.append(shingles(s) if len(_NORM_WORD.findall(s)) >= min_words else set())
             owner.append(ai)
-    if len(members) < 2:
-        return rows
     postings: dict[str, list[int]] = defaultdict(list)
     for i, sig in enumerate(sigs):
         for sh in sig:

@@ -19,7 +19,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import xxhash
@@ -57,17 +57,20 @@ class ArticleFeatures:
     dense: np.ndarray | None = None  # an optional sentence embedding (normalised)
 
 
-def words(text: str) -> list[str]:
-    """Lower-case content words: no stop words, no one-letter words, possessives dropped."""
-    out = []
-    for tok in _WORD.findall(text.lower()):
-        tok = _ARTICLE.sub("", tok.replace("’", "'"))  # "al-sadr" -> "sadr"
+def iter_words(text: str) -> Iterator[str]:
+    """Lower-case content words: no stop words, no one-letter words, possessives dropped (one at
+    a time: a long text's features are counted, never listed)."""
+    for m in _WORD.finditer(text.lower()):
+        tok = _ARTICLE.sub("", m.group().replace("’", "'"))  # "al-sadr" -> "sadr"
         if tok.endswith("'s"):
             tok = tok[:-2]
         if len(tok) < 2 or tok in STOP:
             continue
-        out.append(tok)
-    return out
+        yield tok
+
+
+def words(text: str) -> list[str]:
+    return list(iter_words(text))
 
 
 def _entity_key(span: str) -> str:
@@ -76,7 +79,10 @@ def _entity_key(span: str) -> str:
 
 def capitalised_entities(text: str) -> list[str]:
     """Entity-like features without a model: capitalised runs and their words."""
-    feats: list[str] = []
+    return list(iter_capitalised_entities(text))
+
+
+def iter_capitalised_entities(text: str) -> Iterator[str]:
     for m in _ENTITY.finditer(text):
         parts = m.group(0).split()
         # a sentence's first word is capitalised anyway: drop it when it is a common word
@@ -93,14 +99,17 @@ def capitalised_entities(text: str) -> list[str]:
         singles = [_entity_key(_PARTICLE.sub("", p)) for p in parts]
         singles = [s for s in singles if len(s) > 1 and s not in STOP]
         if len(parts) > 1:
-            feats.append("E:" + key)
-        feats.extend("E:" + s for s in singles)
-    return feats
+            yield "E:" + key
+        yield from ("E:" + s for s in singles)
 
 
 def numbers(text: str) -> list[str]:
     """The numbers in a text ("5.6", "2005", "33"), which tell apart two events of one kind."""
-    return [re.sub(r"\s", "", n) for n in _NUMBER.findall(text)]
+    return list(iter_numbers(text))
+
+
+def iter_numbers(text: str) -> Iterator[str]:
+    return (re.sub(r"\s", "", m.group()) for m in _NUMBER.finditer(text))
 
 
 def spacy_entities(docs: Iterable) -> list[list[str]]:
@@ -181,7 +190,7 @@ def feature_id(feature: str, block: str, mask: int) -> int:
     return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"), seed=BLOCKS.index(block) + 1) & mask
 
 
-def _hashed(feats: Sequence[str], block: str, mask: int) -> tuple[np.ndarray, np.ndarray]:
+def _hashed(feats: Iterable[str], block: str, mask: int) -> tuple[np.ndarray, np.ndarray]:
     counts: Counter[int] = Counter()
     for f in feats:
         counts[feature_id(f, block, mask)] += 1
@@ -228,20 +237,21 @@ class Featurizer:
         if self.config.entities == "spacy":
             ents = spacy_entities(self._spacy().pipe((f"{t}\n{x}"[:100_000] for t, x in zip(titles, texts)), batch_size=64))
         elif self.config.entities == "capitalised":
-            ents = [capitalised_entities(f"{t}\n{x}") for t, x in zip(titles, texts)]
+            ents = (iter_capitalised_entities(f"{t}\n{x}") for t, x in zip(titles, texts))  # counted as made
         else:
             raise ValueError(f"entities must be 'capitalised' or 'spacy', not {self.config.entities!r}")
         out = []
         for art, text, title, ent in zip(articles, texts, titles, ents):
             if not art.article_id:
                 raise ValueError("story grouping needs Article.article_id (set by dedup)")
-            body = words(text)
+            body: Iterable[str] = iter_words(text)
             if self.config.body_bigrams:
+                body = words(text)
                 body += [f"{a} {b}" for a, b in zip(body, body[1:])]
             blocks = {
                 "body": _hashed(body, "body", self.mask),
                 "entities": _hashed(ent, "entities", self.mask),
-                "numbers": _hashed(numbers(f"{title}\n{text}"), "numbers", self.mask),
+                "numbers": _hashed(iter_numbers(f"{title}\n{text}"), "numbers", self.mask),
                 "title": _hashed(words(title), "title", self.mask),
                 # a bottom-k sample (smallest buckets) so that two articles keep the same shingles
                 "quotes": tuple(x[: self.config.quote_shingles] for x in _hashed(
