@@ -46,7 +46,9 @@ def search(c: Corpus, query: str, *, outlet: str | None = None, entity: str | No
     want = MAX_HITS if filtered else min(MAX_HITS, page * per_page + 1)
     c.check()
     try:
-        hits = store.search(c.db, query, want)  # QueryError: empty, unusable or out of bounds
+        # nothing asked yet (an empty search form) is no match; anything else goes to store.search,
+        # which raises QueryError for a query it cannot run (unparsable, too long, too many words)
+        hits = store.search(c.db, query, want) if query.strip() else []
     except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse
         raise QueryError(f"cannot search for {query!r}: {exc}") from None
     with c.connect() as con:
