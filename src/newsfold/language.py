@@ -16,7 +16,7 @@ from .records import Article
 
 UNDETERMINED = "und"
 MIN_CHARS = 10  # letters: shorter texts are not judged on their own
-MIN_PROB = 0.7  # the model's normalised probability below which a text is not judged
+MIN_PROB = 0.8  # the model's normalised probability below which a text is not judged
 READ_CHARS = 2000  # the first characters of a text decide (the rest rarely changes the answer)
 # py3langid's codes that differ from ISO 639-1 as we report them
 _CODES = {"nb": "no", "nn": "no"}
