@@ -298,6 +298,9 @@ def check_settings(previous: Path, cfg: Config) -> None:
     if differ:
         raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "
                                  "settings; add to it with the same settings, or write to a new --out folder")
+    if corpus.parts_of(previous / "articles.parquet") and "language" not in corpus.schema_of(previous / "articles.parquet").names:
+        raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built by an older newsfold (its articles "
+                                 "have no language); write to a new --out folder")
 
 
 def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
