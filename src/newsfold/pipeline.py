@@ -228,9 +228,8 @@ def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSumma
     shutil.rmtree(gen.dir)
     s = runner.summary
     before = json.loads((prev / "summary.json").read_text()) if (prev / "summary.json").exists() else {}
-    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities",
-                 "languages"):
-        setattr(s, name, before.get(name, {} if name == "languages" else 0))
+    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities", "languages"):
+        setattr(s, name, before.get(name, 0))
     s.generation = before.get("generation", s.generation - 1)
     s.nothing_new = True
     s.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
@@ -298,9 +297,8 @@ def check_settings(previous: Path, cfg: Config) -> None:
     if differ:
         raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "
                                  "settings; add to it with the same settings, or write to a new --out folder")
-    if corpus.parts_of(previous / "articles.parquet") and "language" not in corpus.schema_of(previous / "articles.parquet").names:
-        raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built by an older newsfold (its articles "
-                                 "have no language); write to a new --out folder")
+    if corpus.parts_of(arts := previous / "articles.parquet") and "language" not in corpus.schema_of(arts).names:
+        raise corpus.CorpusError(f"{previous.parent.parent}: made by an older newsfold (no article languages); use a new --out")
 
 
 def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
