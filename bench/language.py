@@ -59,7 +59,11 @@ def default_run(out: Path) -> tuple[dict, list[dict], float]:
     s = newsfold.run([SHARED / "tests"], out, Config(), warn=lambda m: None)
     wall = time.perf_counter() - t
     arts = pq.read_table(out / "articles.parquet", columns=["article_id", "title", "text", "source", "language"]).to_pylist()
-    return s.to_dict(), arts, wall
+    lang = {a["article_id"]: a["language"] for a in arts}
+    mentioned = pq.read_table(out / "mentions.parquet", columns=["article_id"]).column("article_id").to_pylist()
+    summary = s.to_dict()
+    summary["mentions_by_language"] = dict(Counter(lang[a] for a in mentioned))
+    return summary, arts, wall
 
 
 def articles_from_index() -> list[dict]:
@@ -160,11 +164,13 @@ def main() -> None:
         result["run"] = {"pages": summary["pages"], "articles": summary["articles"], "wall_seconds": round(wall, 2),
                          "language_seconds": sec.get("language", 0.0),
                          "language_share": round(sec.get("language", 0.0) / wall, 4),
-                         "seconds": sec, "languages": summary["languages"], "no_ner_model": summary["no_ner_model"]}
+                         "seconds": sec, "languages": summary["languages"], "no_ner_model": summary["no_ner_model"],
+                         "mentions_by_language": summary["mentions_by_language"]}
         print(f"default run: {summary['pages']} pages, {summary['articles']} articles, {wall:.1f} s; language step "
               f"{sec.get('language', 0):.2f} s = {100 * sec.get('language', 0) / wall:.1f} % (goal < 5 %)")
         print("languages:", summary["languages"])
         print("no NER model:", summary["no_ner_model"])
+        print("entity mentions by the article's language:", summary["mentions_by_language"])
     result["py3langid"] = accuracy(arts, who, "language")
     texts = [f"{a['title']}\n{a['text']}" if a["title"] else a["text"] for a in arts]
     codes, lsec = lingua_peer(texts)
