@@ -57,12 +57,14 @@ def copies_of(tables, article: dict) -> list[dict]:
 
 def test_counts(out):
     s = json.loads((out / "summary.json").read_text())
-    assert s["files"] == 15
-    assert s["pages"] == 19  # 13 text/HTML files + 2 WARC responses + 4 good JSONL records
-    assert s["copies"] == 24
-    assert s["articles"] == 21
-    assert s["duplicate_groups"] == 3
-    assert s["duplicate_copies"] == 3
+    assert s["files"] == 18
+    assert s["pages"] == 22  # 16 text/HTML files + 2 WARC responses + 4 good JSONL records
+    assert s["copies"] == 27
+    assert s["articles"] == 23
+    assert s["duplicate_groups"] == 4
+    assert s["duplicate_copies"] == 4
+    assert s["languages"] == {"en": 21, "ar": 1, "de": 1}
+    assert s["no_ner_model"] == {"ar": 1, "de": 1}
     assert s["dropped"] == {"bad_json": 1}
     assert s["learned_boilerplate"] == 3  # the two Harbor Times footer lines and the Ledger's "ML" logo
 
@@ -78,7 +80,7 @@ def test_multi_article_pages(tables):
     assert per_page["harbor-times/2026-03-06-grain-corridor.txt"] == 2
     assert per_page["wire/feed.warc.gz"] == 2
     assert per_page["wire/northline-export.jsonl"] == 4
-    assert sum(per_page.values()) == 24
+    assert sum(per_page.values()) == 27
 
 
 def test_exact_duplicate_group(tables, by_title):
@@ -111,8 +113,32 @@ def test_near_duplicate_groups(tables, by_title):
     # the two Kestrel Ridge stories (Harbor Times' own, Northline's) are different articles
     assert mine["article_id"] != wire["article_id"]
 
-    grouped = {mine["title"], wire["title"], "Al-Rawdah Flood: Questions Mount Over Dam Repairs"}
+    grouped = {mine["title"], wire["title"], "Al-Rawdah Flood: Questions Mount Over Dam Repairs", ARABIC_TITLE}
     assert all(a["n_copies"] == 1 for t, a in by_title.items() if t not in grouped)
+
+
+ARABIC_TITLE = "انهيار بوابة سد وادي صارم يغمر قرى محافظة الروضة"
+
+
+def test_languages(tables, by_title, out):
+    """Every article knows its language; the Arabic repost that differs only in vowel marks, tatweel and
+    alef forms is an exact duplicate; NER (an English model) finds nothing in German or Arabic."""
+    langs = {a["title"]: a["language"] for a in tables["articles"]}
+    assert langs.pop("Staudamm-Unglück in Al-Rawdah: Tausende verlieren ihr Zuhause") == "de"
+    assert langs.pop(ARABIC_TITLE) == "ar"
+    assert set(langs.values()) == {"en"}
+    arabic = by_title[ARABIC_TITLE]
+    assert {page_of(c["source"]): c["match"] for c in copies_of(tables, arabic)} == {
+        "al-sahil/2026-03-03-wadi-sarim.txt": "canonical",  # the longer copy: it keeps its vowel marks
+        "akhbar-al-wadi/2026-03-04-wadi-sarim.txt": "exact",
+    }
+    removed = {r["text"] for r in tables["removals"] if r["rule"] == "read_more"}
+    assert {"Lesen Sie auch: Getreidekorridor zwischen Nowomirsk und Port Selwyn unterzeichnet",
+            "اقرأ أيضاً: توقيع اتفاق ممر الحبوب في بورت سلوين", "إقرأ أيضا: أسعار القمح تتراجع بعد اتفاق الممر"} <= removed
+    german = by_title["Staudamm-Unglück in Al-Rawdah: Tausende verlieren ihr Zuhause"]
+    assert "Lesen Sie auch, was die Prüfer damals empfahlen" in german["text"]  # a sentence stays
+    mentions = pq.read_table(out / "mentions.parquet").to_pylist()
+    assert mentions and not {m["article_id"] for m in mentions} & {german["article_id"], arabic["article_id"]}
 
 
 def test_learned_footer(tables):

@@ -26,7 +26,7 @@ def test_a_second_run_on_the_example_corpus_changes_nothing_and_takes_under_a_se
     assert seconds < 1.0, seconds
     assert again.nothing_new and again.generation == 1 and db_generation(out) == 1
     assert sorted(p.name for p in (out / ".gens").iterdir()) == ["00000001"]
-    assert (again.pages, again.skipped_pages, again.dropped, again.skipped_files) == (0, 19, {}, {})
+    assert (again.pages, again.skipped_pages, again.dropped, again.skipped_files) == (0, 22, {}, {})
     assert (again.articles, again.duplicate_groups, again.stories, again.entities) == (
         first.articles, first.duplicate_groups, first.stories, first.entities)
     assert "entities" not in again.seconds and "stories" not in again.seconds  # nothing enriched again

@@ -26,11 +26,11 @@ def test_progress_reports_every_stage_in_order(tmp_path):
         done = [d for d, _ in ticks]
         assert done[0] == 0 and done == sorted(done), (st, ticks)
         assert ticks[-1][0] == ticks[-1][1], (st, ticks)  # ends at its total
-    assert by_stage["read"][-1] == (15, 15) and len(by_stage["read"]) == 16  # 15 files, one tick each
-    assert all(t == 15 for _, t in by_stage["read"])  # the total is known before the first file is read
+    assert by_stage["read"][-1] == (18, 18) and len(by_stage["read"]) == 19  # 18 files, one tick each
+    assert all(t == 18 for _, t in by_stage["read"])  # the total is known before the first file is read
     for st in ("dedup", "write"):
         assert by_stage[st][-1] == (summary.copies, summary.copies)
-    assert by_stage["stories"][-1] == (21, 21) and len(by_stage["stories"]) > 10  # article by article
+    assert by_stage["stories"][-1] == (23, 23) and len(by_stage["stories"]) > 10  # article by article
     assert by_stage["entities"][-1] == (summary.new_articles, summary.new_articles) and len(by_stage["entities"]) > 10
     assert by_stage["refine stories"][0] == (0, summary.stories) and by_stage["merge entities"][0][1] > summary.entities
     rows = sum(pq.read_table(tmp_path / "out" / f"{t}.parquet").num_rows for t in

@@ -89,7 +89,7 @@ def test_search_within_bounds_still_answers(out):
     assert len(store.search(db, " ".join(["ferry"] * 64), 5)) == 5
     hits = store.search(db, "topic3word7", 10)
     assert [h["title"] for h in hits] == ["Ferry story 3"]
-    assert set(hits[0]) == {"article_id", "title", "outlet", "published", "n_copies", "snippet", "score"}
+    assert set(hits[0]) == {"article_id", "title", "outlet", "published", "n_copies", "snippet", "score", "language"}
     with pytest.raises(store.QueryError, match="at most 3"):
         store.search(db, "ferry harbor council route", 5, bounds=QueryLimits(max_terms=3))
 

@@ -103,6 +103,10 @@ def _summary_table(s: pipeline.RunSummary) -> Table:
     t.add_row("learned boilerplate lines", str(s.learned_boilerplate))
     if s.newly_learned:
         t.add_row("  of which learned in this run", str(s.newly_learned))
+    if s.languages:
+        t.add_row("articles per language", inert(", ".join(f"{k} {n}" for k, n in s.languages.items())))
+    if s.no_ner_model:
+        t.add_row("no entities (no NER model for)", inert(", ".join(f"{k} {n}" for k, n in sorted(s.no_ner_model.items()))))
     for reason, n in sorted(s.skipped_files.items()):
         t.add_row(f"files not read: {inert(reason)}", str(n))
     for reason, n in sorted(s.dropped.items()):

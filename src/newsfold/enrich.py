@@ -31,7 +31,9 @@ def _no_progress(stage: str, total: int | None = None) -> StageProgress:
     return StageProgress(None, stage, total)
 from .records import Article, distinct_article
 
-ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source", "story_id"]
+ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source", "story_id",
+                   "language"]
+NER_LANGUAGES = frozenset({"en"})  # the languages the installed NER model (en_core_web_sm) was trained for
 
 
 def iter_articles(path: Path, batch: int = 2000, ids: Iterable[str] | None = None) -> Iterator[Article]:
@@ -134,10 +136,31 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
     return len(st.stories)
 
 
-def update_entities(gen, cfg, changes, start: Start | None = None) -> int:
-    """NER on the fresh articles, then canonicalisation over every stored mention; rewrites
-    ``entities`` and ``mentions``.  Returns the number of entities.  Progress (``start``): the stage
-    ``entities`` counts the articles NER has taken, ``merge entities`` the mentions merged."""
+def count_languages(path: Path) -> dict[str, int]:
+    """Distinct articles per language in an articles table, most frequent first."""
+    counts: dict[str, int] = {}
+    for rb in iter_batches(path, 20000, columns=["language"]):
+        for code in rb.column("language").to_pylist():
+            counts[code or "und"] = counts.get(code or "und", 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def ner_gate(articles: Iterable[Article], no_model: dict[str, int] | None = None) -> Iterator[Article]:
+    """The articles in a language the NER model knows; the others are counted per language in
+    ``no_model`` (no entities for them rather than wrong ones)."""
+    for a in articles:
+        if a.language in NER_LANGUAGES:
+            yield a
+        elif no_model is not None:
+            code = a.language or "und"
+            no_model[code] = no_model.get(code, 0) + 1
+
+
+def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dict[str, int] | None = None) -> int:
+    """NER on the fresh articles in a language the model knows (``ner_gate``; the others are counted
+    in ``no_model``), then canonicalisation over every stored mention; rewrites ``entities`` and
+    ``mentions``.  Returns the number of entities.  Progress (``start``): the stage ``entities``
+    counts the articles NER has taken, ``merge entities`` the mentions merged."""
     from .entities import EntityExtractor, Mention, article_contexts, canonicalize, entity_tables
 
     stage = (start or _no_progress)("entities", len(set(changes.fresh)))  # loading the model is part of it
@@ -150,7 +173,8 @@ def update_entities(gen, cfg, changes, start: Start | None = None) -> int:
                 if r["article_id"] not in drop:
                     mentions.append(Mention(**r))
     extractor = EntityExtractor(cfg)
-    mentions.extend(extractor.extract(stage.counted(iter_articles(gen.readable("articles"), ids=changes.fresh))))
+    fresh = stage.counted(iter_articles(gen.readable("articles"), ids=changes.fresh))
+    mentions.extend(extractor.extract(ner_gate(fresh, no_model)))
     folder = gen.state / "entities"
     folder.mkdir(parents=True, exist_ok=True)
     fields = list(Mention.__dataclass_fields__)

@@ -40,6 +40,7 @@ from .config import Config
 from .dedup import MinHasher
 from .dedup.state import DedupState
 from .fold import fold
+from .language import LanguageIdentifier
 from .progress import Clock, Report, StageProgress
 from .readers import Corpus, count_files, read_inputs
 from .records import DROPPED, DUPLICATE, SKIPPED, LedgerEntry
@@ -78,6 +79,8 @@ class RunSummary:
     newly_learned: int = 0
     stories: int = 0
     entities: int = 0
+    languages: dict[str, int] = field(default_factory=dict)  # distinct articles per language (ISO 639-1, "und")
+    no_ner_model: dict[str, int] = field(default_factory=dict)  # this run's articles per language NER has no model for
     generation: int = 0
     nothing_new: bool = False  # every page was already in the corpus: no new generation was made
     out: str = ""
@@ -96,6 +99,7 @@ class Runner:
         self.stage = StageProgress(None, "")  # the stage running now
         self.rules = Rules.load(config.clean.rules)
         self.clock = Clock()
+        self.languages = LanguageIdentifier()  # its model loads on the first page
         self.summary = RunSummary()
         self.known_rows = np.zeros(0, np.uint64)  # hashes of the corpus's ledger rows (sorted)
         self.new_rows: set[int] = set()  # hashes of this run's ledger rows not in the corpus yet
@@ -156,6 +160,8 @@ class Runner:
                     arts = list(segmenter(page))
                 with self.clock("clean"):
                     arts = [cleaner(a) for a in arts]
+                with self.clock("language"):
+                    self.languages.tag(arts)
             except Exception as exc:  # a bad page never stops the run
                 self.warn(f"{page.source}: could not be processed ({type(exc).__name__}: {exc})")
                 self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "error", f"{type(exc).__name__}: {exc}", pid))
@@ -222,7 +228,7 @@ def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSumma
     shutil.rmtree(gen.dir)
     s = runner.summary
     before = json.loads((prev / "summary.json").read_text()) if (prev / "summary.json").exists() else {}
-    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities"):
+    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities", "languages"):
         setattr(s, name, before.get(name, 0))
     s.generation = before.get("generation", s.generation - 1)
     s.nothing_new = True
@@ -297,6 +303,8 @@ def check_settings(previous: Path, cfg: Config) -> None:
     if differ:
         raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "
                                  "settings; add to it with the same settings, or write to a new --out folder")
+    if corpus.parts_of(arts := previous / "articles.parquet") and "language" not in corpus.schema_of(arts).names:
+        raise corpus.CorpusError(f"{previous.parent.parent}: made by an older newsfold (no article languages); use a new --out")
 
 
 def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
@@ -359,10 +367,12 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
         with runner.clock("entities"):
-            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes, runner.start)
+            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes, runner.start,
+                                                             runner.summary.no_ner_model)
         schemas.update(enrich.entity_schemas())
     gen.close_writers(schemas)
     with runner.clock("store"):
+        runner.summary.languages = enrich.count_languages(gen.table("articles"))
         gen.write_json("config.json", cfg.to_dict())
         runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
         gen.write_json("summary.json", runner.summary.to_dict())

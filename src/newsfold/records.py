@@ -79,6 +79,7 @@ class Article:
     record_id: str | None = None
     article_id: str | None = None  # set by dedup: the id of the distinct article this copy belongs to
     story_id: str | None = None  # set by story grouping
+    language: str | None = None  # ISO 639-1, or "und"; set after cleaning (language.py)
     captions: list[str] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -93,7 +94,8 @@ def distinct_article(row: dict) -> Article:
     clusterer's pending articles."""
     return Article(source=row["source"], page_id="", span=(0, 0), raw="", title=row["title"],
                    text=row["text"] or "", outlet=row["outlet"], url=row["url"], published=row["published"],
-                   captions=list(row["captions"] or ()), article_id=row["article_id"], story_id=row.get("story_id"))
+                   captions=list(row["captions"] or ()), article_id=row["article_id"], story_id=row.get("story_id"),
+                   language=row.get("language"))
 
 
 @dataclass(slots=True)

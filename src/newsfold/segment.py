@@ -47,9 +47,10 @@ def is_headline(line: str, cfg: SegmentConfig) -> bool:
     words = line.split()
     if not words or len(words) > cfg.max_headline_words:
         return False
-    if line[-1] in ".,;" or line.startswith(("“", '"', "•", "-", "*")):
+    if line[-1] in ".,;。，；،؛" or line.startswith(("“", '"', "•", "-", "*")):
         return False
-    return any(c.isupper() for c in line[:3])
+    # a capital, or a letter of a script without case (Arabic, Chinese, Thai...) that a headline may start with
+    return any(c.isalpha() and not c.islower() for c in line[:3])
 
 
 class Segmenter:

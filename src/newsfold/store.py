@@ -22,7 +22,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("article_id", _str), ("title", _str), ("text", _str), ("outlet", _str), ("url", _str),
         ("published", _str), ("authors", _str), ("captions", pa.list_(_str)), ("source", _str),
         ("copy_id", _str), ("dup_group", _str), ("n_copies", pa.int32()), ("n_words", pa.int32()),
-        ("story_id", _str),
+        ("language", _str), ("story_id", _str),
     ]),
     "copies": pa.schema([
         ("copy_id", _str), ("article_id", _str), ("source", _str), ("page_id", _str),
@@ -40,7 +40,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("source", _str), ("page_id", _str), ("span_start", pa.int64()), ("span_end", pa.int64()),
         ("raw", _str), ("title", _str), ("text", _str), ("outlet", _str), ("url", _str), ("published", _str),
         ("authors", _str), ("record_id", _str), ("captions", pa.list_(_str)), ("removals", _str),
-        ("kept_lines", pa.list_(pa.int32())),
+        ("kept_lines", pa.list_(pa.int32())), ("language", _str),
     ]),
     "boilerplate": pa.schema([("outlet", _str), ("line", _str), ("n_articles", pa.int32())]),
 }
@@ -209,25 +209,28 @@ def check_query(query: object, limit: object, bounds: QueryLimits | None = None)
     return q
 
 
-def search(db_path: Path, query: str, limit: int = 10, *, bounds: QueryLimits | None = None) -> list[dict[str, Any]]:
+def search(db_path: Path, query: str, limit: int = 10, language: str | None = None, *,
+           bounds: QueryLimits | None = None) -> list[dict[str, Any]]:
     """Full-text search over titles and texts, best first (bm25).  FTS5 syntax is accepted; a
     query it cannot parse is searched as plain words.  ``QueryError`` for an empty query, one
-    beyond ``bounds`` (length, words) or a limit out of range."""
+    beyond ``bounds`` (length, words) or a limit out of range.  Only articles in ``language``
+    (ISO 639-1, or "und") when given."""
     query = check_query(query, limit, bounds)
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     sql = (
-        "SELECT a.article_id, a.title, a.outlet, a.published, a.n_copies,"
+        "SELECT a.article_id, a.title, a.outlet, a.published, a.n_copies, a.language,"
         " snippet(articles_fts, 1, '[', ']', ' … ', 16) AS snippet, bm25(articles_fts) AS score"
         " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
-        " WHERE articles_fts MATCH ? ORDER BY score LIMIT ?"
+        " WHERE articles_fts MATCH ?" + (" AND a.language = ?" if language else "") + " ORDER BY score LIMIT ?"
     )
+    lang = (language,) if language else ()
     try:
         try:
-            rows = con.execute(sql, (query, limit)).fetchall()
+            rows = con.execute(sql, (query, *lang, limit)).fetchall()
         except sqlite3.OperationalError:
             try:
-                rows = con.execute(sql, (_fts_query(query), limit)).fetchall()
+                rows = con.execute(sql, (_fts_query(query), *lang, limit)).fetchall()
             except sqlite3.OperationalError as exc:
                 if "fts5" not in str(exc):
                     raise

@@ -134,7 +134,7 @@ def _write_new(runner, gen, spool_path, learned, f: Folded, aids, ledger, ch: Ch
                                          "url": a.url, "published": a.published, "authors": a.authors,
                                          "captions": a.captions, "source": a.source, "copy_id": cid,
                                          "dup_group": aid, "n_copies": int(f.size[gi]), "n_words": len(a.text.split()),
-                                         "story_id": None})
+                                         "language": a.language, "story_id": None})
     close_page()
 
 

@@ -6,12 +6,15 @@ import unicodedata
 
 import xxhash
 
+from newsfold.dedup.scripts import fold_scripts
+
 _WORD_RE = re.compile(r"\w+")
 
 
 def _nfkc_fold(text: str) -> str:
     if text.isascii():
         return text.lower()  # NFKC is the identity on ASCII and casefold is lower()
+    text = fold_scripts(text)  # Arabic folded, CJK/Thai characters set apart (see scripts.py)
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
@@ -19,7 +22,9 @@ def normalize_text(text: str) -> str:
     """Unicode NFKC, casefold, and keep only the ``\\w+`` runs joined by single spaces.
 
     Case, whitespace, unicode compatibility forms and punctuation-only differences all vanish:
-    ``"Hello,  WORLD!"`` and ``"hello world"`` normalise to the same string.  The words of the
+    ``"Hello,  WORLD!"`` and ``"hello world"`` normalise to the same string.  Arabic diacritics,
+    tatweel and letter variants are folded, and each character of a script written without spaces
+    (Chinese, Japanese, Thai) is a word of its own (:mod:`.scripts`).  The words of the
     result (``str.split()``) are exactly the tokens used for shingles.
     """
     return " ".join(_WORD_RE.findall(_nfkc_fold(text)))

@@ -11,6 +11,7 @@ import unicodedata
 import numpy as np
 
 from newsfold.dedup.normalize import _WORD_RE, _nfkc_fold
+from newsfold.dedup.scripts import fold_scripts
 
 # byte lookup: ASCII word chars -> lower-case byte, other ASCII -> 0, bytes >= 0x80 kept
 _LUT = np.zeros(256, dtype=np.uint8)
@@ -85,6 +86,7 @@ def tokenize(docs: list[str]):
     In the buffer, word bytes are lower-cased (non-ASCII ones as in :func:`normalize_text`)
     and every other byte is 0.
     """
+    docs = [fold_scripts(d) for d in docs]  # the identity on text without Arabic, CJK or Thai
     nd = len(docs)
     ascii_all = True
     enc = []
