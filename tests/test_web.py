@@ -191,3 +191,27 @@ def test_search_snippets_mark_only_the_query_words():
     parts = snippet_parts("… fighting near [Kirkuk] [1] and the [kirkuk] road …", "Kirkuk")
     assert [p["text"] for p in parts if p["match"]] == ["Kirkuk", "kirkuk"]
     assert "".join(p["text"] for p in parts) == "… fighting near Kirkuk [1] and the kirkuk road …"
+
+
+def test_language_filters_search_and_stories_alike_in_cli_read_side_and_web(example):
+    """The example corpus tells the dam story in English, German and Arabic: a language filter keeps
+    only that language's articles (search) and the stories with an article in it (stories)."""
+    from typer.testing import CliRunner
+
+    from newsfold.cli import app
+
+    corpus = Corpus(example)
+    de = corpus.search("Staudamm", language="de")
+    assert [h["language"] for h in de["items"]] == ["de"]
+    assert corpus.search("Staudamm", language="en")["items"] == []
+    ar_stories = corpus.stories(language="ar")["items"]
+    all_stories = corpus.stories(per_page=200)["items"]
+    assert ar_stories and len(ar_stories) < len(all_stories)
+    client = TestClient(create_app(example))
+    assert _json(client, "/search.json?q=Staudamm&language=de")["items"] == json.loads(json.dumps(de["items"]))
+    assert [s["story_id"] for s in _json(client, "/stories.json?language=ar")["items"]] == [s["story_id"] for s in ar_stories]
+    runner = CliRunner()
+    res = runner.invoke(app, ["search", "Staudamm", "--out", str(example), "--language", "de", "--json"])
+    assert res.exit_code == 0 and [h["article_id"] for h in json.loads(res.output)] == [h["article_id"] for h in de["items"]]
+    res = runner.invoke(app, ["stories", "--out", str(example), "--language", "ar", "--json"])
+    assert res.exit_code == 0 and {s["story_id"] for s in json.loads(res.output)} == {s["story_id"] for s in ar_stories}

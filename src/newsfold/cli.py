@@ -41,6 +41,7 @@ def _main(show_version: Annotated[bool, typer.Option("--version", callback=_vers
 
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The corpus folder (written by `run`).")]
+LangOpt = Annotated[Optional[str], typer.Option("--language", help="Only articles in this language (ISO 639-1, e.g. en, de, ar; und: unknown).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -192,10 +193,10 @@ def explain(article_id: Annotated[str, typer.Argument(help="An article id or cop
 @app.command()
 def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite FTS5 syntax is accepted).")],
            out: OutOpt, limit: Annotated[int, typer.Option(help="How many results (1 to 1,000).")] = 10,
-           as_json: JsonOpt = False) -> None:
+           language: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Full-text search over the corpus's titles and texts."""
     _read(store.check_query, query, limit, QueryLimits(max_results=MAX_HITS))  # one line, exit 2, when out of bounds
-    data = _read(Corpus(out).search, query, per_page=limit)
+    data = _read(Corpus(out).search, query, language=language, per_page=limit)
     if as_json:
         return _dump(data["items"])
     show.search(Console(), data)
@@ -206,6 +207,7 @@ def stories(out: OutOpt,
             story: Annotated[Optional[str], typer.Option("--story", help="Show one story (an id or a unique prefix).")] = None,
             sort: Annotated[str, typer.Option(help="biggest or newest first.")] = "biggest",
             outlet: Annotated[Optional[str], typer.Option(help="Only stories this outlet told.")] = None,
+            language: LangOpt = None,
             limit: Annotated[int, typer.Option(help="How many stories to list.", min=1, max=500)] = 50,
             as_json: JsonOpt = False) -> None:
     """List the stories, or show one: its articles, what outlets share and what each alone says."""
@@ -213,7 +215,7 @@ def stories(out: OutOpt,
     if story:
         data = _read(c.story, story)
         return _dump(data) if as_json else show.story(Console(), data)
-    data = _read(c.stories, sort=sort, outlet=outlet, per_page=limit)
+    data = _read(c.stories, sort=sort, outlet=outlet, language=language, per_page=limit)
     return _dump(data["items"]) if as_json else show.stories(Console(), data)
 
 

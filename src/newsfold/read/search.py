@@ -38,9 +38,10 @@ def snippet_parts(snippet: str | None, query: str) -> list[dict[str, Any]]:
 
 
 def search(c: Corpus, query: str, *, outlet: str | None = None, entity: str | None = None,
-           date_from: str | None = None, date_to: str | None = None, page: int = 1,
-           per_page: int = 20) -> dict[str, Any]:
-    """Articles matching ``query``, best first, with the same filters as the story list."""
+           language: str | None = None, date_from: str | None = None, date_to: str | None = None,
+           page: int = 1, per_page: int = 20) -> dict[str, Any]:
+    """Articles matching ``query``, best first, with the same filters as the story list (``language``:
+    ISO 639-1 or "und", applied inside the full-text query)."""
     page, per_page = max(1, int(page)), max(1, min(int(per_page), MAX_HITS))
     filtered = bool(outlet or entity or date_from or date_to)
     want = MAX_HITS if filtered else min(MAX_HITS, page * per_page + 1)
@@ -48,7 +49,7 @@ def search(c: Corpus, query: str, *, outlet: str | None = None, entity: str | No
     try:
         # nothing asked yet (an empty search form) is no match; anything else goes to store.search,
         # which raises QueryError for a query it cannot run (unparsable, too long, too many words)
-        hits = store.search(c.db, query, want) if query.strip() else []
+        hits = store.search(c.db, query, want, language or None) if query.strip() else []
     except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse
         raise QueryError(f"cannot search for {query!r}: {exc}") from None
     with c.connect() as con:
@@ -75,6 +76,7 @@ def search(c: Corpus, query: str, *, outlet: str | None = None, entity: str | No
     total = len(rows) if (filtered or len(hits) < want) else None
     out = page_of(rows[(page - 1) * per_page:page * per_page + 1], page, per_page, total)
     out["query"] = query
-    out["filters"] = {"outlet": outlet, "entity": entity, "date_from": date_from, "date_to": date_to}
+    out["filters"] = {"outlet": outlet, "entity": entity, "language": language, "date_from": date_from,
+                      "date_to": date_to}
     out["capped"] = len(hits) >= MAX_HITS
     return out

@@ -121,14 +121,14 @@ def create_app(path: str | Path) -> Starlette:
 
     def story_filters(request: Request) -> dict[str, Any]:
         return {"outlet": _arg(request, "outlet"), "entity": _arg(request, "entity"),
-                "date_from": _arg(request, "from"), "date_to": _arg(request, "to")}
+                "language": _arg(request, "language"), "date_from": _arg(request, "from"), "date_to": _arg(request, "to")}
 
     def home(request: Request) -> Response:
         return RedirectResponse("/stories", status_code=302)
 
     def stories(request: Request) -> Response:
         f = story_filters(request)
-        data = corpus.stories(**f, language=_arg(request, "language"), sort=_arg(request, "sort") or "newest",
+        data = corpus.stories(**f, sort=_arg(request, "sort") or "newest",
                               page=_int(request, "page", 1), per_page=_int(request, "per_page", 50))
         return respond(request, "stories.html", data, nav="stories")
 
