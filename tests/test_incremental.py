@@ -85,14 +85,28 @@ def test_rerun_skips_pages_already_in_the_corpus(seeds_dir, tmp_path):
     s = newsfold.run([seeds_dir], out, cfg)
     assert s.pages == 0 and s.skipped_pages == 5 and s.copies == 0 and s.nothing_new and s.generation == 1
     assert snapshot(out) == before
-    # beside a new page, the pages read again are recorded as already in the corpus
+    # beside a new page, the files read in full before, unchanged, are not read again: their pages
+    # count as already in the corpus, and the ledger gains no row for them (as one run over all)
     new = tmp_path / "new"
     new.mkdir()
     (new / "p.txt").write_text(_page("Council Votes on Harbour Levy", "The council voted on Tuesday to raise the harbour levy. " * 6))
     s = newsfold.run([seeds_dir, new], out, cfg)
     assert s.pages == 1 and s.skipped_pages == 5 and s.generation == 2
+    ledger = pq.read_table(out / "ledger.parquet").to_pylist()
+    assert not [r for r in ledger if r["reason"] == "already_ingested"]
+    files = [r["source"] for r in ledger if r["level"] == "file"]
+    assert len(files) == len(set(files)) == 6 and "new/p.txt" in files
+    # read again with other reading settings, the same files are read: their pages are skipped by id
+    cfg.reader.max_line_bytes //= 2
+    s = newsfold.run([seeds_dir, new], out, cfg)
+    assert s.pages == 0 and s.skipped_pages == 6 and s.nothing_new and s.generation == 2
+    cfg.reader.max_line_bytes *= 2
+    (new / "q.txt").write_text(_page("Ferry Timetable Changes", "The ferry timetable changes on Monday for the winter months. " * 6))
+    cfg.reader.max_line_bytes //= 2
+    s = newsfold.run([seeds_dir, new], out, cfg)
+    assert s.pages == 1 and s.skipped_pages == 6 and s.generation == 3
     skipped = [r for r in pq.read_table(out / "ledger.parquet").to_pylist() if r["reason"] == "already_ingested"]
-    assert len(skipped) == 5 and all(r["status"] == "duplicate" and r["ref"].startswith("p") for r in skipped)
+    assert len(skipped) == 6 and all(r["status"] == "duplicate" and r["ref"].startswith("p") for r in skipped)
     assert verify(out).ok
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -56,3 +58,56 @@ def test_inputs_read_again_beside_a_new_page_are_not_counted_twice(tmp_path):
     assert [r["source"] for r in ledger if r["reason"] == "bad_json"] == ["in/wire/northline-export.jsonl#3"]
     files = [r["source"] for r in ledger if r["level"] == "file"]
     assert sorted(files) == ["in/wire/extra.txt", "in/wire/feed.warc.gz", "in/wire/northline-export.jsonl"]
+
+
+def test_a_second_run_reads_no_file_again_and_loads_no_extractor(tmp_path, monkeypatch):
+    """Files the corpus has read in full are recognised by their bytes (state/files.npy) and not read
+    again; a run that reads no HTML never imports trafilatura (nor scipy, pandas or ftfy)."""
+    import newsfold.readers as readers
+
+    calls: list[str] = []
+    real = readers._read_file
+
+    def counting(found, cfg, rep):
+        calls.append(found.source)
+        return real(found, cfg, rep)
+
+    monkeypatch.setattr(readers, "_read_file", counting)
+    out = tmp_path / "out"
+    cfg = Config(progress=False)
+    cfg.steps.entities = False
+    first = newsfold.run([EXAMPLE], out, cfg)
+    assert len(calls) == first.files - sum(first.skipped_files.values()) > 0
+    assert (out / "current" / "state" / "files.npy").is_file()
+    calls.clear()
+    again = newsfold.run([EXAMPLE], out, cfg)
+    assert calls == [] and again.nothing_new and again.files == first.files
+    assert again.skipped_pages == first.pages
+    code = ("import sys, newsfold\nfrom newsfold.config import Config\ncfg = Config(progress=False)\n"
+            "cfg.steps.entities = False\n"
+            f"s = newsfold.run([{str(EXAMPLE)!r}], {str(out)!r}, cfg)\n"
+            "assert s.nothing_new, s\n"
+            "print(sorted(m for m in ('trafilatura', 'scipy', 'pandas', 'ftfy') if m in sys.modules))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+    # a changed file is read again (and only that one)
+    changed = tmp_path / "in"
+    shutil.copytree(EXAMPLE, changed)
+    out2 = tmp_path / "out2"
+    newsfold.run([changed], out2, cfg)
+    page = next(p for p in sorted(changed.rglob("*.html")))
+    page.write_bytes(page.read_bytes() + b"\n")
+    calls.clear()
+    newsfold.run([changed], out2, cfg)
+    assert calls == [f"in/{page.relative_to(changed).as_posix()}"]
+
+
+def test_the_command_line_starts_without_the_engine():
+    """`newsfold --version` loads neither numpy, pyarrow nor the readers."""
+    code = ("import sys\nfrom newsfold.cli import main\nsys.argv = ['newsfold', '--version']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'pyarrow', 'trafilatura', 'newsfold.pipeline') if m in sys.modules))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [f"newsfold {newsfold.__version__}", "[]"]

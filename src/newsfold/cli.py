@@ -14,14 +14,13 @@ from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, T
 from rich.text import Text
 from rich.table import Table
 
-from . import pipeline, show, store
+from . import show
 from .config import Config, ConfigError, QueryLimits
-from .corpus import CorpusError
 from .progress import Report
 from .terminal import inert
-from .rules import RulesError
-from .read import Corpus
-from .read.search import MAX_HITS
+
+# The engine (pipeline: numpy, pyarrow, the readers) and the read side are imported inside the
+# commands that use them, so that `newsfold --version` and `--help` start in a fraction of a second.
 
 app = typer.Typer(help="newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus.",
                   no_args_is_help=True, add_completion=False)
@@ -89,7 +88,7 @@ def _stage_bars(console: Console, enabled: bool) -> tuple[Progress, Report]:
     return bar, tick
 
 
-def _summary_table(s: pipeline.RunSummary) -> Table:
+def _summary_table(s) -> Table:  # a pipeline.RunSummary
     t = Table(title=f"newsfold run → {inert(s.out)}", show_header=False)
     t.add_column("what")
     t.add_column("count", justify="right")
@@ -154,6 +153,10 @@ def run(
     def warn(msg: str) -> None:
         console.print(f"[yellow]warning:[/] {inert(msg)}", highlight=False)
 
+    from . import pipeline
+    from .corpus import CorpusError
+    from .rules import RulesError
+
     bar, tick = _stage_bars(console, progress)
     with bar:
         try:
@@ -164,6 +167,13 @@ def run(
     Console().print(_summary_table(summary))
     if summary.pages == 0 and summary.skipped_pages == 0:
         raise fail("nothing could be read from the inputs", 1)
+
+
+def _corpus(out: Path):
+    """The read side's handle on a corpus folder (``read.Corpus``)."""
+    from .read import Corpus
+
+    return Corpus(out)
 
 
 def _read(fn, *args, **kw):
@@ -184,7 +194,7 @@ def _read(fn, *args, **kw):
 def explain(article_id: Annotated[str, typer.Argument(help="An article id or copy id (a unique prefix is enough).")],
             out: OutOpt, as_json: JsonOpt = False) -> None:
     """Print an article with every removed line and the rule that removed it."""
-    data = _read(Corpus(out).article, article_id)
+    data = _read(_corpus(out).article, article_id)
     if as_json:
         return _dump(data)
     show.article(Console(), data)
@@ -195,8 +205,11 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite 
            out: OutOpt, limit: Annotated[int, typer.Option(help="How many results (1 to 1,000).")] = 10,
            language: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Full-text search over the corpus's titles and texts."""
+    from . import store
+    from .read.search import MAX_HITS
+
     _read(store.check_query, query, limit, QueryLimits(max_results=MAX_HITS))  # one line, exit 2, when out of bounds
-    data = _read(Corpus(out).search, query, language=language, per_page=limit)
+    data = _read(_corpus(out).search, query, language=language, per_page=limit)
     if as_json:
         return _dump(data["items"])
     show.search(Console(), data)
@@ -211,7 +224,7 @@ def stories(out: OutOpt,
             limit: Annotated[int, typer.Option(help="How many stories to list.", min=1, max=500)] = 50,
             as_json: JsonOpt = False) -> None:
     """List the stories, or show one: its articles, what outlets share and what each alone says."""
-    c = Corpus(out)
+    c = _corpus(out)
     if story:
         data = _read(c.story, story)
         return _dump(data) if as_json else show.story(Console(), data)
@@ -227,7 +240,7 @@ def entities(out: OutOpt,
              limit: Annotated[int, typer.Option(help="How many entities to list.", min=1, max=500)] = 50,
              as_json: JsonOpt = False) -> None:
     """List the entities with their merged spellings, or show one: its articles, stories and co-occurring entities."""
-    c = Corpus(out)
+    c = _corpus(out)
     if entity:
         data = _read(c.entity, entity)
         return _dump(data) if as_json else show.entity(Console(), data)

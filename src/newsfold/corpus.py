@@ -31,7 +31,6 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from . import manifest
@@ -137,6 +136,8 @@ def _published_names(folder: Path) -> list[str]:
 
 def read_table(path: Path, columns: list[str] | None = None, filter: Any = None) -> pa.Table:
     """A table (a folder of parts, or a single file) as one Arrow table."""
+    import pyarrow.dataset as ds  # here, not at import: it loads pandas (~0.3 s)
+
     return ds.dataset(str(path), format="parquet").to_table(columns=columns, filter=filter)
 
 

@@ -43,6 +43,7 @@ from .fold import fold
 from .language import LanguageIdentifier
 from .progress import Clock, Report, StageProgress
 from .readers import Corpus, count_files, read_inputs
+from .readers import fingerprints
 from .records import DROPPED, DUPLICATE, SKIPPED, LedgerEntry
 from .rules import Rules
 from .segment import Segmenter
@@ -131,9 +132,17 @@ class Runner:
             self.summary.skipped_files[entry.reason] = self.summary.skipped_files.get(entry.reason, 0) + 1
         return True
 
+    def _known_file(self, source: str, pages: int) -> None:
+        """A file the corpus has read in full, unchanged: not read again, its pages counted as skipped."""
+        self.summary.files += 1
+        self.summary.skipped_pages += pages
+        if self.stage.stage == "read":
+            self.stage.add()
+
     def pass1(self, inputs: Sequence[str | Path], spool_path: Path, ledger, known: np.ndarray,
-              learner: BoilerplateLearner, out: Path) -> list[int]:
-        """Read, segment, clean and spool the new pages; returns the ids (uint64) of the pages read."""
+              learner: BoilerplateLearner, out: Path, files: fingerprints.Fingerprints | None = None) -> list[int]:
+        """Read, segment, clean and spool the new pages; returns the ids (uint64) of the pages read.
+        ``files``: the files the corpus has read in full, not read again (see ``readers.fingerprints``)."""
         segmenter = Segmenter(self.cfg.segment, self.rules)
         cleaner = Cleaner(self.rules, self.cfg.segment)
         spool = corpus.PartWriter(spool_path, "spool", SCHEMAS["spool"], batch=2000)
@@ -142,7 +151,7 @@ class Runner:
         own = Corpus(os.path.realpath(out), frozenset((corpus.CURRENT, corpus.DB, f"{corpus.DB}-wal", f"{corpus.DB}-shm",
                                                        f"{corpus.DB}-journal", *corpus.FILES)))
         self.start("read", count_files(inputs, own))
-        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn, own)
+        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn, own, files)
         for page in self.clock.iterate("read", pages):
             pid = page.page_id
             u = _u64(pid)
@@ -324,7 +333,9 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     learner = BoilerplateLearner(cfg.clean)
     if prev is not None:
         runner.known_rows = _ledger_hashes(prev)
-    seen = runner.pass1(inputs, spool, ledger, known, learner, out)
+    files = fingerprints.Fingerprints(fingerprints.load(prev / "state" if prev else None), cfg.reader,
+                                      runner._known_file)
+    seen = runner.pass1(inputs, spool, ledger, known, learner, out, files)
     if prev is not None and not seen and not runner.news:
         runner.stage.finish()
         return _nothing_new(runner, gen, prev)
@@ -352,6 +363,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         fresh = np.unique(np.array(seen, np.uint64))
         np.save(gen.state / "pages.npy", np.insert(known, np.searchsorted(known, fresh), fresh))
         np.save(gen.state / "ledger.npy", np.union1d(runner.known_rows, np.fromiter(runner.new_rows, np.uint64)))
+        np.save(gen.state / fingerprints.FILES_NPY, files.array())  # checksummed in manifest.json with the rest
     del sigs, dstate
     schemas = {t: SCHEMAS[t] for t in TABLES}
     runner.summary.learned_boilerplate = len(learned.counts)

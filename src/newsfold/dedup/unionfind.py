@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 class UnionFind:
@@ -45,6 +43,9 @@ class UnionFind:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if not len(pairs):
             return
+        from scipy.sparse import coo_matrix  # here, not at import: scipy costs ~0.2 s to load
+        from scipy.sparse.csgraph import connected_components
+
         n = len(self.parent)
         if pairs.min() < 0 or pairs.max() >= n:
             raise IndexError("pair element out of range")

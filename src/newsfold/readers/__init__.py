@@ -41,6 +41,7 @@ from ..records import LedgerEntry, Page
 from . import report as R
 from .files import (HEAD_BYTES, MAX_STRAY_NUL, Corpus, Found, InputError, binary_reason, detect_format, discover,
                     inner_name, is_page_format, iter_files, open_input, read_limited, utf16_guess)
+from .fingerprints import Fingerprints
 from .html import decode_html, extract_html
 from .jsonl import read_json, read_jsonl
 from .meta import path_meta
@@ -65,10 +66,12 @@ def read_inputs(
     ledger: Callable[[LedgerEntry], None],
     warn: Callable[[str], None] = _default_warn,
     corpus: Corpus | None = None,
+    files: Fingerprints | None = None,
 ) -> Iterator[Page]:
     """Pages from every file under ``inputs`` (files or folders), in a deterministic order.
 
-    ``corpus``: the run's output folder, skipped when it lies inside an input folder."""
+    ``corpus``: the run's output folder, skipped when it lies inside an input folder.
+    ``files``: the files read in full before (:mod:`.fingerprints`): such a file is not read again."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     favor = getattr(cfg, "html_favor", "balanced")
@@ -83,7 +86,19 @@ def read_inputs(
         if skip:
             rep.skip_file(found.source, *skip)
             continue
-        yield from _read_file(found, cfg, rep)
+        fp = files.of(found.path, found.source) if files is not None else None
+        if fp is None:
+            yield from _read_file(found, cfg, rep)
+            continue
+        known = files.pages(fp)
+        if known is not None:
+            files.on_known(found.source, known)
+            continue
+        pages = 0
+        for page in _read_file(found, cfg, rep):
+            pages += 1
+            yield page
+        files.read(fp, pages)
 
 
 def count_files(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], corpus: Corpus | None = None) -> int:

@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from trafilatura import bare_extraction
-
 from .meta import clean_sitename, host_of, normalize_date, unwrap_wayback
 from .text import decode_bytes, fix_text
 
@@ -81,6 +79,8 @@ def _favor(cfg) -> dict[str, bool]:
 
 def extract_html(html: str, cfg, url: str | None = None) -> HtmlResult | None:
     """Main text and metadata of an HTML document; None when trafilatura finds no main text."""
+    from trafilatura import bare_extraction  # here, not at import: a run that reads no HTML never loads it
+
     doc = bare_extraction(html, url=url, with_metadata=True, include_comments=False, **_favor(cfg))
     if doc is None:
         return None

@@ -11,9 +11,7 @@ import codecs
 import re
 import unicodedata
 
-import charset_normalizer
-import ftfy
-from ftfy.badness import is_bad
+from functools import cache
 
 from .files import InputError, utf16_guess
 
@@ -21,23 +19,35 @@ from .files import InputError, utf16_guess
 # text as they are; only normalise line breaks and drop terminal escapes / control characters.
 _FTFY_TOUCHES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x80-\x9f\u2028\u2029\x85\ud800-\udfff\ufffd]")
 
-FTFY_CONFIG = ftfy.TextFixerConfig(
-    unescape_html=False,
-    remove_terminal_escapes=True,
-    fix_encoding=True,
-    restore_byte_a0=True,
-    replace_lossy_sequences=True,
-    decode_inconsistent_utf8=True,
-    fix_c1_controls=True,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=True,
-    fix_surrogates=True,
-    remove_control_chars=True,
-    normalization="NFC",
-    explain=False,
-)
+
+@cache
+def _ftfy_config():
+    import ftfy  # here, not at import: ftfy (and wcwidth) cost ~0.05 s to load, and most text never needs it
+
+    return ftfy.TextFixerConfig(
+        unescape_html=False,
+        remove_terminal_escapes=True,
+        fix_encoding=True,
+        restore_byte_a0=True,
+        replace_lossy_sequences=True,
+        decode_inconsistent_utf8=True,
+        fix_c1_controls=True,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=True,
+        fix_surrogates=True,
+        remove_control_chars=True,
+        normalization="NFC",
+        explain=False,
+    )
+
+
+def __getattr__(name: str):
+    if name == "FTFY_CONFIG":  # the settings above, made when first asked for
+        return _ftfy_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -67,9 +77,12 @@ def fix_text(text: str) -> str:
         return text
     # ftfy leaves text alone that has no mojibake (its own badness test), no control or line-break
     # characters it rewrites, and is already in NFC: skip it for such text, which is most text
+    import ftfy
+    from ftfy.badness import is_bad
+
     if not _FTFY_TOUCHES.search(text) and unicodedata.is_normalized("NFC", text) and not is_bad(text):
         return text
-    return ftfy.fix_text(text, FTFY_CONFIG)
+    return ftfy.fix_text(text, _ftfy_config())
 
 
 def codec_name(label: str | None) -> str | None:
@@ -277,6 +290,8 @@ def _sample(data: bytes) -> bytes:
 
 
 def _detect(data: bytes) -> tuple[str, str]:
+    import charset_normalizer  # here, not at import: only text that is not UTF-8 needs it
+
     sample = _sample(data)
     results = list(charset_normalizer.from_bytes(sample))
     candidates: dict[str, str] = {}
