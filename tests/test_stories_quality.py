@@ -24,14 +24,15 @@ from storysets import load_story_set, load_wikiref
 # per-set oracles (best threshold per set, chosen on the gold) are TF-IDF 92.2/94.7, 82.2/87.9,
 # 72.0/86.7 and MiniLM 93.5/95.7, 80.0/85.4, 67.3/84.3 (pair F1 / BCubed F1): every floor is above both.
 OUT_OF_SAMPLE = {
-    "stories-giveme5w1h-dev": ({"threshold": 0.13, "split_ratio": 0.7}, (0.95, 0.96)),
+    "stories-giveme5w1h-dev": ({"threshold": 0.13, "split_ratio": 0.8}, (0.95, 0.96)),
     "stories-ecbplus": ({"threshold": 0.13, "split_ratio": 0.5}, (0.845, 0.895)),
-    "stories-multinews100": ({"threshold": 0.13, "split_ratio": 0.7}, (0.73, 0.87)),
+    "stories-multinews100": ({"threshold": 0.13, "split_ratio": 0.8}, (0.73, 0.87)),
 }
-# the shipped default (the choice on all sets) in sample: measured 95.5/96.7, 88.9/93.3, 73.5/87.1
+# the shipped default (the choice on all sets: threshold 0.13, split_ratio 0.8) in sample:
+# measured 95.5/96.7, 89.9/93.6, 73.5/87.1
 IN_SAMPLE = {
     "stories-giveme5w1h-dev": (0.95, 0.96),
-    "stories-ecbplus": (0.88, 0.93),
+    "stories-ecbplus": (0.895, 0.93),
     "stories-multinews100": (0.73, 0.87),
 }
 
