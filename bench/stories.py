@@ -281,7 +281,7 @@ def benchmark(sets=EVENT_SETS + TOPIC_SETS, grid: dict = GRID, workers: int = 2)
         c = chosen[name]
         rows.append({"set": name, "system": "newsfold stories, leave-one-set-out " + json.dumps(c["setting"]),
                      **{k: c[k] for k in ("pair_p", "pair_r", "pair_f1", "b3_p", "b3_r", "b3_f1")},
-                     "articles_per_s": float("nan"), "setting": c["setting"], "out_of_sample": True})
+                     "articles_per_s": None, "setting": c["setting"], "out_of_sample": True})
         for kind in ("tfidf", "embeddings"):
             rows.append({"set": name, **run_baseline(kind, arts, gold), "n_articles": len(arts)})
     shipped = {k: getattr(StoryConfig(), k) for k in chosen["_all"]["setting"]}
@@ -297,7 +297,7 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         print(f"{r['set']:24} {r['system'][:82]:82} {100*r['pair_p']:6.1f} {100*r['pair_r']:6.1f} "
               f"{100*r['pair_f1']:6.1f} {100*r['b3_p']:6.1f} {100*r['b3_r']:6.1f} {100*r['b3_f1']:6.1f} "
-              f"{r['articles_per_s']:8.0f}")
+              + (f"{r['articles_per_s']:8.0f}" if r["articles_per_s"] is not None else f"{'':>8}"))
 
 
 def print_loso(rows: list[dict]) -> None:
