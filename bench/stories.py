@@ -1,19 +1,22 @@
-"""Benchmark of story grouping against two oracle-tuned baselines, and a scale test.
+"""Benchmark of story grouping: settings chosen leaving one set out, two oracle baselines, a scale test.
 
-    python bench/stories.py                       # the three sets: table + bench/results/stories.json
+    python bench/stories.py                       # the four sets: tables + bench/results/stories.json
     python bench/stories.py --scale 10000,30000,100000   # synthetic stream, time and memory
     python bench/stories.py --scale 10000,30000,100000 --rate 137   # a stream of 137 articles a day
 
 Sets (``$NEWSFOLD_SHARED/data`` or ../shared/data): stories-giveme5w1h-dev, stories-ecbplus,
-stories-multinews100; ``cluster`` is the gold event.  Every system gets the same input per
-article: title, text (the description where the text is missing), outlet, date, URL.
+stories-multinews100 (``cluster`` is the gold event) and wikiref220 (gold = topics, several events
+each).  Every system gets the same input per article: title, text (the description where the text
+is missing), outlet, date, URL.
 
 Systems:
-- ours: ``StoryGrouper(StoryConfig())`` with refinement, one setting for every set;
+- ours, leave one set out: every setting of ``stories_loso.GRID`` runs on every set; each set is
+  scored with the setting chosen on the others (``stories_loso.choose``): the figure that counts;
+- ours, the shipped default ``StoryConfig()`` (the choice on all sets), in sample;
 - TF-IDF + agglomerative (sklearn, cosine, average linkage), its distance threshold chosen per
-  set by an oracle sweep against the gold (the best pair F1 it can reach);
-- embeddings + agglomerative, same oracle sweep; the embeddings come from a local
-  sentence-transformers model when one is importable (``NEWSFOLD_EMBED_MODEL``), else from LSA
+  set by an oracle sweep against the gold (best pair F1 and best BCubed F1, each its own);
+- embeddings + agglomerative, same oracle sweep; the embeddings come from the packaged
+  all-MiniLM-L6-v2 (``embed`` extra) or ``NEWSFOLD_EMBED_MODEL``, else from LSA
   (TruncatedSVD of TF-IDF, 256 dims, normalised), labelled as such.
 
 Metrics: pair-counting P/R/F1 and BCubed P/R/F1; articles/s is the wall time of one run (for the
@@ -40,6 +43,7 @@ sys.path.insert(0, str(REPO / "src"))
 from newsfold.records import Article  # noqa: E402
 from newsfold.stories import StoryConfig, StoryGrouper  # noqa: E402
 from newsfold.stories.features import url_title  # noqa: E402
+from stories_loso import GRID, TOPIC_SETS, grid_settings, loso  # noqa: E402
 
 SETS = ["stories-giveme5w1h-dev", "stories-ecbplus", "stories-multinews100"]
 SHARED = Path(os.environ.get("NEWSFOLD_SHARED", REPO.parent / "shared"))
@@ -187,25 +191,6 @@ def run_baseline(kind: str, arts, gold) -> dict:
 # --- leave one set out ------------------------------------------------------------------------
 
 EVENT_SETS = SETS  # gold = events: their BCubed F1 is what a setting is chosen on
-TOPIC_SETS = ["wikiref220"]  # gold = topics: a story must not span two (BCubed precision), nothing more
-TOPIC_PURITY = 0.95  # ... the topic BCubed precision a setting must keep to be chosen
-GRID = {  # the settings the leave-one-set-out choice ranges over (StoryConfig fields); merge_threshold
-    # (0.4-0.6) and embeddings (MiniLM at 0.25 and 0.5) were swept too and are left out: see docs/stories.md
-    "threshold": [0.10, 0.115, 0.13, 0.145, 0.16],
-    "split_ratio": [0.5, 0.6, 0.7, 0.8],
-}
-
-
-# where the sets left in cannot tell settings apart, the choice is the one that does least: splits
-# least (lowest split_ratio), merges least (highest merge_threshold), leans least on embeddings
-LEAST = {"embedding_weight": -1.0, "split_ratio": -1.0, "merge_threshold": 1.0}
-
-
-def grid_settings(grid: dict[str, list] = GRID) -> list[dict]:
-    import itertools
-
-    keys = sorted(grid)
-    return [dict(zip(keys, vals)) for vals in itertools.product(*(grid[k] for k in keys))]
 
 
 def _score_setting(job) -> tuple[str, str, dict]:
@@ -232,37 +217,6 @@ def sweep(sets: list[str], settings: list[dict], workers: int = 2, encoder_cache
     with ProcessPoolExecutor(workers) as pool:
         for name, key, sc in pool.map(_score_setting, jobs, chunksize=1):
             out[name][key] = sc
-    return out
-
-
-def choose(table: dict, train: list[str]) -> str:
-    """The setting with the best mean BCubed F1 over the event sets of ``train`` among those that
-    keep every topic set of ``train`` pure (BCubed precision against topics >= TOPIC_PURITY)."""
-    keys = sorted(next(iter(table.values())))
-    events = [s for s in train if s not in TOPIC_SETS]
-    topics = [s for s in train if s in TOPIC_SETS]
-    ok = [k for k in keys if all(table[t][k]["b3_p"] >= TOPIC_PURITY for t in topics)] or keys
-
-    def least(k: str) -> tuple:  # among ties, the setting that does least (see LEAST)
-        setting = json.loads(k)
-        return tuple(sign * setting.get(f, 0.0) for f, sign in LEAST.items())
-
-    return max(ok, key=lambda k: (round(float(np.mean([table[s][k]["b3_f1"] for s in events])), 4),
-                                  round(float(np.mean([table[s][k]["pair_f1"] for s in events])), 4),
-                                  least(k)))
-
-
-def loso(table: dict) -> dict:
-    """For each set: the setting chosen on the others, and its score on the set (out of sample)."""
-    sets = list(table)
-    out = {}
-    for held in sets:
-        key = choose(table, [s for s in sets if s != held])
-        best = max(table[held], key=lambda k: table[held][k]["b3_f1"])
-        out[held] = {"setting": json.loads(key), **table[held][key],
-                     "in_sample_best_b3_f1": table[held][best]["b3_f1"], "in_sample_best": json.loads(best)}
-    key = choose(table, sets)
-    out["_all"] = {"setting": json.loads(key)}
     return out
 
 

@@ -1,4 +1,4 @@
-"""The leave-one-set-out choice of story settings (``bench/stories.py``), on made-up score tables."""
+"""The leave-one-set-out choice of story settings (`bench/stories_loso.py`), on made-up score tables."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-stories_bench = pytest.importorskip("stories")
+loso_bench = pytest.importorskip("stories_loso")
 
 
 def _table(rows: dict[str, dict[str, tuple[float, float]]]) -> dict:
@@ -24,7 +24,7 @@ def test_each_set_is_scored_with_the_setting_chosen_without_it():
         "b": {0.1: (0.70, 1.0), 0.2: (0.75, 1.0)},
         "c": {0.1: (0.62, 1.0), 0.2: (0.70, 1.0)},
     })
-    out = stories_bench.loso(table)
+    out = loso_bench.loso(table)
     # left out, a is scored at 0.2 (b and c prefer it), though 0.1 is a's own best
     assert out["a"]["setting"]["threshold"] == 0.2 and out["a"]["b3_f1"] == 0.80
     assert out["a"]["in_sample_best_b3_f1"] == 0.90
@@ -38,12 +38,12 @@ def test_topic_sets_only_constrain_purity():
         "stories-giveme5w1h-dev": {0.1: (0.95, 1.0), 0.2: (0.90, 1.0)},
         "wikiref220": {0.1: (0.99, 0.80), 0.2: (0.50, 0.99)},  # 0.1 merges topics: not allowed
     })
-    assert json.loads(stories_bench.choose(table, list(table)))["threshold"] == 0.2
+    assert json.loads(loso_bench.choose(table, list(table)))["threshold"] == 0.2
     # without the topic set the event set decides alone; the topic set's F1 never counts
-    assert json.loads(stories_bench.choose(table, ["stories-giveme5w1h-dev"]))["threshold"] == 0.1
+    assert json.loads(loso_bench.choose(table, ["stories-giveme5w1h-dev"]))["threshold"] == 0.1
 
 
 def test_ties_go_to_the_setting_that_does_least():
     keys = [{"split_ratio": s, "threshold": 0.13} for s in (0.5, 0.7)]
     table = {"x": {json.dumps(k, sort_keys=True): {"b3_f1": 0.9, "b3_p": 1.0, "pair_f1": 0.9} for k in keys}}
-    assert json.loads(stories_bench.choose(table, ["x"]))["split_ratio"] == 0.5
+    assert json.loads(loso_bench.choose(table, ["x"]))["split_ratio"] == 0.5
