@@ -20,3 +20,22 @@ def load_story_set(folder: Path) -> tuple[list[Article], list[str]]:
         ))
         gold.append(str(r["cluster"]))
     return arts, gold
+
+
+def load_wikiref(folder: Path) -> tuple[list[Article], list[str]]:
+    """WikiRef220 (``wikiref220/``) as ``bench/stories.py`` feeds it: the first line is the headline;
+    the gold labels are *topics* (several events each), not events."""
+    import csv
+
+    arts, gold = [], []
+    with open(folder / "wikiref220_labels.csv", encoding="utf-8") as fh:
+        rows = sorted((r["file"], r["topic"]) for r in csv.DictReader(fh))
+    for file, topic in rows:
+        raw = (folder / "wikiref" / "WikiRef220" / file).read_bytes().decode("cp1252", "replace")
+        lines = [x.strip() for x in raw.replace("\r", "").split("\n") if x.strip()]
+        title = lines[0] if lines and len(lines[0]) < 200 else None
+        arts.append(Article(source="wikiref220", page_id=file, span=(0, 0), raw="", title=title,
+                            text="\n\n".join(lines[1:] if title else lines), outlet=None, url=None,
+                            published=None, article_id=file))
+        gold.append(topic)
+    return arts, gold

@@ -65,7 +65,7 @@ class StoryConfig:
     lone_ratio: float = 0.8
     lone_power: float = 0.5
     settled: float = 2.0  # members scoring this times the threshold with their story are not moved
-    split_ratio: float = 0.6  # split a story whose two halves score below this times their cohesion (0: off)
+    split_ratio: float = 0.8  # split a story whose two halves score below this times their cohesion (0: off)
     split_min: int = 3  # ... when each half holds at least this many articles
     # comparison across outlets
     shared_min_similarity: float = 0.8  # word-shingle Jaccard at which two sentences are near-identical
