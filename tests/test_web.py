@@ -215,3 +215,17 @@ def test_language_filters_search_and_stories_alike_in_cli_read_side_and_web(exam
     assert res.exit_code == 0 and [h["article_id"] for h in json.loads(res.output)] == [h["article_id"] for h in de["items"]]
     res = runner.invoke(app, ["stories", "--out", str(example), "--language", "ar", "--json"])
     assert res.exit_code == 0 and {s["story_id"] for s in json.loads(res.output)} == {s["story_id"] for s in ar_stories}
+
+
+def test_the_story_list_reads_an_index_in_both_orders_instead_of_sorting(example):
+    """A page of the story list costs the same for any corpus size: SQLite walks the index built on the
+    very expression each order sorts by (no temporary B-tree for ORDER BY)."""
+    import sqlite3
+
+    from newsfold.read.stories import SORTS
+
+    con = sqlite3.connect(example / "newsfold.db")
+    for order, expr in SORTS.items():
+        plan = " ".join(str(r[-1]) for r in con.execute(
+            f"EXPLAIN QUERY PLAN SELECT story_id FROM stories WHERE n_articles >= 1 ORDER BY {expr} LIMIT 51"))
+        assert f"ix_stories_{order}" in plan and "TEMP B-TREE" not in plan, plan

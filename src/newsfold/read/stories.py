@@ -4,12 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from .. import store
 from .handle import Corpus, NotFound, check_id, loads, page_of
 
-SORTS = {
-    "newest": "last_seen IS NULL, last_seen DESC, n_articles DESC, story_id",
-    "biggest": "n_articles DESC, last_seen IS NULL, last_seen DESC, story_id",
-}
+SORTS = store.STORY_ORDERS  # each has an index on exactly its expression
 
 
 def span_days(first: str | None, last: str | None) -> int | None:
