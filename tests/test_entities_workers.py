@@ -63,6 +63,7 @@ def test_each_distinct_piece_is_read_once_and_mentions_equal_reading_each_anew()
     assert got == want and got
     assert len(cached.read) == len(set(cached.read)) < len(fresh.read)
     assert cached.read.count("Photo: Alaa al-Marjani,Reuters") == 1  # the credit is read once (slash -> comma)
+    assert cached.read.count("Follow Harbor Times on Twitter for news from Port Selwyn.") == 1  # boilerplate
     by_id = {a.article_id: a for a in arts}
     for m in got:  # offsets refer to each article's own field
         assert field_text(by_id[m.article_id], m.field)[m.start:m.end] == m.surface
@@ -126,3 +127,13 @@ def test_workers_is_checked_and_not_compared_when_adding(tmp_path):
     (gen / "config.json").write_text(json.dumps(saved))
     with pytest.raises(CorpusError, match="entities"):
         check_settings(gen, Config())
+
+
+def test_paragraph_pieces_cut_at_blank_lines_and_bound_long_paragraphs():
+    from newsfold.entities.chunks import paragraph_pieces
+
+    text = "One.\n\n  \nTwo two.\nStill two.\n\n" + "word " * 5000 + "\n\n"
+    spans = paragraph_pieces(text, 10_000)
+    assert [text[a:b] for a, b in spans[:2]] == ["One.", "Two two.\nStill two."]
+    assert len(spans) == 5 and all(b - a <= 10_000 for a, b in spans)
+    assert paragraph_pieces("", 100) == [] and paragraph_pieces("x", 100) == [(0, 1)]

@@ -29,7 +29,7 @@ from typing import Any
 import xxhash
 
 from ..records import Article
-from .chunks import bounded_batches, pieces
+from .chunks import bounded_batches, paragraph_pieces, pieces
 from .config import ORG, PERSON, EntityConfig
 from .names import TITLES
 
@@ -186,6 +186,7 @@ class EntityExtractor:
                 ) -> Iterator[tuple[str, tuple[str, str, str, int]]]:
         """(piece of a prepared field, (article_id, field, the field's text, the piece's offset))."""
         cut, size = self.config.read_chars, self.config.chunk_chars
+        cut_up = paragraph_pieces if self.config.ner_unit == "paragraph" else pieces
         for article in articles:
             if not article.article_id:
                 raise ValueError(f"article from {article.source!r} has no article_id (run dedup first)")
@@ -199,7 +200,7 @@ class EntityExtractor:
                 if truecase:
                     prepared = (truecase_title(prepared, body) if name == "title"
                                 else truecase_lines(prepared, title, body))
-                for start, end in pieces(prepared, size):
+                for start, end in cut_up(prepared, size):
                     yield prepared[start:end], (article.article_id, name, text, start)
 
     def _ents(self, articles: Iterable[Article], prepare: bool = True
