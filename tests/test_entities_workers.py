@@ -53,17 +53,19 @@ PHRASES = {"Yevgeny Dorofeyev": "PERSON", "Kestrel Ridge": "LOC", "Port Selwyn":
            "Alaa al-Marjani": "PERSON", "Harbor Times": "ORG"}
 
 
-def test_each_distinct_piece_is_read_once_and_mentions_equal_reading_each_anew():
+@pytest.mark.parametrize("unit", ["field", "paragraph"])
+def test_each_distinct_piece_is_read_once_and_mentions_equal_reading_each_anew(unit):
     arts = _articles()
     cached = CountingNLP(PHRASES)
-    cfg = EntityConfig(workers=1, chunk_chars=10_000)
+    cfg = EntityConfig(workers=1, chunk_chars=10_000, ner_unit=unit)
     got = list(EntityExtractor(cfg, nlp=cached).extract(arts))
     fresh = CountingNLP(PHRASES)  # one article per call: nothing is shared, every piece is read
     want = [m for a in arts for m in EntityExtractor(cfg, nlp=fresh).extract([a])]
     assert got == want and got
     assert len(cached.read) == len(set(cached.read)) < len(fresh.read)
     assert cached.read.count("Photo: Alaa al-Marjani,Reuters") == 1  # the credit is read once (slash -> comma)
-    assert cached.read.count("Follow Harbor Times on Twitter for news from Port Selwyn.") == 1  # boilerplate
+    if unit == "paragraph":  # the boilerplate paragraph too
+        assert cached.read.count("Follow Harbor Times on Twitter for news from Port Selwyn.") == 1
     by_id = {a.article_id: a for a in arts}
     for m in got:  # offsets refer to each article's own field
         assert field_text(by_id[m.article_id], m.field)[m.start:m.end] == m.surface

@@ -40,7 +40,7 @@ class EntityConfig:
     # ... and a field longer than chunk_chars goes to NER in pieces cut at paragraph, line or
     # sentence boundaries, in batches of at most batch_chars characters (see chunks.py)
     chunk_chars: int = 10_000
-    ner_unit: str = "paragraph"  # what NER reads at once: each "paragraph" of a field, or the "field" (in chunks)
+    ner_unit: str = "field"  # what NER reads at once: the "field" (in chunks), or each "paragraph" of it
     batch_chars: int = 200_000
     labels: dict[str, str] = field(default_factory=_default_labels)  # NER label -> entity type
     # NER labels kept as untyped candidates: they take the type the same name has elsewhere in the
