@@ -57,6 +57,8 @@ STORY_TABLES = ("stories", "story_sentences")
 ENTITY_TABLES = ("entities", "mentions")
 # settings that must match the corpus's own to add to it (reading settings may differ per run)
 FIXED_SECTIONS = ("segment", "clean", "dedup", "steps", "stories", "entities")
+# settings of those sections that do not change results (processes), and older names of such settings
+RUN_ONLY = {"dedup": ("workers",), "entities": ("workers", "n_process")}
 
 
 def _u64(ident: str) -> int:
@@ -304,11 +306,16 @@ def check_settings(previous: Path, cfg: Config) -> None:
     sections = [s for s in FIXED_SECTIONS if now["steps"].get(s, True)]  # a step that is off has no state to match
     defaults = json.loads(json.dumps(Config().to_dict()))
 
+    def compared(section: str, values: object) -> object:
+        if not isinstance(values, dict):
+            return values
+        return {k: v for k, v in values.items() if k not in RUN_ONLY.get(section, ())}
+
     def as_saved(section: str) -> object:  # a setting newer than the corpus counts as its default
         old = saved.get(section)
         return {**defaults[section], **old} if isinstance(old, dict) and isinstance(defaults[section], dict) else old
 
-    differ = [s for s in sections if as_saved(s) != now.get(s)]
+    differ = [s for s in sections if compared(s, as_saved(s)) != compared(s, now.get(s))]
     if differ:
         raise corpus.CorpusError(f"{previous.parent.parent}: this corpus was built with other [{', '.join(differ)}] "
                                  "settings; add to it with the same settings, or write to a new --out folder")

@@ -46,6 +46,21 @@ def pieces(text: str, size: int) -> list[tuple[int, int]]:
     return out
 
 
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+
+
+def paragraph_pieces(text: str, size: int) -> list[tuple[int, int]]:
+    """(start, end) of the paragraphs of ``text`` (cut at blank lines, the blank run left out), each
+    longer than ``size`` cut further by ``pieces``: units that recur across articles as they are."""
+    out, start = [], 0
+    for m in [*_PARAGRAPH.finditer(text), None]:
+        end = m.start() if m else len(text)
+        if text[start:end].strip():
+            out += [(start + a, start + b) for a, b in pieces(text[start:end], size)]
+        start = m.end() if m else len(text)
+    return out
+
+
 def bounded_batches(items: Iterable[tuple[str, T]], max_items: int, max_chars: int) -> Iterator[list[tuple[str, T]]]:
     """``(text, context)`` items in batches of at most ``max_items`` items and ``max_chars``
     characters (a single longer item is a batch of its own)."""

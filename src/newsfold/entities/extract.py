@@ -3,7 +3,8 @@
 Each article field is read separately (``title``, ``captions[i]``, ``text``), and every mention
 records the field and its character offsets inside it.  The spaCy pipeline is loaded lazily and
 held by the extractor (never at module level), with only the components NER needs, and texts
-go through ``nlp.pipe`` in batches.
+go through ``nlp.pipe`` in batches, in one process per core (``workers``), each distinct piece of
+text once (a caption or paragraph repeated across articles is read by NER once).
 
 Before NER a field is rewritten without changing its length, so offsets stay valid: curly
 quotes become straight ones (spaCy then splits a possessive ``’s`` off a name), slashes between
@@ -18,16 +19,23 @@ word like "movement" becomes an organisation ("the Sadrist movement"), while a b
 """
 from __future__ import annotations
 
+import itertools
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import xxhash
+
 from ..records import Article
-from .chunks import bounded_batches, pieces
+from .chunks import bounded_batches, paragraph_pieces, pieces
 from .config import ORG, PERSON, EntityConfig
 from .names import TITLES
 
+# Below this many characters of distinct text per worker NER runs in one process: starting a
+# worker (fork, load the model) costs about a second, the time to read some 50,000 characters.
+PARALLEL_MIN_CHARS = 100_000
 # A group (NORP) followed by one of these words is an organisation: "the Sadrist movement".
 NORP_ORG_HEADS = ("movement", "party", "alliance", "coalition", "bloc", "front")
 
@@ -178,6 +186,7 @@ class EntityExtractor:
                 ) -> Iterator[tuple[str, tuple[str, str, str, int]]]:
         """(piece of a prepared field, (article_id, field, the field's text, the piece's offset))."""
         cut, size = self.config.read_chars, self.config.chunk_chars
+        cut_up = paragraph_pieces if self.config.ner_unit == "paragraph" else pieces
         for article in articles:
             if not article.article_id:
                 raise ValueError(f"article from {article.source!r} has no article_id (run dedup first)")
@@ -191,34 +200,73 @@ class EntityExtractor:
                 if truecase:
                     prepared = (truecase_title(prepared, body) if name == "title"
                                 else truecase_lines(prepared, title, body))
-                for start, end in pieces(prepared, size):
+                for start, end in cut_up(prepared, size):
                     yield prepared[start:end], (article.article_id, name, text, start)
 
-    def _docs(self, articles: Iterable[Article], prepare: bool = True) -> Iterator:
-        """(doc of one piece, its context); batches bounded in texts and characters (chunks.py)."""
+    def _ents(self, articles: Iterable[Article], prepare: bool = True
+              ) -> Iterator[tuple[list[tuple[int, int, str]], tuple[str, str, str, int]]]:
+        """(entities of one piece as (start, end, label) in the piece, its context), in input order.
+
+        NER runs once per distinct piece text (``_distinct``): a caption, headline or boilerplate
+        paragraph repeated across articles is read once and its entities reused.  With more than one
+        worker (``config.processes``) and enough text, ``nlp.pipe`` runs in that many processes,
+        each taking ``batch_size`` pieces of at most ``chunk_chars`` at a time; otherwise in this
+        one, in batches bounded in texts and characters (chunks.py).  The entities are the same."""
         cfg = self.config
-        inputs = self._inputs(articles, prepare)
-        if cfg.n_process > 1:  # each worker takes batch_size pieces of at most chunk_chars
-            yield from self.nlp.pipe(inputs, as_tuples=True, batch_size=cfg.batch_size, n_process=cfg.n_process)
-            return
-        for batch in bounded_batches(inputs, cfg.batch_size, cfg.batch_chars):
-            yield from self.nlp.pipe(batch, as_tuples=True, batch_size=len(batch))
+        known: dict[bytes, list[tuple[int, int, str]]] = {}
+        queue: deque = deque()  # (key, context) of every piece read, not yet given back
+        todo = self._distinct(self._inputs(articles, prepare), known, queue)
+        head, chars = [], 0
+        procs = cfg.processes
+        if procs > 1:  # look ahead: is there enough to pay for starting the workers?
+            for item in todo:
+                head.append(item)
+                chars += len(item[0])
+                if chars >= PARALLEL_MIN_CHARS * procs:
+                    break
+            else:
+                procs = 1
+        todo = itertools.chain(head, todo)
+        if procs > 1:
+            docs = self.nlp.pipe(todo, as_tuples=True, batch_size=cfg.batch_size, n_process=procs)
+        else:
+            docs = (d for batch in bounded_batches(todo, cfg.batch_size, cfg.batch_chars)
+                    for d in self.nlp.pipe(batch, as_tuples=True, batch_size=len(batch)))
+        for doc, key in docs:
+            known[key] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            while queue and queue[0][0] in known:  # nlp.pipe keeps the order: all before are known
+                k, ctx = queue.popleft()
+                yield known[k], ctx
+        while queue:
+            k, ctx = queue.popleft()
+            yield known[k], ctx
+
+    @staticmethod
+    def _distinct(inputs: Iterable[tuple[str, Any]], known: dict, queue: deque) -> Iterator[tuple[str, bytes]]:
+        """The pieces NER has not seen in this call, keyed by a 128-bit hash of their text; every
+        piece's (key, context) goes to ``queue``."""
+        sent: set[bytes] = set()
+        for text, ctx in inputs:
+            key = xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
+            queue.append((key, ctx))
+            if key not in sent:
+                sent.add(key)
+                yield text, key
 
     def extract(self, articles: Iterable[Article]) -> Iterator[Mention]:
         """Mentions of every article, field by field, in document order."""
-        for doc, (article_id, field, text, offset) in self._docs(articles):
-            for ent in doc.ents:
-                yield from self._mentions(article_id, field, text, offset + ent.start_char,
-                                          offset + ent.end_char, ent.label_)
+        for ents, (article_id, field, text, offset) in self._ents(articles):
+            for start, end, label in ents:
+                yield from self._mentions(article_id, field, text, offset + start, offset + end, label)
 
     def raw(self, articles: Iterable[Article]) -> Iterator[Mention]:
         """The NER model alone, the baseline: spans as the model gives them on the raw fields,
         typed through ``config.labels`` (other labels come with type None)."""
         labels = self.config.labels
-        for doc, (article_id, field, text, offset) in self._docs(articles, prepare=False):
-            for ent in doc.ents:
-                s, e = offset + ent.start_char, offset + ent.end_char
-                yield Mention(article_id, field, s, e, text[s:e], ent.label_, labels.get(ent.label_), "ner-raw")
+        for ents, (article_id, field, text, offset) in self._ents(articles, prepare=False):
+            for start, end, label in ents:
+                s, e = offset + start, offset + end
+                yield Mention(article_id, field, s, e, text[s:e], label, labels.get(label), "ner-raw")
 
     def _mentions(self, article_id: str, field: str, text: str, start: int, end: int,
                   label: str) -> list[Mention]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 NONE, TYPO, VARIANT, EXACT = 0, 1, 2, 3
 
@@ -71,6 +72,7 @@ _GLIDE = re.compile(r"(?<=[aeiou])y(?=[aeiou])")
 _FINAL_Y = re.compile(r"(?:iy|yi|y)$")
 
 
+@lru_cache(maxsize=1 << 17)  # pure, and called for the same few thousand names again and again
 def fold(text: str) -> str:
     """Lower case, no accents, straight apostrophes, no possessive, single spaces."""
     text = unicodedata.normalize("NFKD", text.translate(_APOS))
@@ -79,6 +81,7 @@ def fold(text: str) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=1 << 17)
 def skeleton(token: str) -> str:
     """A transliteration key for one (folded) token: shared by spelling variants of a name.
 

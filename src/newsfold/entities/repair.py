@@ -142,12 +142,17 @@ def _find(index: StoryIndex, text: str, toks: list[tuple[int, int]], article_id:
     i = 0
     while i < len(toks):
         hit = None
-        for n in range(min(index.max_tokens, len(toks) - i), 0, -1):
+        if not text[toks[i][0]].isupper():  # every n-gram from here starts with this word
+            i += 1
+            continue
+        span = 1  # the n-grams from here that span only single spaces and hyphens
+        while (span < index.max_tokens and i + span < len(toks)
+               and text[toks[i + span - 1][1]:toks[i + span][0]] in (" ", "-")):
+            span += 1
+        for n in range(span, 0, -1):
             s, e = toks[i][0], toks[i + n - 1][1]
             first, last = text[s:toks[i][1]], text[toks[i + n - 1][0]:e]
-            if not (first[:1].isupper() and last[:1].isupper()):
-                continue
-            if any(text[toks[j][1]:toks[j + 1][0]] not in (" ", "-") for j in range(i, i + n - 1)):
+            if not last[:1].isupper():
                 continue
             if n == 1 and not first.isupper() and (first.lower() in lower or first.lower() in CALENDAR):
                 continue
