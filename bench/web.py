@@ -207,6 +207,9 @@ def main() -> None:
     if args.build_only:
         return
     ents = fill_entities(out / "newsfold.db", args.sample)
+    from newsfold.store import ensure_indexes
+
+    ensure_indexes(out / "newsfold.db")  # a corpus built by an earlier version gets today's indexes
     con = sqlite3.connect(out / "newsfold.db")
     sizes = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "stories", "entities", "mentions")}
     con.close()

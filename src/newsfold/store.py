@@ -112,6 +112,17 @@ def _create_indexes(con: sqlite3.Connection, name: str) -> None:
             con.execute(f'CREATE INDEX IF NOT EXISTS "ix_stories_{order}" ON stories({expr})')
 
 
+def ensure_indexes(db_path: Path) -> None:
+    """Give a database made by an older version today's indexes (a run adds them as it goes too)."""
+    con = sqlite3.connect(db_path)
+    try:
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            _create_indexes(con, name)
+        con.commit()
+    finally:
+        con.close()
+
+
 _FTS = ("CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid',"
         " tokenize='unicode61 remove_diacritics 2')")
 
