@@ -120,3 +120,20 @@ def test_explain_an_empty_id_is_a_clear_error(out):
     with pytest.raises(store.QueryError):
         explain(out, "")
     _one_line_error(_cli("explain", "", "--out", str(out)))
+
+
+def test_search_in_a_corpus_made_before_articles_had_a_language(out, tmp_path):
+    """An older corpus's database has no `language` column: search still answers (language unknown),
+    and a language filter finds nothing rather than failing."""
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    shutil.copy(out / "newsfold.db", db)
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE articles DROP COLUMN language")
+    con.commit()
+    con.close()
+    hits = store.search(db, "topic3word7", 10)
+    assert [h["title"] for h in hits] == ["Ferry story 3"] and hits[0]["language"] is None
+    assert store.search(db, "topic3word7", 10, "en") == []

@@ -244,8 +244,14 @@ def search(db_path: Path, query: str, limit: int = 10, language: str | None = No
     query = check_query(query, limit, bounds)
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
+    # a corpus made before articles had a language has no such column: its articles' language is unknown
+    has_lang = any(r[1] == "language" for r in con.execute("PRAGMA table_info(articles)"))
+    lang_col = "a.language" if has_lang else "NULL AS language"
+    if language and not has_lang:
+        con.close()
+        return []
     sql = (
-        "SELECT a.article_id, a.title, a.outlet, a.published, a.n_copies, a.language,"
+        f"SELECT a.article_id, a.title, a.outlet, a.published, a.n_copies, {lang_col},"
         " snippet(articles_fts, 1, '[', ']', ' … ', 16) AS snippet, bm25(articles_fts) AS score"
         " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
         " WHERE articles_fts MATCH ?" + (" AND a.language = ?" if language else "") + " ORDER BY score LIMIT ?"
