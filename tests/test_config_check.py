@@ -123,7 +123,11 @@ def test_a_setting_newer_than_the_corpus_counts_as_its_default(tmp_path):
     manifest.write(saved.parent, int(saved.parent.name), None)  # sealed so by that older version
     (src / "b.txt").write_text(BODY.replace("harbor", "river"))
     assert newsfold.run([src], tmp_path / "out", cfg).pages == 1  # the default: accepted
-    cfg.dedup.workers = 2
+    cfg.dedup.workers = 2  # how many processes hash changes no result: accepted
+    (src / "c.txt").write_text(BODY.replace("harbor", "canal"))
+    assert newsfold.run([src], tmp_path / "out", cfg).pages == 1
+    cfg.dedup.threshold = 0.9  # a setting that changes results: refused
+    (src / "d.txt").write_text(BODY.replace("harbor", "bridge"))
     from newsfold.corpus import CorpusError
     with pytest.raises(CorpusError, match="dedup"):
         newsfold.run([src], tmp_path / "out", cfg)

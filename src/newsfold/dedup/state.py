@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +72,7 @@ class DedupState:
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text())
         saved = DedupConfig(**{k: v for k, v in meta["cfg"].items() if k in DedupConfig.__dataclass_fields__})
-        if saved != cfg:
+        if replace(saved, workers=cfg.workers) != cfg:  # how many processes hash changes no result
             raise ValueError(f"{folder}: the corpus was deduplicated with other settings ({saved}); use a new --out folder")
         st = cls(cfg)
         st.folder = folder
