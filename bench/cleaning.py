@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import newsfold  # noqa: E402
-from newsfold.clean import norm_line  # noqa: E402
+from newsfold.stages.clean.cleaner import norm_line  # noqa: E402
 from newsfold.config import Config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

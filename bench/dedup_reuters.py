@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from newsfold.config import DedupConfig  # noqa: E402
-from newsfold.dedup import MinHasher, near_duplicate_pairs, tokens  # noqa: E402
+from newsfold.stages.dedup import MinHasher, near_duplicate_pairs, tokens  # noqa: E402
 
 DATA = Path(os.environ.get("NEWSFOLD_SHARED", REPO.parent / "shared")) / "data" / "reuters21578"
 RESULTS = REPO / "bench" / "results" / "dedup_reuters.json"
@@ -343,8 +343,8 @@ def _ratios(res: dict) -> None:
 
 
 def reuters(args: argparse.Namespace, tmp: str) -> dict:
-    from newsfold.dedup.lsh import pair_similarity
-    from newsfold.dedup.reference import exact_pairs, shingle_matrix
+    from newsfold.stages.dedup.lsh import pair_similarity
+    from newsfold.stages.dedup.reference import exact_pairs, shingle_matrix
 
     texts, seen, empty = load_reuters(args.limit)
     print(f"Reuters-21578: {seen} records, {empty} empty bodies skipped, {len(texts)} documents")

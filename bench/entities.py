@@ -26,9 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from newsfold.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize  # noqa: E402
-from newsfold.entities.evaluate import (baseline_mentions, dataset_articles, gold_articles,  # noqa: E402
-                                        gold_mentions, load_gold, restrict, score, system_mentions)
+from newsfold.stages.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize  # noqa: E402
+from newsfold.eval.entities import (baseline_mentions, dataset_articles, gold_articles, gold_mentions, load_gold,
+    restrict, score, system_mentions)
 
 SETS = ("stories-giveme5w1h-dev", "stories-multinews100")
 

@@ -28,11 +28,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from newsfold.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize  # noqa: E402
-from newsfold.entities import canon, repair as repair_mod  # noqa: E402
-from newsfold.entities.config import available_cores  # noqa: E402
-from newsfold.entities.evaluate import dataset_articles  # noqa: E402
-from newsfold.entities.extract import article_fields  # noqa: E402
+from newsfold.stages.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize  # noqa: E402
+from newsfold.stages.entities import canon
+from newsfold.stages.entities import repair as repair_mod  # noqa: E402
+from newsfold.stages.entities.config import available_cores  # noqa: E402
+from newsfold.eval.entities import dataset_articles  # noqa: E402
+from newsfold.stages.entities.extract import article_fields  # noqa: E402
 
 SETS = ("stories-giveme5w1h-dev", "stories-multinews100")
 STEPS: dict[str, float] = defaultdict(float)

@@ -26,7 +26,7 @@ import trafilatura
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import newsfold  # noqa: E402
 from newsfold.config import Config  # noqa: E402
-from newsfold.metrics import shingle_prf  # noqa: E402
+from newsfold.eval.metrics import shingle_prf  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

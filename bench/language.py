@@ -8,7 +8,7 @@
    (``tests/gold/fundus_languages.json``), with the distribution.
 2. The peer, lingua (``lingua-language-detector``, all languages, high accuracy mode), on the same
    article texts: seconds and accuracy beside py3langid's.
-3. The two thresholds of ``newsfold.language`` (``MIN_CHARS``, ``MIN_PROB``), chosen on the
+3. The two thresholds of ``newsfold.stages.language`` (``MIN_CHARS``, ``MIN_PROB``), chosen on the
    publishers of one half (by a hash of their name) and scored on the other, both ways: each article is cut to
    prefixes of 10 to 300 characters (short texts, as leftovers and briefs are); on each half the
    setting chosen is the one with the fewest wrong answers, then the fewest "und"s, scored on the
@@ -34,7 +34,7 @@ import xxhash
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from newsfold.language import UNDETERMINED, LanguageIdentifier  # noqa: E402
+from newsfold.stages.language import UNDETERMINED, LanguageIdentifier  # noqa: E402
 
 SHARED = Path(os.environ.get("NEWSFOLD_SHARED", REPO.parent / "shared")) / "data" / "fundus"
 GOLD = json.loads((REPO / "tests" / "gold" / "fundus_languages.json").read_text())["publishers"]

@@ -41,8 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from newsfold.records import Article  # noqa: E402
-from newsfold.stories import StoryConfig, StoryGrouper  # noqa: E402
-from newsfold.stories.features import url_title  # noqa: E402
+from newsfold.stages.stories import StoryConfig, StoryGrouper  # noqa: E402
+from newsfold.stages.stories.features import url_title  # noqa: E402
 from stories_loso import GRID, TOPIC_SETS, grid_settings, loso  # noqa: E402
 
 SETS = ["stories-giveme5w1h-dev", "stories-ecbplus", "stories-multinews100"]
@@ -350,8 +350,8 @@ def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
     one at a time and sorted on disk by ``add_many``; the tables are written batch by batch."""
     import tempfile
 
-    from newsfold.stories import write_story_tables
-    from newsfold.stories.order import read_pickled
+    from newsfold.stages.stories import write_story_tables
+    from newsfold.stages.stories.order import read_pickled
 
     import pickle
 

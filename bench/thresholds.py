@@ -23,14 +23,14 @@ from statistics import mean
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from extraction import load_big9  # noqa: E402
-from newsfold.boilerplate import BoilerplateLearner  # noqa: E402
-from newsfold.boilerplate_state import BoilerplateState  # noqa: E402
-from newsfold.clean import Cleaner  # noqa: E402
+from newsfold.stages.boilerplate.learn import BoilerplateLearner  # noqa: E402
+from newsfold.stages.boilerplate.state import BoilerplateState  # noqa: E402
+from newsfold.stages.clean.cleaner import Cleaner  # noqa: E402
 from newsfold.config import Config  # noqa: E402
-from newsfold.metrics import shingle_prf  # noqa: E402
-from newsfold.readers import read_inputs  # noqa: E402
-from newsfold.rules import Rules  # noqa: E402
-from newsfold.segment import Segmenter  # noqa: E402
+from newsfold.eval.metrics import shingle_prf  # noqa: E402
+from newsfold.stages.ingest import read_inputs  # noqa: E402
+from newsfold.stages.clean.rules import Rules  # noqa: E402
+from newsfold.stages.segment import Segmenter  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MIN_PAGES = (2, 3, 4, 5, 6, 8)

@@ -108,7 +108,7 @@ def fill_entities(db: Path, sample: int, seed: int = 3) -> dict:
     import spacy
     import xxhash
 
-    from newsfold.entities.config import EntityConfig, _default_labels
+    from newsfold.stages.entities.config import EntityConfig, _default_labels
 
     labels = _default_labels()
     con = sqlite3.connect(db)
@@ -207,7 +207,7 @@ def main() -> None:
     if args.build_only:
         return
     ents = fill_entities(out / "newsfold.db", args.sample)
-    from newsfold.store import ensure_indexes
+    from newsfold.corpus.sqlite import ensure_indexes
 
     ensure_indexes(out / "newsfold.db")  # a corpus built by an earlier version gets today's indexes
     con = sqlite3.connect(out / "newsfold.db")

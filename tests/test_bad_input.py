@@ -15,9 +15,9 @@ import zstandard
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-import newsfold.readers.files as files_mod
+import newsfold.stages.ingest.files as files_mod
 from newsfold.config import ReaderConfig
-from newsfold.readers import read_inputs
+from newsfold.stages.ingest import read_inputs
 
 GOOD_TEXT = "A good plain-text article about the harbour.\n\nIt has two paragraphs.\n"
 GOOD_HTML = """<html><head><title>Council approves new bridge</title></head><body>
@@ -245,7 +245,7 @@ def test_huge_files_without_newline_stay_small_in_memory(tmp_path: Path) -> None
 
 
 def test_read_inputs_never_raises_on_library_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsfold.readers as readers
+    import newsfold.stages.ingest as readers
 
     def boom(*args, **kwargs):
         raise RuntimeError("extractor exploded")

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import newsfold
-from newsfold.clean import norm_line
+from newsfold.stages.clean.cleaner import norm_line
 from newsfold.config import Config
 
 REPO = Path(__file__).resolve().parents[1]

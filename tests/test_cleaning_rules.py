@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from newsfold.boilerplate import BoilerplateLearner
-from newsfold.boilerplate_state import BoilerplateState
-from newsfold.clean import Cleaner
+from newsfold.stages.boilerplate.learn import BoilerplateLearner
+from newsfold.stages.boilerplate.state import BoilerplateState
+from newsfold.stages.clean.cleaner import Cleaner
 from newsfold.config import CleanConfig
 from newsfold.records import Article
-from newsfold.rules import Rules, RulesError
+from newsfold.stages.clean.rules import Rules, RulesError
 
 BODY = ("The council voted on Tuesday to extend the harbour wall by forty metres, after two winters in which "
         "storm surges flooded the fish market and the ferry terminal.")

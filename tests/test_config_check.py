@@ -119,7 +119,7 @@ def test_a_setting_newer_than_the_corpus_counts_as_its_default(tmp_path):
     data = json.loads(saved.read_text())
     del data["dedup"]["workers"]  # as a corpus written before the setting existed
     saved.write_text(json.dumps(data))
-    from newsfold import manifest
+    from newsfold.corpus import manifest
     manifest.write(saved.parent, int(saved.parent.name), None)  # sealed so by that older version
     (src / "b.txt").write_text(BODY.replace("harbor", "river"))
     assert newsfold.run([src], tmp_path / "out", cfg).pages == 1  # the default: accepted
@@ -128,6 +128,6 @@ def test_a_setting_newer_than_the_corpus_counts_as_its_default(tmp_path):
     assert newsfold.run([src], tmp_path / "out", cfg).pages == 1
     cfg.dedup.threshold = 0.9  # a setting that changes results: refused
     (src / "d.txt").write_text(BODY.replace("harbor", "bridge"))
-    from newsfold.corpus import CorpusError
+    from newsfold.corpus.generation import CorpusError
     with pytest.raises(CorpusError, match="dedup"):
         newsfold.run([src], tmp_path / "out", cfg)

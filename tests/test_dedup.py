@@ -12,22 +12,10 @@ import numpy as np
 import pytest
 
 from newsfold.config import DedupConfig
-from newsfold.dedup import (
-    LSHIndex,
-    MinHasher,
-    UnionFind,
-    band_keys,
-    candidate_pairs,
-    empty_rows,
-    exact_key,
-    exact_keys,
-    near_duplicate_pairs,
-    normalize_text,
-    pair_similarity,
-    tokens,
-)
-from newsfold.dedup.minhash import signature_ref
-from newsfold.dedup.reference import exact_pairs, precision_recall, shingle_matrix, shingle_set
+from newsfold.stages.dedup import (LSHIndex, MinHasher, UnionFind, band_keys, candidate_pairs, empty_rows, exact_key,
+    exact_keys, near_duplicate_pairs, normalize_text, pair_similarity, tokens)
+from newsfold.stages.dedup.minhash import signature_ref
+from newsfold.stages.dedup.reference import exact_pairs, precision_recall, shingle_matrix, shingle_set
 
 LAYOUTS = {
     "default": DedupConfig(),
@@ -157,7 +145,7 @@ def test_signatures_are_deterministic_across_processes():
     texts = TRICKY + ["Reuters reported that the company said profits rose sharply in the quarter."]
     code = (
         "import sys, json, hashlib; sys.path.insert(0, %r);"
-        "from newsfold.config import DedupConfig; from newsfold.dedup import MinHasher;"
+        "from newsfold.config import DedupConfig; from newsfold.stages.dedup import MinHasher;"
         "texts = json.loads(sys.stdin.read());"
         "print(hashlib.sha256(MinHasher(DedupConfig()).signatures(texts).tobytes()).hexdigest())"
     ) % os.path.join(os.path.dirname(__file__), "..", "src")
@@ -412,7 +400,7 @@ def test_reuters_pairs_match_exact_jaccard(shared_data):
 
 def test_sorted_search_with_a_sample_equals_searchsorted():
     """The windowed search used on memory-mapped index segments gives numpy's answers exactly."""
-    from newsfold.dedup.lsh import SAMPLE, sorted_search
+    from newsfold.stages.dedup.lsh import SAMPLE, sorted_search
 
     rng = np.random.default_rng(0)
     for n in (10, 3000, 100_000):

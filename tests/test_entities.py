@@ -12,13 +12,12 @@ from types import SimpleNamespace
 import pyarrow as pa
 import pytest
 
-from newsfold.entities import (ArticleContext, EntityConfig, EntityExtractor, Mention,
-                               article_contexts, canonicalize, entity_tables, entity_view,
-                               field_text, find_entities)
-from newsfold.entities.evaluate import parse_seed_page, seed_articles
-from newsfold.entities.extract import ner_text, trim_span, truecase_title
-from newsfold.entities.names import (EXACT, NONE, TYPO, VARIANT, name_parts, parse_name,
-                                     person_match, skeleton, token_match)
+from newsfold.stages.entities import (ArticleContext, EntityConfig, EntityExtractor, Mention, article_contexts,
+    canonicalize, entity_tables, entity_view, field_text, find_entities)
+from newsfold.eval.entities import parse_seed_page, seed_articles
+from newsfold.stages.entities.extract import ner_text, trim_span, truecase_title
+from newsfold.stages.entities.names import (EXACT, NONE, TYPO, VARIANT, name_parts, parse_name, person_match,
+    skeleton, token_match)
 from newsfold.records import Article, content_id
 
 
@@ -368,7 +367,7 @@ def test_docs_cover_the_api_and_every_setting():
     import dataclasses
     from pathlib import Path
 
-    import newsfold.entities as pkg
+    import newsfold.stages.entities as pkg
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "entities.md").read_text()
     for name in ("EntityConfig", "EntityExtractor", "canonicalize", "entity_tables", "entity_view",

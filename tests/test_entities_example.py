@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import newsfold
-from newsfold.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize
-from newsfold.entities.evaluate import FUNDUS_PREFIX, fundus_articles
+from newsfold.stages.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize
+from newsfold.eval.entities import FUNDUS_PREFIX, fundus_articles
 
 CORPUS = Path(__file__).resolve().parents[1] / "examples" / "corpus"
 

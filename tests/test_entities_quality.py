@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from newsfold.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize
-from newsfold.entities.evaluate import (baseline_mentions, gold_articles, gold_mentions, load_gold,
-                                        restrict, score, system_mentions)
-from newsfold.entities.extract import field_text
+from newsfold.stages.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize
+from newsfold.eval.entities import (baseline_mentions, gold_articles, gold_mentions, load_gold, restrict, score,
+    system_mentions)
+from newsfold.stages.entities.extract import field_text
 
 GOLD = Path(__file__).parent / "gold" / "entities_gold.jsonl"
 

@@ -4,10 +4,10 @@ different things.  Hand-made mentions, no spaCy; the example corpus and fundus c
 tests/test_entities_example.py."""
 from __future__ import annotations
 
-from newsfold.entities import ArticleContext, Mention, canonicalize
-from newsfold.entities.names import (NONE, TYPO, honorific_gender, org_core, parse_name, person_match,
-                                     token_match, translit, skeleton)
-from newsfold.entities.votes import geographic_shape, place_cue
+from newsfold.stages.entities import ArticleContext, Mention, canonicalize
+from newsfold.stages.entities.names import (NONE, TYPO, honorific_gender, org_core, parse_name, person_match,
+    token_match, translit, skeleton)
+from newsfold.stages.entities.votes import geographic_shape, place_cue
 
 
 def _corpus(docs, fields=None):

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 from newsfold.config import Config, ConfigError
-from newsfold.entities import EntityConfig, EntityExtractor
-from newsfold.entities import extract as extract_mod
-from newsfold.entities.extract import field_text
+from newsfold.stages.entities import EntityConfig, EntityExtractor
+from newsfold.stages.entities import extract as extract_mod
+from newsfold.stages.entities.extract import field_text
 from newsfold.records import Article, content_id
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "corpus"
@@ -111,8 +111,8 @@ def test_two_processes_give_the_mentions_of_one_on_the_example_corpus(monkeypatc
 
 
 def test_workers_is_checked_and_not_compared_when_adding(tmp_path):
-    from newsfold.corpus import CorpusError
-    from newsfold.pipeline import check_settings
+    from newsfold.corpus.generation import CorpusError
+    from newsfold.engine.local import check_settings
 
     with pytest.raises(ConfigError, match="entities.workers"):
         Config.from_dict({"entities": {"workers": -1}})
@@ -132,7 +132,7 @@ def test_workers_is_checked_and_not_compared_when_adding(tmp_path):
 
 
 def test_paragraph_pieces_cut_at_blank_lines_and_bound_long_paragraphs():
-    from newsfold.entities.chunks import paragraph_pieces
+    from newsfold.stages.entities.chunks import paragraph_pieces
 
     text = "One.\n\n  \nTwo two.\nStill two.\n\n" + "word " * 5000 + "\n\n"
     spans = paragraph_pieces(text, 10_000)

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from newsfold.entities import EntityConfig, EntityExtractor
-from newsfold.entities.chunks import bounded_batches, pieces
-from newsfold.entities.evaluate import dataset_articles
+from newsfold.stages.entities import EntityConfig, EntityExtractor
+from newsfold.stages.entities.chunks import bounded_batches, pieces
+from newsfold.eval.entities import dataset_articles
 from newsfold.records import Article
 
 
@@ -84,7 +84,7 @@ def test_chunk_settings_are_checked(setting, value):
 
 
 def test_entities_are_read_in_the_first_field_chars_of_a_field_only():
-    from newsfold.entities import article_contexts, canonicalize
+    from newsfold.stages.entities import article_contexts, canonicalize
 
     para = "Angela Merkel met Emmanuel Macron in Berlin on Monday to discuss the budget.\n"
     art = _article(para * 200)  # 15,600 characters; the names recur all along

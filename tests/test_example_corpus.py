@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import newsfold
-from newsfold.rules import Rules
+from newsfold.stages.clean.rules import Rules
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "examples" / "corpus"

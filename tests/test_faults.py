@@ -18,7 +18,7 @@ from corpus_damage import (MORE, article_ids, build_base, copy_corpus, delete_db
                            edit_ledger_keeping_counts, first_part, garbage_header, generation, more_pages,
                            run_more, tree, truncate, verify_cli)
 from newsfold.config import Config
-from newsfold.verify import verify
+from newsfold.read.verify import verify
 
 COMPLETES, REFUSES = "completes, no article lost", "refuses"
 

@@ -11,8 +11,8 @@ import pytest
 
 import newsfold
 from newsfold.config import Config
-from newsfold.corpus import CorpusError, committed
-from newsfold.verify import verify
+from newsfold.corpus.generation import CorpusError, committed
+from newsfold.read.verify import verify
 
 
 def snapshot(out: Path, stories: bool = True) -> dict:

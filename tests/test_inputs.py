@@ -11,8 +11,8 @@ import pytest
 
 import newsfold
 from newsfold.config import Config, ReaderConfig
-from newsfold.corpus import CorpusError
-from newsfold.readers import read_inputs
+from newsfold.corpus.generation import CorpusError
+from newsfold.stages.ingest import read_inputs
 
 from seeds_expected import TITLES
 

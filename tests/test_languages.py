@@ -10,15 +10,15 @@ import pyarrow.parquet as pq
 import pytest
 
 import newsfold
-from newsfold import store
+from newsfold.corpus import sqlite as store
 from newsfold.config import Config
-from newsfold.dedup import MinHasher, exact_key, near_duplicate_pairs, normalize_text
-from newsfold.dedup.minhash import estimate_jaccard
-from newsfold.dedup.scripts import fold_scripts
-from newsfold.explain import explain
-from newsfold.language import UNDETERMINED, LanguageIdentifier
+from newsfold.stages.dedup import MinHasher, exact_key, near_duplicate_pairs, normalize_text
+from newsfold.stages.dedup.minhash import estimate_jaccard
+from newsfold.stages.dedup.scripts import fold_scripts
+from newsfold.read.explain import explain
+from newsfold.stages.language import UNDETERMINED, LanguageIdentifier
 from newsfold.records import Article
-from newsfold.rules import Rules
+from newsfold.stages.clean.rules import Rules
 
 GOLD = json.loads((Path(__file__).parent / "gold" / "fundus_languages.json").read_text())["publishers"]
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 import newsfold
 from newsfold.config import Config
-from newsfold.corpus import db_generation
+from newsfold.corpus.generation import db_generation
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "corpus"
@@ -63,7 +63,7 @@ def test_inputs_read_again_beside_a_new_page_are_not_counted_twice(tmp_path):
 def test_a_second_run_reads_no_file_again_and_loads_no_extractor(tmp_path, monkeypatch):
     """Files the corpus has read in full are recognised by their bytes (state/files.npy) and not read
     again; a run that reads no HTML never imports trafilatura (nor scipy, pandas or ftfy)."""
-    import newsfold.readers as readers
+    import newsfold.stages.ingest as readers
 
     calls: list[str] = []
     real = readers._read_file
@@ -107,7 +107,7 @@ def test_the_command_line_starts_without_the_engine():
     """`newsfold --version` loads neither numpy, pyarrow nor the readers."""
     code = ("import sys\nfrom newsfold.cli import main\nsys.argv = ['newsfold', '--version']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('numpy', 'pyarrow', 'trafilatura', 'newsfold.pipeline') if m in sys.modules))\n")
+            "print(sorted(m for m in ('numpy', 'pyarrow', 'trafilatura', 'newsfold.engine.local') if m in sys.modules))\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == [f"newsfold {newsfold.__version__}", "[]"]

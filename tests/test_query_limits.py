@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 import newsfold
-from newsfold import store
+from newsfold.corpus import sqlite as store
 from newsfold.cli import app
 from newsfold.config import Config, QueryLimits
-from newsfold.explain import explain
+from newsfold.read.explain import explain
 
 BODY = ("The harbor council voted on Tuesday to open a new ferry route between the old port and the "
         "northern islands, ending a two-year dispute over funding and docking rights. ")

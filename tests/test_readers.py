@@ -15,9 +15,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsfold.config import JsonlFields, ReaderConfig
-from newsfold.readers import iter_files, read_inputs
-from newsfold.readers.meta import clean_sitename, host_of, normalize_date, unwrap_wayback
-from newsfold.readers.text import decode_bytes
+from newsfold.stages.ingest import iter_files, read_inputs
+from newsfold.stages.ingest.meta import clean_sitename, host_of, normalize_date, unwrap_wayback
+from newsfold.stages.ingest.text import decode_bytes
 
 
 def read(inputs, cfg: ReaderConfig | None = None):
@@ -419,7 +419,7 @@ def test_big9_html_sample(shared_data: Path) -> None:
 def test_fix_text_fast_path_matches_ftfy():
     import ftfy
 
-    from newsfold.readers.text import FTFY_CONFIG, fix_text
+    from newsfold.stages.ingest.text import FTFY_CONFIG, fix_text
 
     samples = ["Plain ASCII wire copy.\n\nSecond paragraph & more.", "line\r\nbreaks\rhere", "esc \x1b[31mred\x1b[0m",
                "Iraqâ€™s parliament", "caf\u00e9 na\u00efve", "&amp; stays", "tab\tand  spaces  "]
@@ -430,7 +430,7 @@ def test_fix_text_fast_path_matches_ftfy():
 def test_fix_text_shortcut_matches_ftfy_on_real_text(shared_data):
     import ftfy
 
-    from newsfold.readers.text import FTFY_CONFIG, fix_text
+    from newsfold.stages.ingest.text import FTFY_CONFIG, fix_text
 
     texts = []
     for name in ("stories-giveme5w1h-dev", "stories-multinews100"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from newsfold.verify import verify
+from newsfold.read.verify import verify
 
 TABLES = ("articles", "copies", "ledger", "removals", "boilerplate")
 
@@ -112,7 +112,7 @@ def test_config_and_summary_are_written(tmp_path):
 def test_second_run_on_the_same_corpus_refuses(tmp_path):
     """While a run holds the corpus (here: this test process, through the same lock a run takes),
     another run refuses at once with a clear message; once it is released, a run goes through."""
-    from newsfold.pipeline import RunLock
+    from newsfold.engine.local import RunLock
 
     src = _corpus(tmp_path / "in", n=40)
     out = tmp_path / "out"

@@ -14,7 +14,7 @@ import pytest
 from corpus_damage import (MORE, article_ids, build_base, copy_corpus, delete_db, delete_db_rows,
                            edit_ledger_keeping_counts, first_part, garbage_header, generation, more_pages,
                            run_more, tree, truncate, verify_cli)
-from newsfold.verify import verify
+from newsfold.read.verify import verify
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +230,7 @@ def test_corpus_made_before_the_marker_and_manifests_is_still_added_to(corpus, m
 def test_a_run_hashes_only_the_files_it_changed(corpus, more, monkeypatch):
     """Sealing reuses the previous manifest's entries for hard-linked files, and the check before a
     run rehashes only files whose size or time moved: a run does not cost the whole corpus."""
-    import newsfold.manifest as manifest
+    import newsfold.corpus.manifest as manifest
 
     hashed: list[str] = []
     real = manifest.digest

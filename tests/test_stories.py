@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from newsfold.records import Article, content_id
-from newsfold.stories import StoryConfig, StoryGrouper, story_tables
-from newsfold.stories.compare import compare, sentences
-from newsfold.stories.features import capitalised_entities, lead_title, url_title
+from newsfold.stages.stories import StoryConfig, StoryGrouper, story_tables
+from newsfold.stages.stories.compare import compare, sentences
+from newsfold.stages.stories.features import capitalised_entities, lead_title, url_title
 
 # --- the seeds, parsed crudely (only to feed text to the grouper; cleaning is another stage) ---
 
@@ -193,7 +193,7 @@ def test_stories_loaded_state_refuses_other_config(tmp_path):
     g = StoryGrouper(StoryConfig())
     g.add(_art("a1", "Floods hit Dresden", "Heavy floods hit the Elbe valley near Dresden."))
     g.save(tmp_path)
-    from newsfold.stories import StoryState
+    from newsfold.stages.stories import StoryState
 
     with pytest.raises(ValueError):
         StoryGrouper(StoryConfig(threshold=0.9), state=StoryState.load(tmp_path))
@@ -362,7 +362,7 @@ def test_stories_closing_does_not_change_a_single_batch(seeds, seed_result):
 
 
 def test_stories_packed_ids():
-    from newsfold.stories.packed import PackedIds
+    from newsfold.stages.stories.packed import PackedIds
 
     p = PackedIds()
     for i in range(50):

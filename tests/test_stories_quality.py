@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newsfold.stories import StoryConfig, StoryGrouper
+from newsfold.stages.stories import StoryConfig, StoryGrouper
 from storysets import load_story_set, load_wikiref
 
 # set -> (the setting chosen without it, (pair F1 floor, BCubed F1 floor)).  Measured out of sample

@@ -9,9 +9,9 @@ import random
 import pytest
 
 from newsfold.records import Article
-from newsfold.stories import StoryConfig, StoryGrouper
-from newsfold.stories.order import article_order
-from newsfold.stories.result import publish
+from newsfold.stages.stories import StoryConfig, StoryGrouper
+from newsfold.stages.stories.order import article_order
+from newsfold.stages.stories.result import publish
 from storysets import load_story_set
 
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 import newsfold
 from newsfold.cli import app
 from newsfold.config import Config
-from newsfold.corpus import committed, parts_of, schema_of
-from newsfold.verify import verify
+from newsfold.corpus.generation import committed, parts_of, schema_of
+from newsfold.read.verify import verify
 
 REPO = Path(__file__).resolve().parents[1]
 

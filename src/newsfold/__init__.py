@@ -5,8 +5,8 @@ __version__ = "0.1.0"
 
 
 def run(inputs, out, config=None, **kwargs):
-    """Read INPUTS (files or folders) and write the corpus into OUT.  See ``newsfold.pipeline.run``."""
-    from .pipeline import run as _run
+    """Read INPUTS (files or folders) and write the corpus into OUT.  See ``newsfold.engine.local.run``."""
+    from newsfold.engine.local import run as _run
 
     return _run(inputs, out, config, **kwargs)
 

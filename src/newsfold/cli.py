@@ -14,10 +14,10 @@ from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, T
 from rich.text import Text
 from rich.table import Table
 
-from . import show
-from .config import Config, ConfigError, QueryLimits
-from .progress import Report
-from .terminal import inert
+from newsfold import show
+from newsfold.config import Config, ConfigError, QueryLimits
+from newsfold.progress import Report
+from newsfold.terminal import inert
 
 # The engine (pipeline: numpy, pyarrow, the readers) and the read side are imported inside the
 # commands that use them, so that `newsfold --version` and `--help` start in a fraction of a second.
@@ -153,9 +153,9 @@ def run(
     def warn(msg: str) -> None:
         console.print(f"[yellow]warning:[/] {inert(msg)}", highlight=False)
 
-    from . import pipeline
-    from .corpus import CorpusError
-    from .rules import RulesError
+    from newsfold.engine import local as pipeline
+    from newsfold.corpus.generation import CorpusError
+    from newsfold.stages.clean.rules import RulesError
 
     bar, tick = _stage_bars(console, progress)
     with bar:
@@ -171,14 +171,14 @@ def run(
 
 def _corpus(out: Path):
     """The read side's handle on a corpus folder (``read.Corpus``)."""
-    from .read import Corpus
+    from newsfold.read import Corpus
 
     return Corpus(out)
 
 
 def _read(fn, *args, **kw):
     """Call the read side; a missing corpus, table or id, or a bad option, is one clear line, not a traceback."""
-    from .read.search import QueryError
+    from newsfold.read.search import QueryError
 
     try:
         return fn(*args, **kw)
@@ -205,8 +205,8 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for (SQLite 
            out: OutOpt, limit: Annotated[int, typer.Option(help="How many results (1 to 1,000).")] = 10,
            language: LangOpt = None, as_json: JsonOpt = False) -> None:
     """Full-text search over the corpus's titles and texts."""
-    from . import store
-    from .read.search import MAX_HITS
+    from newsfold.corpus import sqlite as store
+    from newsfold.read.search import MAX_HITS
 
     _read(store.check_query, query, limit, QueryLimits(max_results=MAX_HITS))  # one line, exit 2, when out of bounds
     data = _read(_corpus(out).search, query, language=language, per_page=limit)
@@ -251,7 +251,7 @@ def entities(out: OutOpt,
 @app.command()
 def verify(out: OutOpt, as_json: JsonOpt = False) -> None:
     """Check a corpus's integrity: ledger, copies, articles, and Parquet against the database."""
-    from .verify import verify as verify_corpus
+    from newsfold.read.verify import verify as verify_corpus
 
     if not out.is_dir():
         _err().print(f"[red]error:[/] no corpus at {inert(str(out))}: the folder does not exist")
@@ -271,7 +271,7 @@ def serve(folder: Annotated[Path, typer.Argument(help="The corpus folder (writte
           host: Annotated[Optional[str], typer.Option(help="The address to listen on. Default 127.0.0.1: this machine only;"
                                                             " any other address must be given here explicitly.")] = None) -> None:
     """Browse the corpus in a web browser: stories, articles and their copies, entities, search, the ledger (read-only)."""
-    from .web.serve import serve as serve_corpus
+    from newsfold.web.serve import serve as serve_corpus
 
     try:
         serve_corpus(folder, port=port, host=host, say=_err().print)

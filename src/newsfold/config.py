@@ -78,13 +78,13 @@ class StepsConfig:
 
 
 def _story_config():
-    from .stories.config import StoryConfig
+    from newsfold.stages.stories.config import StoryConfig
 
     return StoryConfig()
 
 
 def _entity_config():
-    from .entities.config import EntityConfig
+    from newsfold.stages.entities.config import EntityConfig
 
     return EntityConfig()
 
@@ -114,8 +114,8 @@ class Config:
     clean: CleanConfig = field(default_factory=CleanConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     steps: StepsConfig = field(default_factory=StepsConfig)
-    stories: Any = field(default_factory=_story_config)  # newsfold.stories.StoryConfig
-    entities: Any = field(default_factory=_entity_config)  # newsfold.entities.EntityConfig
+    stories: Any = field(default_factory=_story_config)  # newsfold.stages.stories.StoryConfig
+    entities: Any = field(default_factory=_entity_config)  # newsfold.stages.entities.EntityConfig
     progress: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,7 +123,7 @@ class Config:
 
     def errors(self) -> list[str]:
         """Every setting of the wrong type or out of its range, one line each (empty: all good)."""
-        from .config_check import check
+        from newsfold.config_check import check
 
         return check(self)
 

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from rich.console import Console
 from rich.table import Table
 
-from .terminal import inert
+from newsfold.terminal import inert
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

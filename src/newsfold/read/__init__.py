@@ -6,6 +6,6 @@ call, so a reader always sees the latest published generation), never whole Parq
 """
 from __future__ import annotations
 
-from .handle import Corpus, NotFound, page_of
+from newsfold.read.handle import Corpus, NotFound, page_of
 
 __all__ = ["Corpus", "NotFound", "page_of"]

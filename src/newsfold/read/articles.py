@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..explain import explain
-from .handle import Corpus, NotFound, check_id, loads
+from newsfold.read.explain import explain
+from newsfold.read.handle import Corpus, NotFound, check_id, loads
 
 
 def article(c: Corpus, article_id: str) -> dict[str, Any]:

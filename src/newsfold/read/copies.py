@@ -5,8 +5,8 @@ import difflib
 import re
 from typing import Any
 
-from .articles import article
-from .handle import Corpus, NotFound
+from newsfold.read.articles import article
+from newsfold.read.handle import Corpus, NotFound
 
 _WORD = re.compile(r"\s+|[^\s]+")
 

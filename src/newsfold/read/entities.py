@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..entities.config import TYPES
-from .handle import Corpus, NotFound, loads, page_of
+from newsfold.stages.entities.config import TYPES
+from newsfold.read.handle import Corpus, NotFound, loads, page_of
 
 WINDOW = 3000  # an entity page reads its 3,000 most recently added mentions
 
@@ -33,7 +33,7 @@ def _need(c: Corpus, con: Any) -> None:
 def list_entities(c: Corpus, *, etype: str | None = None, query: str | None = None, page: int = 1,
                   per_page: int = 50) -> dict[str, Any]:
     """Entities, most mentioned first; ``query`` matches the name or a surface form (any case)."""
-    from ..entities import find_entities
+    from newsfold.stages.entities import find_entities
 
     etype = entity_type(etype)
     page, per_page = max(1, int(page)), max(1, min(int(per_page), 500))
@@ -59,7 +59,7 @@ def _find(c: Corpus, con: Any, entity: str) -> dict[str, Any]:
     row = con.execute("SELECT * FROM entities WHERE entity_id = ?", (entity,)).fetchone()
     if row:
         return _row(row)
-    from ..entities import find_entities
+    from newsfold.stages.entities import find_entities
 
     cand = [_row(r) for r in con.execute("SELECT * FROM entities WHERE name = ? COLLATE NOCASE OR surface_forms LIKE ?",
                                          (entity, f"%{entity}%"))]

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..store import QueryError
+from newsfold.corpus.sqlite import QueryError
 
 # ids are content hashes with a one-letter kind (a, c, s, e, p); anything else from a URL is refused
 _ID = re.compile(r"[A-Za-z0-9]{1,64}")
@@ -88,37 +88,37 @@ class Corpus:
 
     # one method per resource, each a thin call into its module
     def stories(self, **kw: Any) -> dict[str, Any]:
-        from . import stories
+        from newsfold.read import stories
         return stories.list_stories(self, **kw)
 
     def story(self, story_id: str) -> dict[str, Any]:
-        from . import stories
+        from newsfold.read import stories
         return stories.story(self, story_id)
 
     def article(self, article_id: str) -> dict[str, Any]:
-        from . import articles
+        from newsfold.read import articles
         return articles.article(self, article_id)
 
     def duplicates(self, article_id: str, a: str | None = None, b: str | None = None) -> dict[str, Any]:
-        from . import copies
+        from newsfold.read import copies
         return copies.compare(self, article_id, a, b)
 
     def entities(self, **kw: Any) -> dict[str, Any]:
-        from . import entities
+        from newsfold.read import entities
         return entities.list_entities(self, **kw)
 
     def entity(self, entity: str, **kw: Any) -> dict[str, Any]:
-        from . import entities
+        from newsfold.read import entities
         return entities.entity(self, entity, **kw)
 
     def search(self, query: str, **kw: Any) -> dict[str, Any]:
-        from . import search
+        from newsfold.read import search
         return search.search(self, query, **kw)
 
     def ledger(self, **kw: Any) -> dict[str, Any]:
-        from . import ledger
+        from newsfold.read import ledger
         return ledger.ledger(self, **kw)
 
     def ledger_input(self, source: str) -> dict[str, Any]:
-        from . import ledger
+        from newsfold.read import ledger
         return ledger.input_rows(self, source)

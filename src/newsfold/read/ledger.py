@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .handle import Corpus, NotFound, page_of
+from newsfold.read.handle import Corpus, NotFound, page_of
 
 LEVELS = ("file", "record", "page", "copy")
 

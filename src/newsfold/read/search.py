@@ -6,8 +6,8 @@ import re
 import sqlite3
 from typing import Any
 
-from .. import store
-from .handle import Corpus, page_of
+from newsfold.corpus import sqlite as store
+from newsfold.read.handle import Corpus, page_of
 
 MAX_HITS = 1000  # filters and pages apply to the best 1,000 matches
 # store.search marks matches in snippets with [ and ]; a bracketed run is a match only when it is

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .. import store
-from .handle import Corpus, NotFound, check_id, loads, page_of
+from newsfold.corpus import sqlite as store
+from newsfold.read.handle import Corpus, NotFound, check_id, loads, page_of
 
 SORTS = store.STORY_ORDERS  # each has an index on exactly its expression
 

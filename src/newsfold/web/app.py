@@ -22,8 +22,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..read import Corpus, NotFound
-from ..read.search import QueryError
+from newsfold.read import Corpus, NotFound
+from newsfold.read.search import QueryError
 
 STATIC = Path(__file__).parent / "static"
 HEADERS = [

@@ -31,7 +31,7 @@ def bind_address(host: str | None) -> tuple[str, str | None]:
 def config(folder: Path, port: int = 8000, host: str | None = None):
     import uvicorn
 
-    from .app import create_app
+    from newsfold.web.app import create_app
 
     address, _ = bind_address(host)
     return uvicorn.Config(create_app(folder), host=address, port=port, log_level="warning", access_log=False)

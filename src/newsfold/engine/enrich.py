@@ -1,0 +1,198 @@
+"""After dedup: group the new and changed articles into stories, then find their entities.
+
+Both work on the generation a run is building (``corpus.Generation``), from the run's
+``Changes``: articles whose text is new (``fresh``), and articles whose id changed (``renamed``,
+when a longer copy or a merge gave their duplicate group another canonical copy).
+
+- Stories continue the saved checkpoint of the streaming grouper: renamed members keep their
+  story, fresh articles join a story or open one, the open stories are refined, and their rows
+  (with those of stories closed since the last run) are rewritten; see ``update_stories``.
+  ``articles.story_id`` is updated where it changed.
+- Entities: NER runs on the fresh articles only; its mentions are kept in ``state/entities``.
+  Canonicalisation (merging spelling variants) is corpus-wide, so it runs over all the stored
+  mentions, and ``entities`` and ``mentions`` are rewritten.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from newsfold.corpus.generation import iter_batches, read_table
+from newsfold.progress import StageProgress
+
+Start = Callable[[str, "int | None"], StageProgress]  # starts a stage of the run's progress (``Runner.start``)
+
+
+def _no_progress(stage: str, total: int | None = None) -> StageProgress:
+    return StageProgress(None, stage, total)
+from newsfold.records import Article, distinct_article
+
+ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source", "story_id",
+                   "language"]
+NER_LANGUAGES = frozenset({"en"})  # the languages the installed NER model (en_core_web_sm) was trained for
+
+
+def iter_articles(path: Path, batch: int = 2000, ids: Iterable[str] | None = None) -> Iterator[Article]:
+    """Distinct articles from an articles table (a folder of parts or a file), as records;
+    only those in ``ids`` when given."""
+    want = pa.array(sorted(set(ids)), pa.string()) if ids is not None else None
+    for rb in iter_batches(path, batch, columns=ARTICLE_COLUMNS):
+        if want is not None:
+            rb = rb.filter(pc.is_in(rb.column("article_id"), value_set=want))
+        for r in rb.to_pylist():
+            yield distinct_article(r)
+
+
+def story_schemas() -> dict[str, pa.Schema]:
+    from newsfold.stages.stories import story_tables
+    from newsfold.stages.stories.result import StoryResult
+
+    return {k: t.schema for k, t in story_tables(StoryResult({}, [], {})).items()}
+
+
+def entity_schemas() -> dict[str, pa.Schema]:
+    from newsfold.stages.entities.tables import ENTITIES_SCHEMA, MENTIONS_SCHEMA
+
+    return {"entities": ENTITIES_SCHEMA, "mentions": MENTIONS_SCHEMA}
+
+
+def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
+    """Group the fresh articles into the saved stories and write every story row that may have
+    changed, and the changed ``story_id``s.  Returns the number of stories in the corpus.
+
+    The saved grouper is a checkpoint of one stream over every article (``StoryGrouper.commit``:
+    full chunks clustered, the rest pending).  This run commits its fresh articles, saves the
+    checkpoint, then clusters the pending ones and refines the open stories for its tables only.
+    The stories' rows then equal one run's over everything.  Closed stories are final: their rows
+    are written once, when they close (again only when a rename changes one); the rows of the
+    other stories (``volatile.json``) are replaced by each run.  Progress (``start``): the stage
+    ``stories`` counts the articles clustered (this run's and the pending ones), ``refine stories``
+    the open stories refined and built.
+    """
+    import json
+
+    from newsfold.stages.stories import StoryGrouper, story_tables
+    from newsfold.stages.stories.result import publish
+
+    stage = (start or _no_progress)("stories", None)  # loading the saved stories is part of it
+    saved = gen.previous_state("stories")
+    grouper = StoryGrouper.load(saved) if saved else StoryGrouper(cfg)
+    st = grouper.state
+    members = st.members
+    volatile = set(json.loads((saved / "volatile.json").read_text())) if saved else set()
+    closed_before = set(st.closed.stories)
+    refetch = set()
+    for old, new in sorted(changes.renamed.items()):
+        if old in st.pending:  # not clustered yet: cluster the article it became instead
+            del st.pending[old]
+            refetch.add(new)
+        elif old in members:
+            grouper.rename(old, new)
+    want = set(changes.fresh) | refetch
+    fresh = [a for a in iter_articles(gen.readable("articles"), ids=want) if a.article_id not in members]
+    stage.set_total(len(fresh) + len(st.pending))
+    grouper.progress = stage.add
+    grouper.commit(fresh)
+    # renames changed these closed stories and removed these: their rows go too
+    renamed_closed = {s for s in st.changed if s in st.closed.stories}
+    renamed_away = set(st.gone)
+    st.changed.clear()
+    st.gone.clear()
+    grouper.save(gen.state / "stories")
+    closed_at_save = set(st.closed.stories)
+    grouper.flush()
+    stage = (start or _no_progress)("refine stories", len(st.stories.live))
+    result = publish(grouper, closed_before - renamed_closed)
+    stage.finish()
+    written = {s.story_id for s in result.stories}
+    (gen.state / "stories" / "volatile.json").write_text(json.dumps(sorted(written - closed_at_save)))
+    assigned = result.assignments
+    want_ids = pa.array(sorted(assigned), pa.string())
+
+    def differs(t: pa.Table) -> pa.Array:
+        ids, sids = t.column("article_id").to_pylist(), t.column("story_id").to_pylist()
+        return pa.array([assigned.get(a, s) != s for a, s in zip(ids, sids)])
+
+    old_story_ids: set[str] = set()
+    taken = gen.take("articles", "article_id", want_ids.to_pylist(), where=differs)
+    if taken is not None:
+        old_story_ids = {s for s in taken.column("story_id").to_pylist() if s}
+        t = taken.drop_columns(["story_id"]).append_column(
+            "story_id", pa.array([assigned[a] for a in taken.column("article_id").to_pylist()], pa.string()))
+        gen.writer("articles", t.schema).write_table(t)
+    tables = story_tables(result)
+    if saved is None:
+        for name, t in tables.items():
+            gen.replace_all(name, t)
+    else:
+        gone = sorted(volatile | renamed_away | old_story_ids | set(result.replaced or ()))
+        for name, t in tables.items():
+            gen.take(name, "story_id", gone)
+            gen.writer(name, t.schema).write_table(t)
+    return len(st.stories)
+
+
+def count_languages(path: Path) -> dict[str, int]:
+    """Distinct articles per language in an articles table, most frequent first."""
+    counts: dict[str, int] = {}
+    for rb in iter_batches(path, 20000, columns=["language"]):
+        for code in rb.column("language").to_pylist():
+            counts[code or "und"] = counts.get(code or "und", 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def ner_gate(articles: Iterable[Article], no_model: dict[str, int] | None = None) -> Iterator[Article]:
+    """The articles in a language the NER model knows; the others are counted per language in
+    ``no_model`` (no entities for them rather than wrong ones)."""
+    for a in articles:
+        if a.language in NER_LANGUAGES:
+            yield a
+        elif no_model is not None:
+            code = a.language or "und"
+            no_model[code] = no_model.get(code, 0) + 1
+
+
+def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dict[str, int] | None = None) -> int:
+    """NER on the fresh articles in a language the model knows (``ner_gate``; the others are counted
+    in ``no_model``), then canonicalisation over every stored mention; rewrites ``entities`` and
+    ``mentions``.  Returns the number of entities.  Progress (``start``): the stage ``entities``
+    counts the articles NER has taken, ``merge entities`` the mentions merged."""
+    from newsfold.stages.entities import EntityExtractor, Mention, article_contexts, canonicalize, entity_tables
+
+    stage = (start or _no_progress)("entities", len(set(changes.fresh)))  # loading the model is part of it
+    raw_prev = gen.previous_state("entities")
+    drop = set(changes.removed) | set(changes.fresh)
+    mentions: list[Mention] = []
+    if raw_prev is not None:
+        for rb in pq.ParquetFile(raw_prev / "mentions.parquet").iter_batches(batch_size=20000):
+            for r in rb.to_pylist():
+                if r["article_id"] not in drop:
+                    mentions.append(Mention(**r))
+    extractor = EntityExtractor(cfg)
+    fresh = stage.counted(iter_articles(gen.readable("articles"), ids=changes.fresh))
+    mentions.extend(extractor.extract(ner_gate(fresh, no_model)))
+    folder = gen.state / "entities"
+    folder.mkdir(parents=True, exist_ok=True)
+    fields = list(Mention.__dataclass_fields__)
+    pq.write_table(pa.Table.from_pylist([{k: getattr(m, k) for k in fields} for m in mentions],
+                                        schema=_raw_schema()), folder / "mentions.parquet", compression="zstd")
+    stage = (start or _no_progress)("merge entities", len(mentions))
+    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"))), cfg)
+    stage.finish()
+    tables = entity_tables(result)
+    for name, t in tables.items():
+        gen.replace_all(name, t)
+    return tables["entities"].num_rows
+
+
+def _raw_schema() -> pa.Schema:
+    s = pa.string()
+    return pa.schema([("article_id", s), ("field", s), ("start", pa.int64()), ("end", pa.int64()), ("surface", s),
+                      ("label", s), ("type", s), ("source", s)])
+
+
+__all__ = ["iter_articles", "read_table", "update_entities", "update_stories"]

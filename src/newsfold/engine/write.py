@@ -1,0 +1,146 @@
+"""Pass 3: the rows a run writes into the next generation.
+
+New copies get their rows; an affected duplicate group (one that gained a copy) gets a new article row
+(its canonical copy, size and maybe id changed) and its old copies' rows rewritten (article id,
+match); pages whose copies changed role (canonical <-> duplicate) get a new ledger row.  Old rows are
+removed with ``Generation.take``, which rewrites only the parts that hold them.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+
+from newsfold.corpus import generation as corpus
+from newsfold.stages.boilerplate.learn import LearnedBoilerplate
+from newsfold.stages.dedup.fold import Folded, page_status
+from newsfold.records import DROPPED, DUPLICATE, KEPT, LedgerEntry
+from newsfold.engine.spool import spooled_articles
+from newsfold.corpus.sqlite import SCHEMAS
+
+ALREADY = "already_ingested"
+
+
+@dataclass
+class Changes:
+    """What this run did to the articles, for the steps after dedup."""
+
+    renamed: dict[str, str] = field(default_factory=dict)  # old article id -> the id its group has now
+    fresh: list[str] = field(default_factory=list)  # articles whose text is new (new groups, new canonical copies)
+    removed: set[str] = field(default_factory=set)  # article ids that no longer exist
+
+
+def write_rows(runner, gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerplate, f: Folded,
+               all_page: np.ndarray, all_cid: np.ndarray, ledger) -> Changes:
+    """Write this generation's rows: new copies, new and changed articles, changed pages."""
+    ch = Changes()
+    n_old = f.n_old
+    aids = [f.article_id(int(c)) for c in f.canon]
+    for gi, label in enumerate(f.affected.tolist()):
+        for r in f.old_canon.get(label, []):
+            old = f.article_id(r)
+            if old != aids[gi]:
+                ch.renamed[old] = aids[gi]
+                ch.removed.add(old)
+    # old rows of affected groups: their article rows and copy rows change
+    old_ids = {f.article_id(r) for rs in f.old_canon.values() for r in rs}
+    taken = gen.take("articles", "article_id", old_ids)
+    old_articles = {r["article_id"]: r for r in taken.to_pylist()} if taken is not None else {}
+    wa = gen.writer("articles", SCHEMAS["articles"])
+    for gi in np.flatnonzero(f.canon < n_old).tolist():
+        row = dict(old_articles[aids[gi]])
+        row["n_copies"] = int(f.size[gi])
+        wa.write(row)
+    old_rows = np.flatnonzero(np.isin(f.label[:n_old], f.affected)) if n_old else np.zeros(0, np.int64)
+    if len(old_rows):
+        taken = gen.take("copies", "copy_id", [f"c{int(c):016x}" for c in all_cid[old_rows]])
+        row_of = {f"c{int(all_cid[r]):016x}": int(r) for r in old_rows}
+        wc = gen.writer("copies", SCHEMAS["copies"])
+        for row in taken.to_pylist() if taken is not None else []:
+            r = row_of[row["copy_id"]]
+            gi = int(f.group_of(np.array([r]))[0])
+            c = int(f.canon[gi])
+            row["article_id"] = aids[gi]
+            row["match"] = "canonical" if r == c else ("exact" if f.key[r] == f.key[c] else "near")
+            wc.write(row)
+        _restatus_pages(gen, f, all_page, old_rows, ledger)
+    _write_new(runner, gen, spool_path, learned, f, aids, ledger, ch)
+    runner.summary.new_articles = len(ch.fresh)
+    return ch
+
+def _restatus_pages(gen, f: Folded, all_page, old_rows, ledger) -> None:
+    """Old pages whose copies changed role (canonical <-> duplicate) get a new ledger row."""
+    pages = np.unique(all_page[old_rows])
+    rows = np.flatnonzero(np.isin(all_page[: f.n_old], pages))
+    by_page: dict[int, list[int]] = {}
+    for r in rows.tolist():
+        by_page.setdefault(int(all_page[r]), []).append(r)
+    changed = {}
+    for p, rs in by_page.items():
+        idx = np.array(rs)
+        status, kept, dup = page_status(idx, f)
+        changed[f"p{p:016x}"] = (status, kept, dup)
+    if not changed:
+        return
+    is_page = lambda t: pc.and_(pc.equal(t.column("level"), "page"), pc.not_equal(t.column("reason"), ALREADY))  # noqa: E731
+    taken = gen.take("ledger", "ref", list(changed), where=is_page, where_sql=" AND level = 'page' AND reason != 'already_ingested'")
+    for row in taken.to_pylist() if taken is not None else []:
+        status, kept, dup = changed[row["ref"]]
+        entry = _page_entry(row["source"], row["ref"], status, kept, dup)
+        ledger.write(asdict(entry))
+
+def _write_new(runner, gen, spool_path, learned, f: Folded, aids, ledger, ch: Changes) -> None:
+    n_old = f.n_old
+    w = {name: gen.writer(name, SCHEMAS[name]) for name in ("articles", "copies", "removals")}
+    page: list = [None, None, []]  # source, page id, rows of its copies (a page's copies are contiguous)
+
+    def close_page() -> None:
+        source, pid, rows = page
+        if source is None:
+            return
+        status, kept, dup = page_status(np.array(rows, np.int64), f)
+        entry = _page_entry(source, pid, status, kept, dup)
+        runner._ledger(ledger, entry)
+
+    i = n_old
+    for arts in runner.clock.iterate("spool", spooled_articles(spool_path, learned, 2000)):
+        runner.stage.add(len(arts))
+        with runner.clock("write"):
+            for a in arts:
+                row, i = i, i + 1
+                cid = a.copy_id
+                if a.source != page[0]:
+                    close_page()
+                    page[:] = [a.source, a.page_id, []]
+                page[2].append(row)
+                for r in a.removals:
+                    w["removals"].write({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail})
+                if f.label[row] < 0:
+                    runner._ledger(ledger, LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
+                                                     "empty_after_cleaning", "every line was boilerplate", cid))
+                    continue
+                gi = int(np.searchsorted(f.affected, f.label[row]))
+                canon = int(f.canon[gi])
+                aid = aids[gi]
+                match = "canonical" if row == canon else ("exact" if f.key[row] == f.key[canon] else "near")
+                w["copies"].write({"copy_id": cid, "article_id": aid, "source": a.source, "page_id": a.page_id,
+                                   "span_start": a.span[0], "span_end": a.span[1], "record_id": a.record_id,
+                                   "url": a.url, "outlet": a.outlet, "match": match, "raw": a.raw})
+                if row == canon:
+                    ch.fresh.append(aid)
+                    w["articles"].write({"article_id": aid, "title": a.title, "text": a.text, "outlet": a.outlet,
+                                         "url": a.url, "published": a.published, "authors": a.authors,
+                                         "captions": a.captions, "source": a.source, "copy_id": cid,
+                                         "dup_group": aid, "n_copies": int(f.size[gi]), "n_words": len(a.text.split()),
+                                         "language": a.language, "story_id": None})
+    close_page()
+
+
+def _page_entry(source: str, pid: str, status: str, kept: int, dup: int) -> LedgerEntry:
+    if status == KEPT:
+        return LedgerEntry(source, "page", KEPT, "", f"{kept} article(s) kept, {dup} duplicate copies", pid)
+    if status == DUPLICATE:
+        return LedgerEntry(source, "page", DUPLICATE, "duplicate", "every article on it is a copy of one kept elsewhere", pid)
+    return LedgerEntry(source, "page", DROPPED, "no_article_text", "nothing left after cleaning", pid)

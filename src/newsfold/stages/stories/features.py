@@ -1,0 +1,261 @@
+"""Sparse features of one article, in blocks (see docs/stories.md for the table).
+
+- ``body``: content words of the text;
+- ``entities``: by default a cheap rule: runs of capitalised words ("Muqtada al-Sadr",
+  "Philadelphia 76ers"), each run kept whole and as its single words; with
+  ``entities="spacy"``, spaCy's NER instead (slower; the model must be installed);
+- ``numbers``: the numbers in title and text ("5.6", "2005"), which tell apart two events of
+  one kind;
+- ``title``: the headline's words (else the URL's slug, or the first short line: ``title_from``);
+- ``quotes``: a bottom-k sample of word 5-grams, only when ``quote_bonus`` is on.
+
+Every feature is hashed into ``2**hash_bits`` buckets (no vocabulary to fit), and weighted by
+sublinear term frequency; IDF is applied later from running document frequencies (see
+``state.py``), so nothing here needs the corpus.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import xxhash
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from newsfold.records import Article
+
+from newsfold.stages.stories.config import StoryConfig
+
+BLOCKS = ("body", "entities", "numbers", "title", "quotes")
+_EXTRA_STOP = {
+    "said", "says", "say", "told", "according", "also", "just", "like", "new", "year", "years",
+    "time", "people", "would", "could", "one", "two", "http", "https", "www", "com", "html",
+    "htm", "php", "aspx", "read", "image", "photo", "caption", "copyright", "getty", "images",
+    "reuters", "ap", "afp", "video", "click", "share", "advertisement", "mr", "ms", "mrs",
+}
+STOP = frozenset(ENGLISH_STOP_WORDS | _EXTRA_STOP)
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_NUMBER = re.compile(r"\d+(?:[.,:]\s?\d+)*")
+# a capitalised word, possibly behind a lower-case particle ("al-Sadr", "bin Salman" is two words)
+_CAP = r"(?:(?:al|el|ad|as|ash|ibn|bin|de|van|von|da|di|du|la|le)[-’'])?[A-Z][\w’'.&-]*"
+_ENTITY = re.compile(rf"{_CAP}(?:\s+(?:of|the|de|del|da|al|bin|van|von|la|for|and|&)?\s*{_CAP})*")
+_SENT_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)$")
+_ARTICLE = re.compile(r"^(?:al|el)-")  # the Arabic article in transliterated names
+_PARTICLE = re.compile(r"^(?:al|el|ad|as|ash|ibn|bin|de|van|von|da|di|du|la|le)[-’']", re.I)
+
+
+@dataclass(slots=True)
+class ArticleFeatures:
+    """One article's hashed features: per block, sorted bucket ids and their sublinear TF."""
+
+    article_id: str
+    day: int | None  # published date as a day ordinal, where known
+    blocks: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    dense: np.ndarray | None = None  # an optional sentence embedding (normalised)
+
+
+def iter_words(text: str) -> Iterator[str]:
+    """Lower-case content words: no stop words, no one-letter words, possessives dropped (one at
+    a time: a long text's features are counted, never listed)."""
+    for m in _WORD.finditer(text.lower()):
+        tok = _ARTICLE.sub("", m.group().replace("’", "'"))  # "al-sadr" -> "sadr"
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        if len(tok) < 2 or tok in STOP:
+            continue
+        yield tok
+
+
+def words(text: str) -> list[str]:
+    return list(iter_words(text))
+
+
+def _entity_key(span: str) -> str:
+    return " ".join(w.strip(".'’-&").lower() for w in span.split()).strip()
+
+
+def capitalised_entities(text: str) -> list[str]:
+    """Entity-like features without a model: capitalised runs and their words."""
+    return list(iter_capitalised_entities(text))
+
+
+def iter_capitalised_entities(text: str) -> Iterator[str]:
+    for m in _ENTITY.finditer(text):
+        parts = m.group(0).split()
+        # a sentence's first word is capitalised anyway: drop it when it is a common word
+        if _SENT_START.search(text[max(0, m.start() - 3): m.start()]) or m.start() == 0:
+            while parts and parts[0].lower().strip(".'’") in STOP:
+                parts = parts[1:]
+        while parts and parts[-1].lower() in {"of", "the", "and", "for", "&"}:
+            parts = parts[:-1]
+        if not parts:
+            continue
+        key = _entity_key(" ".join(parts))
+        if not key or key in STOP:
+            continue
+        singles = [_entity_key(_PARTICLE.sub("", p)) for p in parts]
+        singles = [s for s in singles if len(s) > 1 and s not in STOP]
+        if len(parts) > 1:
+            yield "E:" + key
+        yield from ("E:" + s for s in singles)
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers in a text ("5.6", "2005", "33"), which tell apart two events of one kind."""
+    return list(iter_numbers(text))
+
+
+def iter_numbers(text: str) -> Iterator[str]:
+    return (re.sub(r"\s", "", m.group()) for m in _NUMBER.finditer(text))
+
+
+def spacy_entities(docs: Iterable) -> list[list[str]]:
+    """Entity features from spaCy ``Doc`` objects (whole entity and its words)."""
+    out = []
+    for doc in docs:
+        feats = []
+        for ent in doc.ents:
+            if ent.label_ in {"CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME"}:
+                continue
+            key = _entity_key(ent.text)
+            if not key:
+                continue
+            singles = [_entity_key(_PARTICLE.sub("", w)) for w in ent.text.split()]
+            singles = [s for s in singles if len(s) > 1 and s not in STOP]
+            if len(singles) > 1:
+                feats.append("E:" + key)
+            feats.extend("E:" + s for s in singles)
+        out.append(feats)
+    return out
+
+
+_URL_LINE = re.compile(r"^\s*(?:https?\s*:|www\s*\.)", re.I)
+
+
+def content(text: str) -> str:
+    """The text without bare URL lines (a scrape's leftovers, not reporting)."""
+    return "\n".join(line for line in text.splitlines() if not _URL_LINE.match(line))
+
+
+def lead_title(text: str, max_words: int = 20) -> str:
+    """The first line of a text when it is short enough to be a headline, else ""."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if 3 <= len(line.split()) <= max_words else ""
+    return ""
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def quote_shingles(text: str, n: int = 5) -> list[str]:
+    """Word n-grams of the text, stop words kept: two articles quoting the same sentence share them."""
+    toks = _TOKEN.findall(text.lower().replace("’", "'"))
+    return [" ".join(toks[i: i + n]) for i in range(len(toks) - n + 1)]
+
+
+def url_title(url: str | None) -> str:
+    """The words of a URL's slug ("…/rihanna-cousin-shot-dead/" -> "rihanna cousin shot dead")."""
+    if not url:
+        return ""
+    parts = [p for p in re.split(r"[/?#&=]", url.split("://", 1)[-1])[1:] if p]
+    parts = [p for p in parts if re.search(r"[a-z]{3}", p) and re.search(r"[-_]", p)]
+    if not parts:
+        return ""
+    slug = re.sub(r"\.(?:html?|php|aspx?|stm)$", "", parts[-1])
+    return " ".join(w for w in re.split(r"[-_.+]+", slug) if not re.fullmatch(r"\d{5,}|[a-z0-9]{20,}", w))
+
+
+def day_ordinal(published: str | None) -> int | None:
+    """A YYYY-MM-DD date (or a longer ISO timestamp) as a day number; None where unknown."""
+    if not published:
+        return None
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", published)
+    if not m:
+        return None
+    import datetime as _dt
+
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).toordinal()
+    except ValueError:
+        return None
+
+
+def feature_id(feature: str, block: str, mask: int) -> int:
+    """The hash bucket of one feature in one block."""
+    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"), seed=BLOCKS.index(block) + 1) & mask
+
+
+def _hashed(feats: Iterable[str], block: str, mask: int) -> tuple[np.ndarray, np.ndarray]:
+    counts: Counter[int] = Counter()
+    for f in feats:
+        counts[feature_id(f, block, mask)] += 1
+    if not counts:
+        return np.empty(0, np.uint32), np.empty(0, np.float32)
+    ids = np.fromiter(counts.keys(), np.uint32, len(counts))
+    tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
+    order = np.argsort(ids)
+    return ids[order], tf[order]
+
+
+class Featurizer:
+    """Turns articles into ``ArticleFeatures``; holds the spaCy pipeline when one is asked for."""
+
+    def __init__(self, config: StoryConfig):
+        self.config = config
+        self.mask = (1 << config.hash_bits) - 1
+        self._nlp = None  # loaded on first use, per instance (no module-level state)
+
+    def _spacy(self):
+        if self._nlp is None:
+            import spacy  # optional: only with entities="spacy"
+
+            keep = {"ner", "tok2vec"}
+            nlp = spacy.load(self.config.spacy_model)
+            nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in keep])
+            self._nlp = nlp
+        return self._nlp
+
+    def title(self, art: Article, text: str) -> str:
+        """The article's headline; where it has none, its URL's slug, then its first short line."""
+        for source in self.config.title_from:
+            if source == "title" and art.title:
+                return art.title
+            if source == "url" and (t := url_title(art.url)):
+                return t
+            if source == "lead" and (t := lead_title(text)):
+                return t
+        return ""
+
+    def featurize(self, articles: Sequence[Article]) -> list[ArticleFeatures]:
+        texts = [content(a.text or "") if self.config.strip_url_lines else (a.text or "") for a in articles]
+        titles = [self.title(a, t) for a, t in zip(articles, texts)]
+        if self.config.entities == "spacy":
+            ents = spacy_entities(self._spacy().pipe((f"{t}\n{x}"[:100_000] for t, x in zip(titles, texts)), batch_size=64))
+        elif self.config.entities == "capitalised":
+            ents = (iter_capitalised_entities(f"{t}\n{x}") for t, x in zip(titles, texts))  # counted as made
+        else:
+            raise ValueError(f"entities must be 'capitalised' or 'spacy', not {self.config.entities!r}")
+        out = []
+        for art, text, title, ent in zip(articles, texts, titles, ents):
+            if not art.article_id:
+                raise ValueError("story grouping needs Article.article_id (set by dedup)")
+            body: Iterable[str] = iter_words(text)
+            if self.config.body_bigrams:
+                body = words(text)
+                body += [f"{a} {b}" for a, b in zip(body, body[1:])]
+            blocks = {
+                "body": _hashed(body, "body", self.mask),
+                "entities": _hashed(ent, "entities", self.mask),
+                "numbers": _hashed(iter_numbers(f"{title}\n{text}"), "numbers", self.mask),
+                "title": _hashed(words(title), "title", self.mask),
+                # a bottom-k sample (smallest buckets) so that two articles keep the same shingles
+                "quotes": tuple(x[: self.config.quote_shingles] for x in _hashed(
+                    quote_shingles(text) if self.config.quote_bonus else [], "quotes", self.mask)),
+            }
+            out.append(ArticleFeatures(art.article_id, day_ordinal(art.published), blocks))
+        return out

@@ -1,0 +1,114 @@
+"""Stories and members as Arrow tables, and back: the files of ``StoryState.save`` and the spill.
+
+- ``stories_table``: one row per open story (id, seed, dates, index keys, centroid per block, join
+  statistics, the article count at its last join);
+- ``members_table``: one row per member (id, story, date, outlet, title, sentences, and, unless
+  ``features=False`` as in the spill, its strongest hashed features per block and embedding);
+- ``pending_table``: one row per article not clustered yet (what clustering reads of it).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+
+from newsfold.records import Article, distinct_article
+
+from newsfold.stages.stories.features import BLOCKS
+from newsfold.stages.stories.model import Member, Story
+
+STORY_SCHEMA = pa.schema(
+    [("story_id", pa.string()), ("seed", pa.string()), ("first_day", pa.int64()), ("last_day", pa.int64()),
+     ("keys", pa.list_(pa.int64())), ("dense", pa.list_(pa.float32())), ("join_sum", pa.float64()),
+     ("joins", pa.int64()), ("last_seq", pa.int64())]
+    + [f for b in BLOCKS for f in ((f"{b}_ids", pa.list_(pa.uint32())), (f"{b}_w", pa.list_(pa.float64())))]
+)
+_MEMBER_BASE = [("article_id", pa.string()), ("story_id", pa.string()), ("day", pa.int64()),
+                ("outlet", pa.string()), ("title", pa.string()), ("sentences", pa.list_(pa.string()))]
+MEMBER_SCHEMA = pa.schema(
+    _MEMBER_BASE + [("dense", pa.list_(pa.float32()))]
+    + [f for b in BLOCKS for f in ((f"{b}_ids", pa.list_(pa.uint32())), (f"{b}_tf", pa.list_(pa.float32())))]
+)
+SPILL_SCHEMA = pa.schema(_MEMBER_BASE)
+PENDING_SCHEMA = pa.schema(
+    [("article_id", pa.string()), ("source", pa.string()), ("title", pa.string()), ("text", pa.string()),
+     ("outlet", pa.string()), ("url", pa.string()), ("published", pa.string()), ("captions", pa.list_(pa.string()))]
+)
+
+
+def stories_table(stories: list[Story]) -> pa.Table:
+    cols: dict[str, list] = {
+        "story_id": [s.story_id for s in stories],
+        "seed": [s.seed for s in stories],
+        "first_day": [s.first_day for s in stories],
+        "last_day": [s.last_day for s in stories],
+        "keys": [s.keys.tolist() for s in stories],
+        "dense": [None if s.dense is None else s.dense.tolist() for s in stories],
+        "join_sum": [s.join_sum for s in stories],
+        "joins": [s.joins for s in stories],
+        "last_seq": [s.last_seq for s in stories],
+    }
+    for b in BLOCKS:
+        cols[f"{b}_ids"] = [s.block(b)[0].tolist() for s in stories]
+        cols[f"{b}_w"] = [s.block(b)[1].tolist() for s in stories]
+    return pa.table(cols, schema=STORY_SCHEMA)
+
+
+def stories_from_table(table: pa.Table) -> list[Story]:
+    out = []
+    for row in table.to_pylist():
+        s = Story(row["story_id"], row["seed"], first_day=row["first_day"], last_day=row["last_day"])
+        s.keys = np.unique(np.asarray(row["keys"], np.int64))
+        s.join_sum, s.joins = row["join_sum"], row["joins"]
+        s.last_seq = row.get("last_seq") or 0  # states saved before closing existed lack it
+        s.dense = None if row["dense"] is None else np.asarray(row["dense"], np.float32)
+        blocks = {}
+        for b in BLOCKS:
+            ids = np.asarray(row[f"{b}_ids"], np.uint32)
+            w = np.asarray(row[f"{b}_w"], np.float64)
+            order = np.argsort(ids, kind="stable")
+            blocks[b] = (ids[order], w[order])
+            s.norm2[b] = math.fsum(v * v for v in row[f"{b}_w"])
+        s.set_blocks(blocks)
+        out.append(s)
+    return out
+
+
+def members_table(members: list[Member], features: bool = True) -> pa.Table:
+    cols: dict[str, list] = {
+        "article_id": [m.article_id for m in members],
+        "story_id": [m.story_id for m in members],
+        "day": [m.day for m in members],
+        "outlet": [m.outlet for m in members],
+        "title": [m.title for m in members],
+        "sentences": [m.sentences for m in members],
+    }
+    if not features:
+        return pa.table(cols, schema=SPILL_SCHEMA)
+    cols["dense"] = [None if m.dense is None else m.dense.tolist() for m in members]
+    for b in BLOCKS:
+        cols[f"{b}_ids"] = [m.ids[b] for m in members]
+        cols[f"{b}_tf"] = [m.tf[b] for m in members]
+    return pa.table(cols, schema=MEMBER_SCHEMA)
+
+
+def member_from_row(row: dict) -> Member:
+    """A member from a row of ``members_table`` (without features: empty blocks)."""
+    feats = f"{BLOCKS[0]}_ids" in row
+    return Member(
+        row["article_id"], row["story_id"], row["day"], row["outlet"], row["title"],
+        {b: np.asarray(row[f"{b}_ids"] if feats else (), np.uint32) for b in BLOCKS},
+        {b: np.asarray(row[f"{b}_tf"] if feats else (), np.float32) for b in BLOCKS},
+        list(row["sentences"] or ()),
+        None if row.get("dense") is None else np.asarray(row["dense"], np.float32),
+    )
+
+
+def pending_table(articles: list[Article]) -> pa.Table:
+    arts = sorted(articles, key=lambda a: a.article_id or "")
+    return pa.table({name: [getattr(a, name) for a in arts] for name in PENDING_SCHEMA.names}, schema=PENDING_SCHEMA)
+
+
+def pending_from_table(table: pa.Table) -> list[Article]:
+    return [distinct_article(r) for r in table.to_pylist()]

@@ -1,0 +1,365 @@
+"""Batch refinement on top of the single pass, deterministic whatever the arrival order was.
+
+A round: (1) rebuild every story's centroid from its members under the final document
+frequencies; (2) merge stories whose centroids score at least ``merge_threshold``, best pair
+first, each story at most once per round; (3) move each article to the story that fits it best,
+scoring its own story without it (leave-one-out): it moves when another story scores higher and
+at least ``threshold``, and it leaves to a story of its own when nothing, its own story included,
+reaches its *lone bar*, and a lone article (a story of one) joins the best story reaching it.
+The lone bar is the threshold for a full article (``max_terms`` body terms or more) and less for
+a short one, down to ``lone_ratio`` times the threshold: the threshold times
+max(``lone_ratio``, (body terms / ``max_terms``) ** ``lone_power``).  A short article's cosines
+with a story's centroid are smaller for want of words (the centroid's weight is spread over the
+vocabulary of full articles, of which the short one holds a part), and refinement, seeing every
+story whole under the final document frequencies, can take in a short follow-up that the single
+pass left alone; moves between stories still need the threshold.  An article whose own story
+scores ``settled`` times the threshold or more stays without a search.  Rounds repeat until
+nothing changes or ``refine_rounds`` is reached.
+Then stories made of two far-apart groups are split (``split.py``).
+
+What it works on (``Scope``): every open story, or, with ``only``, those stories (the *core*)
+and their neighbours, the candidates of the core's centroids.  Then only pairs with a core story
+merge, only the core's members move (to stories of the scope), only core stories split, and the
+neighbours are rebuilt and may receive members; the cost follows the core, not the state.
+Closed stories are never refined again.
+
+Story ids after refinement: a story keeps its id while the article that opened it (its seed)
+stays in it; a story that lost its seed takes the id of its earliest remaining member.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Iterable
+
+import numpy as np
+
+from newsfold.stages.stories.config import StoryConfig
+from newsfold.stages.stories.features import BLOCKS
+from newsfold.stages.stories.model import _NO_KEYS, Member, Story, member_order, story_id_for
+from newsfold.stages.stories.packed import PackedVectors, pack, unpack
+from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, block_dots, combine, index_keys,
+    score, spread_cosine, time_factor)
+
+if TYPE_CHECKING:
+    from newsfold.stages.stories.stream import StoryGrouper
+
+
+@dataclass
+class Scope:
+    """The open stories one refinement works on, with their members and a candidate index."""
+
+    config: StoryConfig
+    stories: dict[str, Story]
+    members: dict[str, Member]
+    index: CandidateIndex
+    core: set[str] | None  # the article ids whose stories are refined; None: all
+    exists: Callable[[str], bool]  # whether a story id is taken outside the scope
+    core_sids: set[str] = field(default_factory=set)
+
+    def is_core(self, sid: str) -> bool:
+        return self.core is None or sid in self.core_sids
+
+
+@dataclass
+class Refined:
+    """What a refinement changed: the story ids before and after, and the articles that moved."""
+
+    before: set[str]
+    after: set[str]
+    moved: dict[str, tuple[str, str]]  # article id -> (story before, story after)
+
+
+def refine(grouper: "StoryGrouper", only: Iterable[str] | None = None) -> Refined:
+    """Refine every open story, or (``only``) those stories and their neighbours."""
+    st, cfg = grouper.state, grouper.config
+    live, live_members = st.stories.live, st.members.live
+    clones: dict[str, Story] = {}
+    if only is None:
+        scope = Scope(cfg, live, live_members, grouper.index, None, lambda sid: sid in st.closed.stories)
+        vecs = PackedVectors()
+        for m in sorted(live_members.values(), key=member_order):
+            vecs[m.article_id] = grouper.vector(m.ids, m.tf, m.day, m.dense)
+    else:
+        core_sids = sorted(sid for sid in set(only) if sid in live)
+        ids = set(core_sids)
+        for sid in core_sids:  # the neighbours: the candidates of the core's centroids
+            story = live[sid]
+            cv = _centroid_vector(story, cfg.max_terms, cfg.index_terms)
+            cv.day = story.first_day
+            ids.update(s.story_id for s in grouper.index.candidates(cv, live))
+        # core stories start bare (rebuilt under the current IDF at once); neighbours start as
+        # copies, as they are, and are rebuilt only when their members change
+        index = CandidateIndex(cfg)
+        stories = {}
+        for sid in sorted(ids):
+            s = live[sid]
+            if sid in core_sids:
+                stories[sid] = Story(sid, s.seed, join_sum=s.join_sum, joins=s.joins, last_seq=s.last_seq)
+            else:
+                stories[sid] = clones[sid] = replace(s, members=list(s.members), norm2=dict(s.norm2), keys=_NO_KEYS)
+                index.add(clones[sid], s.keys.tolist())
+        scope = Scope(cfg, stories, {aid: live_members[aid] for sid in ids for aid in live[sid].members}, index,
+                      {aid for sid in core_sids for aid in live[sid].members},
+                      lambda sid: (sid in live and sid not in ids) or sid in st.closed.stories)
+        vecs = PackedVectors(lambda aid: grouper.vector(*_features(live_members[aid])))
+    members = sorted(scope.members.values(), key=member_order)
+    before = {m.article_id: m.story_id for m in members}
+    before_ids = set(scope.stories)
+    if not members:
+        return Refined(before_ids, before_ids, {})
+    order = {m.article_id: i for i, m in enumerate(members)}
+    for round_no in range(cfg.refine_rounds):
+        _rebuild(scope, vecs, order, fresh=round_no == 0 and only is None)
+        changed = _merge(scope, vecs, order)
+        if changed:
+            _rebuild(scope, vecs, order)
+        changed = _reassign(scope, vecs, order) or changed
+        if not changed:
+            break
+    if cfg.split_ratio > 0:
+        from newsfold.stages.stories.split import split
+
+        _rebuild(scope, vecs, order)
+        if split(scope, vecs, order):
+            _rekey(scope, order)
+    _rebuild(scope, vecs, order)
+    if only is None:
+        st.stories.live = scope.stories
+    else:  # put the scope's stories back in the state and the main index
+        for sid in before_ids:
+            if sid not in clones or scope.stories.get(sid) is not clones[sid]:
+                grouper.index.remove(live.pop(sid))
+        for sid, story in scope.stories.items():
+            if sid not in clones or story is not clones[sid]:
+                keys, story.keys = story.keys.tolist(), _NO_KEYS
+                live[sid] = story
+                grouper.index.add(story, keys)
+    moved = {aid: (sid, scope.members[aid].story_id) for aid, sid in before.items()
+             if scope.members[aid].story_id != sid}
+    return Refined(before_ids, set(scope.stories), moved)
+
+
+def _features(m: Member) -> tuple:
+    return m.ids, m.tf, m.day, m.dense
+
+
+def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bool = False) -> None:
+    """Recompute the scope's stories from their members (in stream order) and re-index them:
+    all of them when ``fresh``, else those whose members changed since the last rebuild (the
+    others would come out the same, to the bit)."""
+    groups: dict[str, list[str]] = {}
+    for aid in sorted(scope.members, key=order.__getitem__):
+        groups.setdefault(scope.members[aid].story_id, []).append(aid)
+    seeds = {sid: s.seed for sid, s in scope.stories.items()}
+    joins: dict[str, list] = {}  # join statistics carried over, by the members' old stories
+    for old in scope.stories.values():
+        target = scope.members[old.members[0]].story_id if old.members else old.story_id
+        j = joins.setdefault(target, [0.0, 0, 0])
+        j[0] += old.join_sum
+        j[1] += old.joins
+        j[2] = max(j[2], old.last_seq)
+    if fresh:
+        scope.index.clear()
+        built: dict[str, Story] = {}
+    else:
+        built = scope.stories
+    stories: dict[str, Story] = {}
+    for sid, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
+        prev = built.get(sid)
+        if prev is not None and prev.members == aids:
+            stories[sid] = prev  # unchanged: its centroid and index entries stand
+            continue
+        if prev is not None:
+            scope.index.remove(prev)
+        story = Story(sid, seeds.get(sid, aids[0]))
+        story.join_sum, story.joins, story.last_seq = joins.get(sid, (0.0, 0, 0))
+        keys = []
+        for aid in aids:
+            v = vecs[aid]
+            add_to_story(scope.config, story, v)
+            story.members.append(aid)
+            keys.append(v.keys)
+        stories[sid] = story
+        for k in keys:
+            scope.index.add(story, k)
+    for sid, prev in built.items():
+        if sid not in stories:
+            scope.index.remove(prev)
+    scope.stories = stories
+    if scope.core is not None:
+        scope.core_sids = {scope.members[a].story_id for a in scope.core}
+
+
+def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
+    terms = {}
+    for b in BLOCKS:
+        ids, ws = story.block(b)
+        top = np.lexsort((ids, -ws))[:n_terms]  # strongest first, ties by term id
+        tw = ws[top].tolist()
+        norm = math.sqrt(math.fsum(w * w for w in tw)) or 1.0
+        terms[b] = (ids[top].tolist(), [w / norm for w in tw])
+    return Vector(terms, None, story.dense, index_keys(terms, index_n))
+
+
+def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story) -> float:
+    dots = block_dots(av, b)
+    cos: dict[str, float | None] = {}
+    for blk in BLOCKS:
+        cos[blk] = None if not av.terms[blk][0] or b.norm2[blk] <= 0 else dots[blk] / math.sqrt(b.norm2[blk])
+    factor = 1.0
+    if a.first_day is not None and b.first_day is not None:
+        gap_days = max(0, a.first_day - b.last_day, b.first_day - a.last_day)  # type: ignore[operator]
+        factor = time_factor(config, 0, -gap_days, -gap_days) if gap_days else 1.0
+    return combine(config, cos, factor)
+
+
+def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+    cfg, stories = scope.config, scope.stories
+    pairs = []
+    cvs: dict[str, tuple] = {}
+
+    def cv(sid: str) -> Vector:
+        if sid not in cvs:
+            cvs[sid] = pack(_centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms))
+        return unpack(cvs[sid])
+
+    seen: set[tuple[str, str]] = set()
+    for sid in sorted(stories if scope.core is None else scope.core_sids):
+        a = stories[sid]
+        av = cv(sid)
+        av.day = a.first_day
+        for b in scope.index.candidates(av, stories, exclude=sid):
+            if scope.core is None:  # every story: each pair from its smaller id
+                if b.story_id <= sid:
+                    continue
+            else:  # the core's stories: each pair once, from either side
+                pair = (min(sid, b.story_id), max(sid, b.story_id))
+                if pair in seen:
+                    continue
+                seen.add(pair)
+            s = min(_pair_score(cfg, a, av, b), _pair_score(cfg, b, cv(b.story_id), a))
+            if s >= cfg.merge_threshold:
+                pairs.append((-s, min(sid, b.story_id), max(sid, b.story_id)))
+    if not pairs:
+        return False
+    pairs.sort()
+    used: set[str] = set()
+    for _, x, y in pairs:
+        if x in used or y in used:
+            continue
+        used.update((x, y))
+        sx, sy = stories[x], stories[y]
+        keep, gone = (sx, sy) if order.get(sx.seed, 0) <= order.get(sy.seed, 0) else (sy, sx)
+        for aid in gone.members:
+            scope.members[aid].story_id = keep.story_id
+    return True
+
+
+def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+    cfg, stories = scope.config, scope.stories
+    moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
+    for aid in sorted(scope.members, key=order.__getitem__):
+        m = scope.members[aid]
+        if not scope.is_core(m.story_id):
+            continue
+        v = vecs[aid]
+        own = stories[m.story_id]
+        own_score = _leave_one_out(cfg, v, own) if len(own.members) > 1 else -1.0
+        if own_score >= cfg.settled * cfg.threshold:
+            continue  # fits its story well: not reconsidered
+        best, best_score = None, -1.0
+        for s in scope.index.candidates(v, stories, exclude=own.story_id):
+            sc = score(cfg, v, s)
+            if sc > best_score:
+                best, best_score = s, sc
+        # to another story at the threshold; to be alone only when nothing reaches the lone bar
+        lone_bar = cfg.threshold * max(cfg.lone_ratio, evidence(cfg, v))
+        bar = cfg.threshold if own_score >= lone_bar else lone_bar
+        if best is not None and best_score >= bar and best_score > own_score:
+            moves[aid] = best.story_id
+        elif len(own.members) > 1 and own_score < lone_bar:
+            moves[aid] = None
+    if not moves:
+        return False
+    for aid, target in moves.items():
+        scope.members[aid].story_id = target if target is not None else "\0" + aid
+    _rekey(scope, order)
+    return True
+
+
+def evidence(config: StoryConfig, v: Vector) -> float:
+    """How much of a full article's evidence ``v`` holds: (body terms / ``max_terms``) ** ``lone_power``."""
+    n = len(v.terms["body"][0])
+    return 1.0 if n >= config.max_terms else (n / config.max_terms) ** config.lone_power
+
+
+def _leave_one_out(config: StoryConfig, v: Vector, story: Story) -> float:
+    """Score of an article against its own story with the article taken out of the centroid."""
+    dots = block_dots(v, story)
+    cos: dict[str, float | None] = {}
+    for b in BLOCKS:
+        self_dot = math.fsum(w * w for w in v.terms[b][1])
+        n2 = story.norm2[b] - 2.0 * dots[b] + self_dot
+        if not v.terms[b][0] or n2 <= 1e-9:
+            cos[b] = None
+        else:
+            cos[b] = spread_cosine(config, dots[b] - self_dot, n2, len(story.members) - 1)
+    if v.dense is not None and story.dense is not None:
+        rest = story.dense - v.dense
+        n = float((rest @ rest) ** 0.5)
+        cos["dense"] = float(v.dense @ rest / n) if n > 1e-9 else None
+    return combine(config, cos, 1.0)
+
+
+def _rekey(scope: Scope, order: dict[str, int]) -> None:
+    """Give each group of members a story id: its old one while its seed is in it, else from
+    its earliest member (an id not taken inside or outside the scope)."""
+    members = scope.members
+    seeds = {sid: s.seed for sid, s in scope.stories.items()}
+    groups: dict[str, list[str]] = {}
+    for aid in sorted(members, key=order.__getitem__):
+        groups.setdefault(members[aid].story_id, []).append(aid)
+    taken: set[str] = set()
+    final: dict[str, str] = {}
+    for key, aids in groups.items():
+        if key in seeds and seeds[key] in aids:
+            final[key] = key
+            taken.add(key)
+    for key, aids in sorted(groups.items(), key=lambda kv: order[kv[1][0]]):
+        if key in final:
+            continue
+        for aid in aids:
+            sid = story_id_for(aid)
+            if sid not in taken and not scope.exists(sid):
+                final[key] = sid
+                taken.add(sid)
+                break
+        else:  # every member's id is taken (a renamed seed); fall back
+            n = len(taken)
+            while (sid := f"{story_id_for(aids[0])}-{n}") in taken or scope.exists(sid):
+                n += 1
+            final[key] = sid
+            taken.add(sid)
+    new_seeds = {}
+    for key, aids in groups.items():
+        sid = final[key]
+        new_seeds[sid] = seeds[key] if key in seeds and seeds[key] in aids else (
+            next(a for a in aids if story_id_for(a) == sid) if any(story_id_for(a) == sid for a in aids) else aids[0])
+        for aid in aids:
+            members[aid].story_id = sid
+    stats = {final[k]: scope.stories[k] for k in groups if k in scope.stories}
+    stories = {}
+    for key, aids in groups.items():
+        sid = final[key]
+        old = scope.stories.get(key)
+        if old is not None and sid == key and old.members == aids:
+            stories[sid] = old  # unchanged: kept whole, centroid and index entries
+            continue
+        stories[sid] = s = Story(sid, new_seeds[sid])
+        if sid in stats:
+            s.join_sum, s.joins, s.last_seq = stats[sid].join_sum, stats[sid].joins, stats[sid].last_seq
+    for sid, old in scope.stories.items():
+        if stories.get(sid) is not old:
+            scope.index.remove(old)
+    scope.stories = stories

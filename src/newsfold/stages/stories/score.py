@@ -1,0 +1,301 @@
+"""How well an article fits a story, and where to look for candidate stories.
+
+``Vector`` is one article (or one story's centroid) as unit TF-IDF vectors per block.  The score
+of an article against a story is the weighted mean, over the blocks both sides have, of the
+cosine between the article's vector and the story's centroid, times a time factor where both
+are dated (see ``StoryConfig``).  Candidates come from an inverted index over the strongest
+terms of each story's members, limited to stories active around the article's date, so the
+search never scans every story.
+"""
+from __future__ import annotations
+
+import math
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from newsfold.stages.stories.config import StoryConfig
+from newsfold.stages.stories.features import BLOCKS
+from newsfold.stages.stories.model import _NO_KEYS, BLOCK_NO, Story
+
+
+@dataclass(slots=True)
+class Vector:
+    """Unit TF-IDF vectors per block (term ids and weights as Python lists), a day, a dense part."""
+
+    terms: dict[str, tuple[list[int], list[float]]]
+    day: int | None
+    dense: np.ndarray | None = None
+    keys: list[int] = field(default_factory=list)  # index keys: strongest terms per block
+    arrays: dict | None = None  # ``terms`` as numpy arrays (uint32 ids, float64 weights), made when needed
+
+
+def vector_arrays(vec: Vector) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``vec.terms`` as numpy arrays per block (built once, then kept on the vector)."""
+    if vec.arrays is None:
+        vec.arrays = {b: (np.asarray(i, np.uint32), np.asarray(w, np.float64)) for b, (i, w) in vec.terms.items()}
+    return vec.arrays
+
+
+def time_factor(config: StoryConfig, day: int | None, first: int | None, last: int | None) -> float:
+    """1 within the window around a story's dates (``time_window_days``, or ``time_span_ratio``
+    times the story's span when that is wider), then halving every half-life, down to the floor."""
+    if day is None or first is None or last is None:
+        return 1.0
+    window = config.time_window_days
+    if config.time_span_ratio > 0:
+        window = max(window, config.time_span_ratio * (last - first))
+    gap = max(0, first - day, day - last) - window
+    if gap <= 0:
+        return 1.0
+    return max(config.time_floor, 0.5 ** (gap / config.time_half_life_days))
+
+
+def block_dots(vec: Vector, story: Story) -> dict[str, float]:
+    """Raw dot products of an article's unit vectors with a story's (unnormalised) centroid."""
+    out = {}
+    arrs = vector_arrays(vec)
+    off, all_ids, all_w = story.cen_off, story.cen_ids, story.cen_w
+    for i, b in enumerate(BLOCKS):
+        ids, ws = arrs[b]
+        lo, hi = off[i], off[i + 1]
+        if not ids.size or lo == hi:
+            out[b] = 0.0
+            continue
+        cids = all_ids[lo:hi]
+        pos = cids.searchsorted(ids)
+        pos[pos == hi - lo] = 0
+        vals = all_w[lo:hi][pos]
+        vals[cids[pos] != ids] = 0.0
+        # the products summed in the article's term order, one by one, as plain floats: the very
+        # sum of the per-term products (numpy's pairwise sum would round differently)
+        out[b] = sum((ws * vals).tolist())
+    return out
+
+
+def combine(config: StoryConfig, cosines: dict[str, float | None], factor: float) -> float:
+    """Weighted mean of the block cosines present (None: a side lacks the block), times ``factor``."""
+    num = den = 0.0
+    for b, w in config.weights.items():
+        c = cosines.get(b)
+        if c is None or w <= 0:
+            continue
+        num += w * c
+        den += w
+    if config.embedding_weight > 0 and cosines.get("dense") is not None:
+        num += config.embedding_weight * cosines["dense"]  # type: ignore[operator]
+        den += config.embedding_weight
+    base = num / den if den else 0.0
+    if config.quote_bonus and cosines.get("quotes"):
+        base += config.quote_bonus * cosines["quotes"]  # type: ignore[operator]
+    return factor * base
+
+
+def spread_cosine(config: StoryConfig, dot: float, norm2: float, n: int) -> float:
+    """Cosine to a story's centroid, scaled by (centroid norm / members) ** ``spread_penalty``.
+
+    With 0 it is the plain centroid cosine; with 1 it is the mean cosine to the members (as
+    average linkage): a loose story, whose members point in many directions, attracts less.
+    """
+    norm = math.sqrt(norm2)
+    c = dot / norm
+    if config.spread_penalty and n > 1:
+        c *= min(1.0, norm / n) ** config.spread_penalty
+    return c
+
+
+def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float] | None = None) -> float:
+    """The combined score of an article against a story (``dots`` from ``block_dots``)."""
+    dots = block_dots(vec, story) if dots is None else dots
+    cos: dict[str, float | None] = {}
+    for b in BLOCKS:
+        if not vec.terms[b][0] or story.norm2[b] <= 0:
+            cos[b] = None
+        else:
+            cos[b] = spread_cosine(config, dots[b], story.norm2[b], len(story.members))
+    if vec.dense is not None and story.dense is not None:
+        n = float(np.linalg.norm(story.dense))
+        cos["dense"] = float(np.dot(vec.dense, story.dense) / n) if n else None
+    return combine(config, cos, time_factor(config, vec.day, story.first_day, story.last_day))
+
+
+def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str, float] | None = None) -> None:
+    """Add an article's vectors to a story's centroid, keeping the norms exact and the size bounded."""
+    dots = block_dots(vec, story) if dots is None else dots
+    arrs = vector_arrays(vec)
+    new = {}
+    for b in BLOCKS:
+        ids, ws = vec.terms[b]
+        if not ids:
+            continue
+        ia, wa = arrs[b]  # an article's term ids are distinct within a block
+        cids, cw = story.block(b)
+        u = np.concatenate((cids, ia))
+        u.sort()
+        if u.size > 1:  # the union: ids repeat at most twice (each side is distinct)
+            u = u[np.concatenate(((True,), u[1:] != u[:-1]))]
+        uw = np.zeros(u.size, np.float64)
+        uw[u.searchsorted(cids)] = cw
+        uw[u.searchsorted(ia)] += wa
+        story.norm2[b] += 2.0 * dots[b] + math.fsum(w * w for w in ws)
+        if u.size > 2 * config.centroid_terms:
+            top = np.lexsort((u, -uw))[: config.centroid_terms]  # strongest, ties by term id
+            top.sort()  # u is sorted: back to term order
+            u, uw = u[top], uw[top]
+            story.norm2[b] = math.fsum(v * v for v in uw.tolist())
+        new[b] = (u, uw)
+    if new:
+        story.set_blocks(new)
+    if vec.dense is not None:
+        story.dense = vec.dense.copy() if story.dense is None else story.dense + vec.dense
+    story.add_day(vec.day)
+
+
+class CandidateIndex:
+    """Inverted index: index key (block and hashed term) -> the stories it points at.
+
+    Stories are numbered in the index (``_sids``); a posting is one story's number (an ``int``)
+    or, for a key shared by several stories, an ``array('I')`` of numbers.
+    """
+
+    def __init__(self, config: StoryConfig):
+        self.config = config
+        self.postings: dict[int, int | array] = {}
+        self.compacted: dict[int, int] = {}  # key -> the day its posting list was last compacted
+        self._sids: list[str | None] = []
+        self._num: dict[str, int] = {}
+        self._free: list[int] = []  # numbers of removed stories, to reuse
+
+    def clear(self) -> None:
+        self.postings.clear()
+        self.compacted.clear()
+        self._sids.clear()
+        self._num.clear()
+        self._free.clear()
+
+    def __len__(self) -> int:
+        """The number of stories indexed."""
+        return len(self._num)
+
+    def _number(self, sid: str) -> int:
+        n = self._num.get(sid)
+        if n is None:
+            if self._free:
+                n = self._free.pop()
+                self._sids[n] = sid
+            else:
+                n = len(self._sids)
+                self._sids.append(sid)
+            self._num[sid] = n
+        return n
+
+    def add(self, story: Story, keys) -> None:
+        if not len(keys):
+            return
+        ks = np.asarray(sorted(set(keys)), np.int64)
+        old = story.keys
+        if old.size:
+            pos = old.searchsorted(ks)
+            pos[pos == old.size] = 0
+            ks = ks[old[pos] != ks]
+            if not ks.size:
+                return
+            merged = np.concatenate((old, ks))
+            merged.sort()
+            story.keys = merged
+        else:
+            story.keys = ks
+        n = self._number(story.story_id)
+        postings = self.postings
+        for k in ks.tolist():
+            cur = postings.get(k)
+            if cur is None:
+                postings[k] = n
+            elif type(cur) is int:
+                postings[k] = array("I", (cur, n))
+            else:
+                cur.append(n)
+
+    def remove(self, story: Story) -> None:
+        """Take a story out of the index (its number is reused by a later story)."""
+        n = self._num.pop(story.story_id, None)
+        if n is not None:
+            postings = self.postings
+            for k in story.keys.tolist():
+                cur = postings.get(k)
+                if cur is None:
+                    continue
+                if type(cur) is int:
+                    if cur == n:
+                        del postings[k]
+                        self.compacted.pop(k, None)
+                elif n in cur:
+                    cur.remove(n)
+                    if not cur:
+                        del postings[k]
+                        self.compacted.pop(k, None)
+            self._sids[n] = None
+            self._free.append(n)
+        story.keys = _NO_KEYS
+
+    def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:
+        """The stories sharing most index keys with ``vec`` and active around its date."""
+        cfg = self.config
+        hits: dict[int, int] = defaultdict(int)
+        for k in vec.keys:
+            lst = self.postings.get(k)
+            if lst is None:
+                continue
+            if type(lst) is int:
+                hits[lst] += 1
+                continue
+            if len(lst) > cfg.max_postings:
+                self._compact(k, vec.day, stories)
+                lst = self.postings[k]
+                if len(lst) > cfg.max_postings:
+                    continue  # too common to point anywhere
+            for n in lst:
+                hits[n] += 1
+        found = []
+        sids = self._sids
+        for n, c in hits.items():
+            sid = sids[n]
+            if sid == exclude:
+                continue
+            s = stories[sid]
+            if vec.day is not None and s.first_day is not None and s.last_day is not None:
+                if max(s.first_day - vec.day, vec.day - s.last_day) > cfg.active_days:
+                    continue
+            found.append((-c, sid))
+        found.sort()
+        return [stories[sid] for _, sid in found[: cfg.max_candidates]]
+
+    def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
+        """Drop from one posting list the dated stories inactive at ``day``."""
+        if day is None or self.compacted.get(key, day - self.config.active_days) > day - 7:
+            return  # compacted within the last week: nothing much could have expired since
+        self.compacted[key] = day
+        keep = array("I")
+        for n in self.postings[key]:
+            s = stories[self._sids[n]]
+            if s.last_day is None or day - s.last_day <= self.config.active_days:
+                keep.append(n)
+            else:
+                s.keys = s.keys[s.keys != key]
+        self.postings[key] = keep
+
+
+def index_keys(vec_terms: dict[str, tuple[list[int], list[float]]], n: int) -> list[int]:
+    """An article's index keys: its ``n`` strongest terms per block, tagged with the block."""
+    keys = []
+    for b in BLOCKS:
+        if b == "quotes":
+            continue  # a random sample of shingles: no use for finding candidates
+        ids, ws = vec_terms[b]
+        if not ids:
+            continue
+        order = sorted(range(len(ids)), key=lambda i: (-ws[i], ids[i]))[:n]
+        keys.extend((BLOCK_NO[b] << 32) | ids[i] for i in order)
+    return keys

@@ -1,0 +1,79 @@
+"""Splitting a story whose members form two groups far apart (the last step of refinement)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from newsfold.stages.stories.features import BLOCKS
+
+if TYPE_CHECKING:
+    from newsfold.stages.stories.packed import PackedVectors
+    from newsfold.stages.stories.refine import Scope
+    from newsfold.stages.stories.score import Vector
+
+
+def member_similarities(config, vs: list["Vector"]) -> np.ndarray:
+    """The article-to-article score matrix of a story's members: the weighted mean of the block
+    cosines both sides have (the ``combine`` of ``score.py``, without the time factor)."""
+    import scipy.sparse as sp
+
+    n = len(vs)
+    num, den = np.zeros((n, n)), np.zeros((n, n))
+    for b, w in config.weights.items():
+        if w <= 0 or b not in BLOCKS:
+            continue
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        has = np.zeros(n)
+        for i, v in enumerate(vs):
+            ids, ws = v.terms[b]
+            if ids:
+                has[i] = 1.0
+                rows.extend([i] * len(ids))
+                cols.extend(ids)
+                vals.extend(ws)
+        if not vals:
+            continue
+        x = sp.csr_matrix((vals, (rows, cols)), shape=(n, max(cols) + 1))
+        both = np.outer(has, has)
+        num += w * (x @ x.T).toarray() * both
+        den += w * both
+    return np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
+
+
+def split(scope: "Scope", vecs: "PackedVectors", order: dict[str, int]) -> bool:
+    """Split a core story in two where its members form two groups that are far apart.
+
+    The members are bisected by average linkage on their pairwise scores.  The story splits when
+    both halves hold at least ``split_min`` articles and the mean score across the halves is
+    below ``split_ratio`` times the mean score within the looser half: two events of one kind
+    (the same kind of crime, in two different years) that the single pass joined.  The half
+    that moves out gets a temporary story id; the caller re-keys (``refine._rekey``).
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    cfg = scope.config
+    changed = False
+    for sid in sorted(scope.stories):
+        aids = scope.stories[sid].members
+        if len(aids) < 2 * cfg.split_min or not scope.is_core(sid):
+            continue
+        sims = member_similarities(cfg, [vecs[a] for a in aids])
+        np.fill_diagonal(sims, 1.0)
+        dist = squareform((1.0 - sims).clip(0.0), checks=False)
+        lab = fcluster(linkage(dist, "average"), 2, "maxclust")
+        a, b = lab == lab[0], lab != lab[0]
+        na, nb = int(a.sum()), int(b.sum())
+        if na < cfg.split_min or nb < cfg.split_min:
+            continue
+        cross = float(sims[np.ix_(a, b)].mean())
+        within = min((sims[np.ix_(x, x)].sum() - n) / (n * (n - 1)) for x, n in ((a, na), (b, nb)))
+        if within > 0 and cross < cfg.split_ratio * within:
+            moved = [aid for aid, keep in zip(aids, a) if not keep]
+            for aid in moved:
+                scope.members[aid].story_id = "\0" + moved[0]
+            changed = True
+    return changed

@@ -1,0 +1,134 @@
+"""The clusterer's state: running document frequencies, open stories and their members, closed
+stories (``closed.py``).
+
+Everything a later run needs to go on where this one stopped is here, and ``save``/``load``
+write and read it as plain files in one folder:
+
+- ``config.json``: the ``StoryConfig`` that made the state;
+- ``df.npz``: the number of articles seen and each block's document frequencies (hashed);
+- ``meta.json``: the newest day seen, the last closing horizons, and the stories changed since
+  the last result;
+- ``pending.parquet``: the articles received but not clustered yet (``StoryGrouper.commit``:
+  fewer than a chunk), with what clustering reads of them;
+- ``stories.parquet``: one row per open story (id, seed article, dates, centroid per block, the
+  index terms that lead candidates to it);
+- ``articles.parquet``: one row per member of an open story (id, story, outlet, date, title, its
+  strongest hashed features per block, and its sentences for the comparison across outlets);
+- ``closed/``: the closed stories: ``closed.parquet`` (one row per story), ``renamed.parquet``
+  (renames since closing) and the segments with their members' rows.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from newsfold.records import Article
+
+from newsfold.stages.stories.closed import ClosedStories, MemberMap, StoryMap
+from newsfold.stages.stories.config import StoryConfig
+from newsfold.stages.stories.features import BLOCKS
+from newsfold.stages.stories.model import (_NO_IDS, _NO_KEYS, _NO_TF, _NO_W, BLOCK_NO, Member, Story, member_order,
+    story_id_for)
+from newsfold.stages.stories.persist import (member_from_row, members_table, pending_from_table, pending_table,
+    stories_from_table, stories_table)
+
+# the records lived here before ``model.py``: still importable from here
+__all__ = ["StoryState", "Member", "Story", "member_order", "story_id_for", "BLOCK_NO", "_NO_IDS", "_NO_KEYS",
+           "_NO_TF", "_NO_W"]
+
+
+class StoryState:
+    """Running statistics and stories; see the module's docstring for what is saved."""
+
+    def __init__(self, config: StoryConfig, spill: str | Path | None = None,
+                 closed: ClosedStories | None = None):
+        self.config = config
+        size = 1 << config.hash_bits
+        self.n_docs = 0
+        self.df = {b: np.zeros(size, np.int32) for b in BLOCKS}
+        self.closed = closed if closed is not None else ClosedStories(spill)
+        self.stories = StoryMap(self.closed)  # .live: the open stories
+        self.members = MemberMap(self.closed)  # .live: the members of open stories
+        self.newest_day: int | None = None  # the newest published day seen
+        self.changed: set[str] = set()  # stories whose members changed since the last result
+        self.gone: set[str] = set()  # stories that ceased to exist since the last result
+        self.horizon: tuple = (None, None)  # the closing horizons of the last scan (``close_stale``)
+        self.pending: dict[str, Article] = {}  # received, not clustered yet (``StoryGrouper.commit``)
+
+    def story_of(self, article_id: str) -> str | None:
+        """The story of an article (open or closed), None for an unknown one; reads no spill."""
+        m = self.members.live.get(article_id)
+        return m.story_id if m is not None else self.closed.story_of(article_id)
+
+    def exists(self, story_id: str) -> bool:
+        return story_id in self.stories.live or story_id in self.closed.stories
+
+    # --- IDF -------------------------------------------------------------------------------
+    def count(self, blocks: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Add one article's features to the running document frequencies."""
+        self.n_docs += 1
+        for b in BLOCKS:
+            self.df[b][blocks[b][0]] += 1
+
+    def idf(self, block: str, ids: np.ndarray) -> np.ndarray:
+        return np.log((self.n_docs + 1.0) / (self.df[block][ids] + 1.0)) + 1.0
+
+    def weigh(self, ids: np.ndarray, tf: np.ndarray, block: str, keep: int) -> tuple[np.ndarray, np.ndarray]:
+        """TF-IDF of one block, its ``keep`` strongest terms, unit length."""
+        if ids.size == 0:
+            return ids, tf
+        w = tf * self.idf(block, ids)
+        if ids.size > keep:
+            top = np.sort(np.argpartition(-w, keep - 1)[:keep])
+            ids, w = ids[top], w[top]
+        n = float(np.sqrt(np.dot(w, w)))
+        return ids, (w / n if n else w)
+
+    # --- persistence -----------------------------------------------------------------------
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2, sort_keys=True))
+        np.savez_compressed(folder / "df.npz", n_docs=np.array([self.n_docs]), **self.df)
+        (folder / "meta.json").write_text(json.dumps({
+            "newest_day": self.newest_day, "changed": sorted(self.changed), "gone": sorted(self.gone),
+            "horizon": list(self.horizon),
+        }, indent=1))
+        pq.write_table(pending_table(list(self.pending.values())), folder / "pending.parquet")
+        stories = sorted(self.stories.live.values(), key=lambda s: s.story_id)
+        pq.write_table(stories_table(stories), folder / "stories.parquet")
+        members = sorted(self.members.live.values(), key=lambda m: m.article_id)
+        pq.write_table(members_table(members), folder / "articles.parquet")
+        if self.closed.stories or (folder / "closed").exists():
+            self.closed.save(folder / "closed")
+
+    @classmethod
+    def load(cls, folder: str | Path, spill: str | Path | None = None) -> "StoryState":
+        folder = Path(folder)
+        config = StoryConfig.from_dict(json.loads((folder / "config.json").read_text()))
+        state = cls(config, closed=ClosedStories.load(folder / "closed", spill))
+        with np.load(folder / "df.npz") as data:
+            state.n_docs = int(data["n_docs"][0])
+            for b in BLOCKS:
+                state.df[b] = data[b].astype(np.int32)
+        if (folder / "meta.json").exists():
+            meta = json.loads((folder / "meta.json").read_text())
+            state.newest_day = meta["newest_day"]
+            state.changed, state.gone = set(meta["changed"]), set(meta["gone"])
+            state.horizon = tuple(meta.get("horizon") or (None, None))
+        if (folder / "pending.parquet").exists():
+            state.pending = {a.article_id: a for a in pending_from_table(pq.read_table(folder / "pending.parquet"))}
+        for s in stories_from_table(pq.read_table(folder / "stories.parquet")):
+            state.stories.live[s.story_id] = s
+        for row in pq.read_table(folder / "articles.parquet").to_pylist():
+            m = member_from_row(row)
+            state.members.live[m.article_id] = m
+        for m in sorted(state.members.live.values(), key=member_order):
+            state.stories.live[m.story_id].members.append(m.article_id)
+        if state.newest_day is None:  # a state saved before closing existed
+            days = [m.day for m in state.members.live.values() if m.day is not None]
+            state.newest_day = max(days) if days else None
+        return state

@@ -1,0 +1,368 @@
+"""The single-pass story clusterer (after Miranda et al. 2018, "Multilingual Clustering of
+Streaming News").
+
+Each article, in turn, is scored against the candidate stories (``score.py``); it joins the best
+one when the score reaches ``StoryConfig.threshold`` and otherwise opens a new story.  The state
+(document frequencies, stories, members) can be saved and loaded, so a later run adds new
+articles to the stories without clustering everything again.
+
+Order (``order.py``): ``add_many`` sorts its batch by (published date, article id), undated
+articles last, so a batch gives the same stories whatever order it came in (an iterator that is
+not a list is sorted on disk, in runs of ``config.chunk_size``, so it is never held in RAM).
+``add`` takes articles one at a time in arrival order, and the stories it makes can depend on
+that order.
+
+Closing (bounded memory): before each full chunk of ``config.chunk_size`` articles is clustered,
+the open stories that can no longer receive articles are *closed*: dated stories whose newest member is
+more than ``close_days`` older than the newest day seen (or than the chunk's oldest day, when that
+is older), and undated stories that no article joined in the last ``close_undated_after``
+articles.  They are refined one last time, with their neighbours (``refine(only=...)``), then
+leave the candidate index and RAM for the spill folder (``closed.py``).  The last, partial chunk of
+a batch closes nothing first: it is what a later run clusters again (``commit``/``flush``), so
+closing it would be redone, and undone, by every run.  A batch that fits in one chunk closes
+nothing, so a single batch is grouped exactly as before.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from newsfold.records import Article
+
+from newsfold.stages.stories.compare import sentences
+from newsfold.stages.stories.config import StoryConfig
+from newsfold.stages.stories.features import BLOCKS, ArticleFeatures, Featurizer, day_ordinal
+from newsfold.stages.stories.model import _NO_KEYS, Member, Story, story_id_for
+from newsfold.stages.stories.order import article_order, ordered
+from newsfold.stages.stories.score import CandidateIndex, Vector, add_to_story, block_dots, index_keys, score
+from newsfold.stages.stories.state import StoryState
+
+Encoder = Callable[[Sequence[str]], np.ndarray]
+
+
+def join_bar(config: StoryConfig, story: Story) -> float:
+    """The score an article needs to join ``story``: the threshold, raised for a tight story to
+    ``cohesion_ratio`` times the mean score at which its members joined."""
+    coh = story.cohesion()
+    return config.threshold if coh is None else max(config.threshold, config.cohesion_ratio * coh)
+
+
+class StoryGrouper:
+    """Groups distinct articles into stories; see the module's docstring.
+
+    ``spill``: the folder for closed stories (default: a temporary folder, removed with the
+    grouper); ``save`` copies what it holds into the saved folder.
+    """
+
+    def __init__(self, config: StoryConfig | None = None, state: StoryState | None = None,
+                 encoder: Encoder | None = None, spill: str | Path | None = None):
+        if state is not None and config is not None and config != state.config:
+            raise ValueError("the config differs from the one the state was made with")
+        self.state = state or StoryState(config or StoryConfig(), spill)
+        self.config = self.state.config
+        self.featurizer = Featurizer(self.config)
+        self.encoder = encoder
+        self.progress: Callable[[int], None] | None = None  # told of each article clustered
+        if self.encoder is None and self.config.embedding_model and self.config.embedding_weight > 0:
+            from newsfold.stages.stories.embed import load_encoder
+
+            self.encoder = load_encoder(self.config)
+        self.index = CandidateIndex(self.config)
+        for story in sorted(self.state.stories.live.values(), key=lambda s: s.story_id):
+            keys, story.keys = story.keys.tolist(), _NO_KEYS
+            self.index.add(story, keys)
+
+    # --- input -------------------------------------------------------------------------------
+    def add(self, article: Article) -> str:
+        """Add one article; returns its story id (its current one, if it was added before)."""
+        sid = self.state.story_of(article.article_id or "")
+        if sid is not None:
+            return sid
+        return self.add_many([article])[article.article_id]  # type: ignore[index]
+
+    def add_many(self, articles: Iterable[Article], batch_size: int | None = None) -> dict[str, str]:
+        """Add a batch of articles in (date, id) order; returns article id -> its story id now.
+
+        Articles already in the state are skipped (a re-run is idempotent).  Each chunk of
+        ``batch_size`` (default ``config.chunk_size``) articles first updates the document
+        frequencies, then is clustered.
+        """
+        st = self.state
+        batch_size = batch_size or self.config.chunk_size
+        if isinstance(articles, (list, tuple)) and not all(a.article_id for a in articles):
+            raise ValueError("story grouping needs Article.article_id (set by dedup)")
+        added: list[str] = []
+        chunk: list[Article] = []
+        seen: set[str] = set()
+        for a in ordered(articles, batch_size):
+            if not a.article_id:
+                raise ValueError("story grouping needs Article.article_id (set by dedup)")
+            if a.article_id in seen or a.article_id in st.members:
+                continue
+            seen.add(a.article_id)
+            chunk.append(a)
+            if len(chunk) == batch_size:
+                added.extend(self._cluster(chunk))
+                chunk, seen = [], set()
+        if chunk:
+            added.extend(self._cluster(chunk, close=False))
+        return {aid: st.story_of(aid) for aid in added}  # type: ignore[misc]
+
+    # --- adding run by run, as one stream ------------------------------------------------------
+    def commit(self, articles: Iterable[Article]) -> int:
+        """Take a run's new articles so that runs add up to one stream: they join the pending
+        articles (received, not clustered yet), all are put in (date, id) order, and full chunks
+        of ``config.chunk_size`` are clustered from the front; the rest stays pending for the next
+        run.  A chunk waits while fewer than ``config.reorder_window`` articles sort after it, or
+        while its newest article is within ``config.commit_lag_days`` of the newest article
+        received: a later run may still bring articles that sort into it.  Chunks then start
+        where they start in one run over everything, so the document frequencies, the closing
+        points and the refinement at closing are one run's, whatever the runs were, as long as
+        no run brings articles that sort before a clustered chunk.  ``save`` after ``commit``
+        keeps the pending articles; ``flush`` then clusters them for this run's result.  Returns
+        the number of articles clustered."""
+        st, cfg = self.state, self.config
+        for a in articles:
+            if not a.article_id:
+                raise ValueError("story grouping needs Article.article_id (set by dedup)")
+            if a.article_id not in st.members:
+                st.pending[a.article_id] = a
+        for aid in [aid for aid in st.pending if aid in st.members]:
+            del st.pending[aid]
+        queue = sorted(st.pending.values(), key=article_order)
+        days = [d for d in (day_ordinal(a.published) for a in queue) if d is not None]
+        newest = max(days + ([st.newest_day] if st.newest_day is not None else []), default=None)
+        size, done = cfg.chunk_size, 0
+        while len(queue) - done - size >= cfg.reorder_window:
+            chunk = queue[done:done + size]
+            last = day_ordinal(chunk[-1].published)
+            if last is not None and newest is not None and last >= newest - cfg.commit_lag_days:
+                break
+            for aid in self._cluster(chunk):
+                del st.pending[aid]
+            done += size
+        return done
+
+    def flush(self) -> list[str]:
+        """Cluster the pending articles, the end of the stream so far, in chunks that close
+        nothing (as ``add_many``'s last chunk closes nothing).  Returns their ids."""
+        st = self.state
+        queue = sorted(st.pending.values(), key=article_order)
+        st.pending = {}
+        size = self.config.chunk_size
+        return [aid for i in range(0, len(queue), size) for aid in self._cluster(queue[i:i + size], close=False)]
+
+    def _cluster(self, chunk: list[Article], close: bool = True) -> list[str]:
+        feats = self.featurizer.featurize(chunk)
+        if close:
+            days = [f.day for f in feats if f.day is not None]
+            self.close_stale(min(days) if days else None)
+        dense = self._embed(chunk)
+        for f in feats:
+            self.state.count(f.blocks)
+        for i, (art, f) in enumerate(zip(chunk, feats)):
+            f.dense = None if dense is None else dense[i]
+            self._assign(art, f)
+            if self.progress is not None:
+                self.progress(1)
+        return [a.article_id for a in chunk]  # type: ignore[misc]
+
+    def _embed(self, chunk: Sequence[Article]) -> np.ndarray | None:
+        if self.encoder is None or self.config.embedding_weight <= 0:
+            return None
+        vecs = np.asarray(self.encoder([f"{a.title or ''}\n{a.text or ''}" for a in chunk]), np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.where(norms > 0, norms, 1.0)
+
+    # --- clustering --------------------------------------------------------------------------
+    def vector(self, ids: dict[str, np.ndarray], tf: dict[str, np.ndarray], day: int | None,
+               dense: np.ndarray | None = None) -> Vector:
+        """An article's unit TF-IDF vectors under the current document frequencies."""
+        terms = {}
+        for b in BLOCKS:
+            keep = self.config.quote_shingles if b == "quotes" else self.config.max_terms
+            i, w = self.state.weigh(ids[b], tf[b], b, keep)
+            terms[b] = (i.tolist(), w.tolist())
+        return Vector(terms, day, dense, index_keys(terms, self.config.index_terms))
+
+    def _assign(self, art: Article, f: ArticleFeatures) -> str:
+        st, cfg = self.state, self.config
+        live = st.stories.live
+        ids = {b: f.blocks[b][0] for b in BLOCKS}
+        tf = {b: f.blocks[b][1] for b in BLOCKS}
+        vec = self.vector(ids, tf, f.day, f.dense)
+        best, best_score, best_dots = None, -1.0, None
+        for story in self.index.candidates(vec, live):
+            dots = block_dots(vec, story)
+            s = score(cfg, vec, story, dots)
+            if s < join_bar(cfg, story):
+                continue
+            if s > best_score or (s == best_score and best is not None and story.story_id < best.story_id):
+                best, best_score, best_dots = story, s, dots
+        if best is None:
+            sid, n = story_id_for(f.article_id), 1
+            while st.exists(sid):  # an id a renamed article left behind
+                sid, n = f"{story_id_for(f.article_id)}-{n}", n + 1
+            best = Story(sid, f.article_id)
+            live[best.story_id] = best
+            best_dots = None
+        else:
+            best.join_sum += best_score
+            best.joins += 1
+        add_to_story(cfg, best, vec, best_dots)
+        best.members.append(f.article_id)
+        best.last_seq = st.n_docs
+        if f.day is not None and (st.newest_day is None or f.day > st.newest_day):
+            st.newest_day = f.day
+        st.changed.add(best.story_id)
+        self.index.add(best, vec.keys)
+        # keep the strongest features only (what the vector used), for refinement and later runs
+        keep = {b: np.isin(ids[b], np.asarray(vec.terms[b][0], np.uint32)) for b in BLOCKS}
+        st.members.live[f.article_id] = Member(
+            f.article_id, best.story_id, f.day, art.outlet, art.title,
+            {b: ids[b][keep[b]] for b in BLOCKS}, {b: tf[b][keep[b]] for b in BLOCKS},
+            sentences(art.text or ""), f.dense,
+        )
+        return best.story_id
+
+    # --- closing -------------------------------------------------------------------------------
+    def close_stale(self, oldest_day: int | None = None) -> int:
+        """Close the open stories that can no longer receive articles (see the module's
+        docstring); ``oldest_day``: the oldest day about to be added.  Returns how many closed."""
+        st, cfg = self.state, self.config
+        h_day = h_seq = h_age = None
+        if st.newest_day is not None:
+            ref = st.newest_day if oldest_day is None else min(st.newest_day, oldest_day)
+            h_day = ref - cfg.close_days if cfg.close_days > 0 else None
+            h_age = ref - cfg.max_open_days if cfg.max_open_days > 0 else None
+        if cfg.close_undated_after > 0:
+            h_seq = st.n_docs - cfg.close_undated_after
+        last_day, last_seq = st.horizon
+        step = max(1, cfg.close_undated_after // 20)
+        h_ref = h_day if h_day is not None else h_age
+        if (h_ref is None or (last_day is not None and h_ref < last_day + 1)) and \
+                (h_seq is None or h_seq < 0 or (last_seq is not None and h_seq < last_seq + step)):
+            return 0  # nothing has moved since the last scan
+        st.horizon = (h_ref if h_ref is not None else last_day, h_seq if h_seq is not None else last_seq)
+
+        def stale(s: Story) -> bool:
+            if s.last_day is not None:
+                return (h_day is not None and s.last_day < h_day) or (h_age is not None and s.first_day < h_age)
+            return h_seq is not None and s.last_seq < h_seq
+
+        live = st.stories.live
+        todo = [sid for sid, s in live.items() if stale(s)]
+        if not todo:
+            return 0
+        from newsfold.stages.stories.refine import refine
+
+        note(st, refine(self, only=todo))
+        shut = [live[sid] for sid in sorted(live) if stale(live[sid])]
+        members = {}
+        for s in shut:
+            self.index.remove(s)
+            del live[s.story_id]
+            for aid in s.members:
+                members[aid] = st.members.live.pop(aid)
+        if shut:
+            st.closed.close(shut, members)
+        return len(shut)
+
+    # --- renames -------------------------------------------------------------------------------
+    def rename(self, old_article_id: str, new_article_id: str) -> str | None:
+        """An article's id changed: the member keeps its story under the new id.  When the new id
+        is a member already, the old one just leaves its story.  The story keeps its id either
+        way.  Returns the story of ``new_article_id`` afterwards; None when ``old`` is unknown."""
+        st = self.state
+        old, new = old_article_id, new_article_id
+        if old == new or old not in st.members:
+            return st.story_of(new) if old == new else None
+        remove = new in st.members
+        m = st.members.live.get(old)
+        if m is None:  # a closed story's member
+            sid = st.closed.rename(old, new, remove)
+            (st.changed if sid in st.closed.stories else st.gone).add(sid)
+            return st.story_of(new)
+        sid = m.story_id
+        story = st.stories.live[sid]
+        del st.members.live[old]
+        st.changed.add(sid)
+        if not remove:
+            m.article_id = new
+            st.members.live[new] = m
+            story.members[story.members.index(old)] = new
+            if story.seed == old:
+                story.seed = new
+            return sid
+        story.members.remove(old)
+        if not story.members:
+            self.index.remove(story)
+            del st.stories.live[sid]
+            st.changed.discard(sid)
+            st.gone.add(sid)
+        else:
+            if story.seed == old:
+                story.seed = story.members[0]
+            self._rebuild_story(story)
+        return st.story_of(new)
+
+    def _rebuild_story(self, story: Story) -> None:
+        """Recompute one open story's centroid from its members, under the current IDF."""
+        self.index.remove(story)
+        fresh = Story(story.story_id, story.seed, join_sum=story.join_sum, joins=story.joins, last_seq=story.last_seq)
+        keys = []
+        for aid in story.members:
+            m = self.state.members.live[aid]
+            v = self.vector(m.ids, m.tf, m.day, m.dense)
+            add_to_story(self.config, fresh, v)
+            fresh.members.append(aid)
+            keys.append(v.keys)
+        self.state.stories.live[story.story_id] = fresh
+        for k in keys:
+            self.index.add(fresh, k)
+
+    # --- output and persistence ----------------------------------------------------------------
+    def result(self, refine: bool = True, only: Iterable[str] | None = None):
+        """The stories (after batch refinement when ``refine``); see ``result.py``.
+
+        ``only``: a set of story ids.  Refinement and result building then touch those stories,
+        the stories they merge with, and the stories changed since the last result (by new
+        members, by refinement when stories closed, by renames), not the whole state; the result
+        holds just those stories, and ``replaced`` names the story ids whose earlier rows it
+        replaces.  Without ``only``, every story (closed ones from the spill, not refined again).
+        """
+        from newsfold.stages.stories.result import grouper_result
+
+        return grouper_result(self, refine, only)
+
+    def iter_stories(self, refine: bool = True):
+        """Every story's ``StoryInfo`` one at a time (after refining the open stories), so that
+        a large state's result need not be held in RAM; see ``result.write_story_tables``."""
+        from newsfold.stages.stories.result import iter_infos
+
+        if refine:
+            from newsfold.stages.stories.refine import refine as run_refine
+
+            run_refine(self)
+        st = self.state
+        st.changed.clear()
+        st.gone.clear()
+        return iter_infos(st, None)
+
+    def save(self, folder: str | Path) -> None:
+        self.state.save(folder)
+
+    @classmethod
+    def load(cls, folder: str | Path, encoder: Encoder | None = None, spill: str | Path | None = None) -> "StoryGrouper":
+        return cls(state=StoryState.load(folder, spill), encoder=encoder)
+
+
+def note(state: StoryState, refined) -> None:
+    """Record what a refinement changed in ``state.changed`` and ``state.gone``."""
+    state.gone |= refined.before - refined.after
+    for aid, (old, new) in refined.moved.items():
+        state.changed.add(new)
+        if old in refined.after:
+            state.changed.add(old)
