@@ -137,12 +137,12 @@ def shingle_strings(text: str, k: int = SHINGLE) -> list[str]:
 # tools (each runs in its own process; timing covers text in -> verified pairs out)
 
 
-def run_newsfold(texts: list[str], cfg: DedupConfig) -> np.ndarray:
+def run_newsfold(texts: list[str], cfg: DedupConfig, workers: int = 1) -> np.ndarray:
+    """Signatures in batches (over ``workers`` processes, as the local engine runs them), then LSH pairs."""
+    from newsfold.engine.executor import LocalExecutor, chunked
+
     mh = MinHasher(cfg)
-    try:
-        parts = [mh.signatures(texts[i : i + cfg.batch]) for i in range(0, len(texts), cfg.batch)]
-    finally:
-        mh.close()
+    parts = list(LocalExecutor(workers).map(mh.signatures, chunked(texts, cfg.batch)))
     sigs = np.concatenate(parts) if parts else np.empty((0, cfg.num_perm), np.uint32)
     return near_duplicate_pairs(sigs, cfg)
 
@@ -192,11 +192,11 @@ def run_rensa_bulk_sigs(texts: list[str], threshold: float) -> np.ndarray:
 
 
 def _cfg_from(spec: dict) -> DedupConfig:
-    return dataclasses.replace(DedupConfig(), **spec)
+    return dataclasses.replace(DedupConfig(), **{k: v for k, v in spec.items() if k != "workers"})
 
 
 TOOLS = {
-    "newsfold": lambda texts, spec: run_newsfold(texts, _cfg_from(spec)),
+    "newsfold": lambda texts, spec: run_newsfold(texts, _cfg_from(spec), spec.get("workers", 1)),
     "datasketch": lambda texts, spec: run_datasketch(texts, spec["threshold"]),
     "rensa": lambda texts, spec: run_rensa(texts, spec["threshold"]),
     "rensa-bulk-sigs": lambda texts, spec: run_rensa_bulk_sigs(texts, spec["threshold"]),

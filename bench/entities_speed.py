@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "src"))
 from newsfold.stages.entities import EntityConfig, EntityExtractor, article_contexts, canonicalize  # noqa: E402
 from newsfold.stages.entities import canon
 from newsfold.stages.entities import repair as repair_mod  # noqa: E402
-from newsfold.stages.entities.config import available_cores  # noqa: E402
+from newsfold.util import available_cores  # noqa: E402
 from newsfold.eval.entities import dataset_articles  # noqa: E402
 from newsfold.stages.entities.extract import article_fields  # noqa: E402
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     longest = max(map(len, texts))
     models = {"tok2vec+ner": load_bare(cfg.model, ("tok2vec", "ner"), longest),
               "ner": load_bare(cfg.model, ("ner",), longest)}
-    ex = EntityExtractor(cfg)
+    ex = EntityExtractor(cfg, workers=cores)
     ex.nlp  # loading the model is not timed, as for bare spaCy
     list(ex.extract(articles[:5]))
     # rounds interleave every case, and each case keeps its best round: the machine may be shared
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         t0 = time.perf_counter()
         result = canonicalize(mentions, article_contexts(articles), cfg)
         canon_s = time.perf_counter() - t0
-        print(f"round {r}: entity stage (workers={cfg.processes}): extraction {ext_s:.1f} s + "
+        print(f"round {r}: entity stage (workers={ex.workers}): extraction {ext_s:.1f} s + "
               f"canonicalisation {canon_s:.1f} s = {rate(ext_s + canon_s)} articles/s", flush=True)
         if stage_best is None or ext_s + canon_s < stage_best[0] + stage_best[2]:
             stage_best = (ext_s, ext_cpu, canon_s, dict(STEPS), mentions, result)
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     same = None
     if not args.no_check:
-        one = EntityExtractor(EntityConfig(workers=1), nlp=ex.nlp)
+        one = EntityExtractor(EntityConfig(), nlp=ex.nlp, workers=1)
         same = list(one.extract(articles)) == mentions
 
     import spacy
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
         "rounds": args.rounds, "bare_spacy_best_of_rounds": bare,
         "bare_best": {"case": best, **bare[best]},
         "bare_ner_only_best": {"case": best_ner, **bare[best_ner]},
-        "stage": {"workers": cfg.processes, "seconds": round(stage_s, 2), "articles_per_s": rate(stage_s),
+        "stage": {"workers": ex.workers, "seconds": round(stage_s, 2), "articles_per_s": rate(stage_s),
                   "extraction_s": round(ext_s, 2), "extraction_main_cpu_s": round(ext_cpu, 2),
                   "canonicalisation_s": round(canon_s, 2), "canonicalisation_steps_s": steps,
                   "mentions": len(result.mentions), "entities": len(result.entities)},

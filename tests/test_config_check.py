@@ -38,12 +38,12 @@ def test_steps_stories_no_is_refused_not_taken_as_on():
 
 
 def test_wrong_types_are_listed_one_line_each():
-    errs = _errors({"dedup": {"shingle": "5", "num_perm": 1.5, "workers": 0}, "segment": [1],
+    errs = _errors({"dedup": {"shingle": "5", "num_perm": 1.5}, "workers": -2, "segment": [1],
                     "stories": {"weights": {"body": "x"}, "title_from": ["title", "byline"]},
                     "entities": {"labels": {"PERSON": "HUMAN"}, "batch_size": True},
                     "reader": {"jsonl": {"text": ""}}, "nope": 1})
     joined = "\n".join(errs)
-    for name in ("dedup.shingle", "dedup.num_perm", "dedup.workers", "segment = [1]", "stories.weights",
+    for name in ("dedup.shingle", "dedup.num_perm", "workers", "segment = [1]", "stories.weights",
                  "stories.title_from", "entities.labels", "entities.batch_size", "reader.jsonl.text", "nope"):
         assert name in joined, name
     assert len(errs) == 10 and all("\n" not in e for e in errs)
@@ -117,13 +117,13 @@ def test_a_setting_newer_than_the_corpus_counts_as_its_default(tmp_path):
     newsfold.run([src], tmp_path / "out", cfg)
     (saved,) = (tmp_path / "out" / ".gens").glob("*/config.json")
     data = json.loads(saved.read_text())
-    del data["dedup"]["workers"]  # as a corpus written before the setting existed
+    del data["workers"]  # as a corpus written before the setting existed
     saved.write_text(json.dumps(data))
     from newsfold.corpus import manifest
     manifest.write(saved.parent, int(saved.parent.name), None)  # sealed so by that older version
     (src / "b.txt").write_text(BODY.replace("harbor", "river"))
     assert newsfold.run([src], tmp_path / "out", cfg).pages == 1  # the default: accepted
-    cfg.dedup.workers = 2  # how many processes hash changes no result: accepted
+    cfg.workers = 2  # how many processes run the stages changes no result: accepted
     (src / "c.txt").write_text(BODY.replace("harbor", "canal"))
     assert newsfold.run([src], tmp_path / "out", cfg).pages == 1
     cfg.dedup.threshold = 0.9  # a setting that changes results: refused

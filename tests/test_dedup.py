@@ -14,7 +14,7 @@ import pytest
 from newsfold.config import DedupConfig
 from newsfold.stages.dedup import (LSHIndex, MinHasher, UnionFind, band_keys, candidate_pairs, empty_rows, exact_key,
     exact_keys, near_duplicate_pairs, normalize_text, pair_similarity, tokens)
-from newsfold.stages.dedup.minhash import signature_ref
+from newsfold.stages.dedup.reference_hash import signature_ref
 from newsfold.stages.dedup.reference import exact_pairs, precision_recall, shingle_matrix, shingle_set
 
 LAYOUTS = {
@@ -172,12 +172,14 @@ def test_signature_does_not_depend_on_batch_order_or_company():
 
 
 def test_process_pool_gives_the_same_signatures():
+    from newsfold.engine.executor import LocalExecutor, chunked
+
     rng = np.random.default_rng(6)
     words = vocab(300, 6)
     texts = [random_text(rng, words, 80) for _ in range(600)]
-    with MinHasher(dataclasses.replace(DedupConfig(), workers=2)) as mh:
-        pooled = mh.signatures(texts)
-    assert np.array_equal(pooled, MinHasher(DedupConfig()).signatures(texts))
+    mh = MinHasher(DedupConfig())
+    pooled = np.concatenate(list(LocalExecutor(2).map(mh.signatures, chunked(texts, 64))))
+    assert np.array_equal(pooled, mh.signatures(texts))
 
 
 # ----------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ PHRASES = {"Yevgeny Dorofeyev": "PERSON", "Kestrel Ridge": "LOC", "Port Selwyn":
 def test_each_distinct_piece_is_read_once_and_mentions_equal_reading_each_anew(unit):
     arts = _articles()
     cached = CountingNLP(PHRASES)
-    cfg = EntityConfig(workers=1, chunk_chars=10_000, ner_unit=unit)
+    cfg = EntityConfig(chunk_chars=10_000, ner_unit=unit)
     got = list(EntityExtractor(cfg, nlp=cached).extract(arts))
     fresh = CountingNLP(PHRASES)  # one article per call: nothing is shared, every piece is read
     want = [m for a in arts for m in EntityExtractor(cfg, nlp=fresh).extract([a])]
@@ -74,8 +74,11 @@ def test_each_distinct_piece_is_read_once_and_mentions_equal_reading_each_anew(u
 
 
 def test_workers_default_to_the_cores_and_few_texts_use_one_process(monkeypatch):
-    assert EntityConfig().workers == 0 and EntityConfig().processes >= 1
-    assert EntityConfig(workers=3).processes == 3
+    from newsfold.engine.plan import workers
+    from newsfold.util import available_cores
+
+    assert Config().workers == 0 and workers(Config()) == available_cores()
+    assert workers(Config(workers=3)) == 3
     seen = []
 
     class Recording(CountingNLP):
@@ -83,11 +86,11 @@ def test_workers_default_to_the_cores_and_few_texts_use_one_process(monkeypatch)
             seen.append(n_process)
             return super().pipe(inputs, as_tuples, batch_size, n_process)
 
-    list(EntityExtractor(EntityConfig(workers=2), nlp=Recording(PHRASES)).extract(_articles()))
+    list(EntityExtractor(EntityConfig(), nlp=Recording(PHRASES), workers=2).extract(_articles()))
     assert set(seen) == {1}  # under PARALLEL_MIN_CHARS per worker
     seen.clear()
     monkeypatch.setattr(extract_mod, "PARALLEL_MIN_CHARS", 100)
-    list(EntityExtractor(EntityConfig(workers=2), nlp=Recording(PHRASES)).extract(_articles()))
+    list(EntityExtractor(EntityConfig(), nlp=Recording(PHRASES), workers=2).extract(_articles()))
     assert seen == [2]
 
 
@@ -103,10 +106,10 @@ def _example_articles() -> list[Article]:
 def test_two_processes_give_the_mentions_of_one_on_the_example_corpus(monkeypatch):
     pytest.importorskip("spacy")
     arts = _example_articles()
-    one = EntityExtractor(EntityConfig(workers=1))
+    one = EntityExtractor(EntityConfig(), workers=1)
     want = list(one.extract(arts))
     monkeypatch.setattr(extract_mod, "PARALLEL_MIN_CHARS", 1000)  # the example corpus is small
-    got = list(EntityExtractor(EntityConfig(workers=2), nlp=one.nlp).extract(arts))
+    got = list(EntityExtractor(EntityConfig(), nlp=one.nlp, workers=2).extract(arts))
     assert got == want and len(want) > 100
 
 
@@ -114,15 +117,18 @@ def test_workers_is_checked_and_not_compared_when_adding(tmp_path):
     from newsfold.corpus.generation import CorpusError
     from newsfold.engine.local import check_settings
 
-    with pytest.raises(ConfigError, match="entities.workers"):
-        Config.from_dict({"entities": {"workers": -1}})
-    assert Config.from_dict({"entities": {"workers": 4}}).entities.workers == 4
+    with pytest.raises(ConfigError, match="workers"):
+        Config.from_dict({"workers": -1})
+    assert Config.from_dict({"workers": 4}).workers == 4
+    with pytest.raises(ConfigError, match="entities.workers: unknown setting"):  # one setting, at the top
+        Config.from_dict({"entities": {"workers": 4}})
     gen = tmp_path / "corpus" / ".gens" / "00000001"
     gen.mkdir(parents=True)
     saved = json.loads(json.dumps(Config().to_dict()))
-    del saved["entities"]["workers"]
-    saved["entities"]["n_process"] = 1  # an older corpus: the setting had another name
+    saved["entities"]["n_process"] = 1  # an older corpus: the setting had other names and places
+    saved["entities"]["workers"] = 2
     saved["dedup"]["workers"] = 3
+    saved["workers"] = 5
     (gen / "config.json").write_text(json.dumps(saved))
     check_settings(gen, Config())  # no refusal
     saved["entities"]["gazetteer"] = False

@@ -116,16 +116,16 @@ def test_outlet_and_date_from_the_path_of_the_example_corpus(tmp_path):
     pages, _, _ = _read([REPO / "examples" / "corpus"])
     by = {p.source: p for p in pages}
     ledger = by["corpus/meridian-ledger/2026-03-03.txt"]
-    assert (ledger.extra.get("path_outlet"), ledger.published) == ("meridian-ledger", "2026-03-03")
+    assert (ledger.path_outlet, ledger.published) == ("meridian-ledger", "2026-03-03")
     harbor = by["corpus/harbor-times/2026-03-02-wadi-sarim-dam.txt"]
-    assert (harbor.extra.get("path_outlet"), harbor.published) == ("harbor-times", "2026-03-02")
+    assert (harbor.path_outlet, harbor.published) == ("harbor-times", "2026-03-02")
     salt = by["corpus/saltmarsh-gazette/channel-dredging.txt"]
-    assert (salt.extra.get("path_outlet"), salt.published) == ("saltmarsh-gazette", None)
+    assert (salt.path_outlet, salt.published) == ("saltmarsh-gazette", None)
     html = by["corpus/coastal-observer/2026/03/04/wadi-sarim-evacuees.html"]
     assert (html.outlet, html.published) == ("The Coastal Observer", "2026-03-04")  # its meta tags name them
     # the outlet folder given as the input folder: the dated file name still names it
     pages, _, _ = _read([REPO / "examples" / "corpus" / "meridian-ledger"])
-    assert {(p.extra.get("path_outlet"), p.published) for p in pages} == {
+    assert {(p.path_outlet, p.published) for p in pages} == {
         ("meridian-ledger", "2026-03-03"), ("meridian-ledger", "2026-03-04"), ("meridian-ledger", "2026-03-05")}
 
 
@@ -151,7 +151,7 @@ def test_path_outlet_fills_only_what_the_page_does_not_name(tmp_path):
     flat.mkdir()
     (flat / "000_page.txt").write_text("Harbour Reopens After Repairs\n\n" + text)
     (page,), _, _ = _read([flat])
-    assert (page.extra.get("path_outlet"), page.published) == (None, None)
+    assert (page.path_outlet, page.published) == (None, None)
 
 
 # --- small ones (issue 15, item 10) ------------------------------------------------------------

@@ -13,7 +13,7 @@ import newsfold
 from newsfold.corpus import sqlite as store
 from newsfold.config import Config
 from newsfold.stages.dedup import MinHasher, exact_key, near_duplicate_pairs, normalize_text
-from newsfold.stages.dedup.minhash import estimate_jaccard
+from newsfold.stages.dedup.lsh import estimate_jaccard
 from newsfold.stages.dedup.scripts import fold_scripts
 from newsfold.read.explain import explain
 from newsfold.stages.language import UNDETERMINED, LanguageIdentifier

@@ -54,7 +54,7 @@ def test_readme_examples_give_results(tmp_path):
         if isinstance(data, dict) and "ok" in data:
             assert data["ok"], data
         ran.add(argv[0])
-    assert ran == {"search", "explain", "stories", "entities", "verify", "--version"}
+    assert ran == {"search", "explain", "stories", "entities", "verify", "plan", "--version"}
 
 
 def test_readme_python_snippets_run(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """newsfold: turn piles of scraped news pages into a clean, deduplicated, searchable corpus."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from newsfold.version import __version__
 
 
 def run(inputs, out, config=None, **kwargs):

@@ -126,6 +126,9 @@ def run(
     include: Annotated[Optional[list[str]], typer.Option("--include", help="Also read files in input folders matching this glob (any format).")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Never read files in input folders matching this glob.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Processes for the parallel stages (default: every core).")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local (this machine) or ray (a Ray cluster: pip install newsfold[ray]).")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="The Ray cluster to join (ray engine; default: start one here).")] = None,
 ) -> None:
     """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
     console = _err()
@@ -142,6 +145,8 @@ def run(
             cfg.dedup.threshold = threshold
         cfg.reader.include = [*cfg.reader.include, *(include or ())]
         cfg.reader.exclude = [*cfg.reader.exclude, *(exclude or ())]
+        if workers is not None:
+            cfg.workers = workers
         cfg.validate()
     except ConfigError as exc:  # every bad setting, one line each, before anything is written
         for line in exc.errors:
@@ -157,16 +162,48 @@ def run(
     from newsfold.corpus.generation import CorpusError
     from newsfold.stages.clean.rules import RulesError
 
+    if engine not in ("local", "ray"):
+        raise fail(f"--engine {engine}: unknown engine; use local or ray")
+    if address and engine != "ray":
+        raise fail("--address is for the Ray engine: add --engine ray")
+    runner = pipeline.run
+    if engine == "ray":
+        try:
+            from newsfold.engine import ray as ray_engine
+        except ImportError as exc:
+            raise fail(f"the Ray engine needs Ray: pip install 'newsfold[ray]' ({exc})")
+        runner = lambda *a, **kw: ray_engine.run(*a, address=address, **kw)  # noqa: E731
     bar, tick = _stage_bars(console, progress)
     with bar:
         try:
-            summary = pipeline.run(inputs, out, cfg, warn=warn, progress=tick)
+            summary = runner(inputs, out, cfg, warn=warn, progress=tick)
         except (pipeline.CorpusLocked, RulesError, CorpusError) as exc:
             bar.stop()
             raise fail(str(exc))
     Console().print(_summary_table(summary))
     if summary.pages == 0 and summary.skipped_pages == 0:
         raise fail("nothing could be read from the inputs", 1)
+
+
+@app.command()
+def plan(config: Annotated[Optional[Path], typer.Option("--config", help="A TOML file of settings.")] = None,
+         json_out: JsonOpt = False) -> None:
+    """The steps a run takes with these settings: stages (parallel or not) and barriers."""
+    from newsfold.engine.plan import build_plan, workers
+
+    try:
+        cfg = Config.load(config)
+    except (ConfigError, OSError) as exc:
+        _err().print(f"[red]error:[/] {inert(str(exc))}", highlight=False)
+        raise typer.Exit(2)
+    data = {"workers": workers(cfg), "steps": [s.to_dict() for s in build_plan(cfg)]}
+    if json_out:
+        return _dump(data)
+    from newsfold import show
+
+    Console().print(show.table(f"plan ({data['workers']} workers)", ("step", "kind", "parallel", "does"),
+                               ((s["name"], s["kind"], "yes" if s["parallel"] else "", s["does"])
+                                for s in data["steps"])))
 
 
 def _corpus(out: Path):

@@ -66,7 +66,6 @@ class DedupConfig:
     threshold: float = 0.8  # estimated Jaccard at or above which two copies are near duplicates
     seed: int = 1
     batch: int = 2048  # articles hashed at once
-    workers: int = 1  # processes hashing one batch (>1: a fork pool splits each batch)
 
 
 @dataclass
@@ -117,6 +116,9 @@ class Config:
     stories: Any = field(default_factory=_story_config)  # newsfold.stages.stories.StoryConfig
     entities: Any = field(default_factory=_entity_config)  # newsfold.stages.entities.EntityConfig
     progress: bool = True
+    # processes for the parallel stages (segment, clean, language, signatures, NER); 0: every core this
+    # process may use.  Results never depend on it, so it is not compared when adding to a corpus.
+    workers: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -74,7 +74,7 @@ RANGES: dict[str, Check] = {
     "clean.boilerplate_max_words": POSITIVE,
     "dedup.shingle": POSITIVE, "dedup.num_perm": between(1, 65536), "dedup.slot_bits": one_of(8, 16, 32),  # type: ignore[arg-type]
     "dedup.bands": POSITIVE, "dedup.rows": POSITIVE, "dedup.threshold": SCORE, "dedup.seed": COUNT,
-    "dedup.batch": POSITIVE, "dedup.workers": between(1, 1024),
+    "dedup.batch": POSITIVE, "workers": between(0, 1024),
     "stories.hash_bits": between(1, 31), "stories.max_terms": POSITIVE,
     "stories.entities": one_of("capitalised", "spacy"), "stories.title_from": one_of("title", "url", "lead"),
     "stories.weights": keys_in("body", "entities", "numbers", "title", "quotes"),
@@ -89,7 +89,7 @@ RANGES: dict[str, Check] = {
     "stories.lone_ratio": FRACTION, "stories.lone_power": COUNT, "stories.settled": COUNT,
     "stories.split_ratio": COUNT, "stories.split_min": POSITIVE, "stories.shared_min_similarity": SCORE,
     "stories.min_sentence_words": COUNT, "stories.embedding_weight": COUNT,
-    "entities.model": not_empty, "entities.batch_size": POSITIVE, "entities.workers": between(0, 1024), "entities.ner_unit": one_of("field", "paragraph"),
+    "entities.model": not_empty, "entities.batch_size": POSITIVE, "entities.ner_unit": one_of("field", "paragraph"),
     "entities.max_length": POSITIVE, "entities.labels": values_in("PERSON", "ORG", "PLACE"),
     "entities.min_typo_len": POSITIVE, "entities.min_shared_neighbours": COUNT,
     "entities.field_chars": POSITIVE, "entities.chunk_chars": between(1000), "entities.batch_chars": between(1000),

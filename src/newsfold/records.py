@@ -45,6 +45,7 @@ class Page:
     published: str | None = None  # ISO date (YYYY-MM-DD) where known
     authors: str | None = None
     record_id: str | None = None  # JSONL id field or WARC-Record-ID
+    path_outlet: str | None = None  # the outlet its path names (meridian-ledger/…), used when no line names one
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,6 +83,8 @@ class Article:
     language: str | None = None  # ISO 639-1, or "und"; set after cleaning (language.py)
     captions: list[str] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
+    kept_lines: list[int] = field(default_factory=list)  # lines of ``raw`` that make ``text`` (set by cleaning)
+    page_outlet: str | None = None  # the outlet its page's path names (Page.path_outlet)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

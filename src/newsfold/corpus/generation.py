@@ -35,6 +35,8 @@ import pyarrow.parquet as pq
 
 from newsfold.corpus import manifest
 
+from newsfold.util import link_or_copy, sorted_member  # noqa: F401  (used here and by the engine)
+
 GENS = ".gens"
 CURRENT = "current"
 DB = "newsfold.db"
@@ -126,11 +128,11 @@ def recover(out: Path, warn: Callable[[str], None]) -> int:
         cur = out / CURRENT
         target = f"{GENS}/{gen_name(g)}"
         if not cur.is_symlink() or os.readlink(cur) != target:
-            publish_links(out, g, _published_names(gens / gen_name(g)))
+            publish_links(out, g, published_names(gens / gen_name(g)))
     return g
 
 
-def _published_names(folder: Path) -> list[str]:
+def published_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".parquet") or p.name in FILES)
 
 
@@ -164,14 +166,6 @@ KEYS = {"articles": "article_id", "copies": "copy_id", "ledger": "ref", "removal
 
 def key_hashes(keys: Iterable[str | None]) -> np.ndarray:
     return np.array([xxhash.xxh3_64_intdigest(k.encode()) for k in keys if k is not None], np.uint64)
-
-
-def sorted_member(sorted_arr: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """For each of ``q``: is it in the sorted array ``sorted_arr`` (binary search)."""
-    if not len(sorted_arr) or not len(q):
-        return np.zeros(len(q), bool)
-    pos = np.searchsorted(sorted_arr, q)
-    return sorted_arr[np.minimum(pos, len(sorted_arr) - 1)] == q
 
 
 class PartWriter:
@@ -383,14 +377,6 @@ class Generation:
         os.replace(self.dir, self.final)
         self.dir = self.final
         self.state = self.dir / "state"
-
-
-def link_or_copy(src: Path, dst: Path) -> None:
-    """Hard-link an unchanged file into the new generation (a copy where links are not supported)."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
 
 
 def _fsync_tree(folder: Path) -> None:

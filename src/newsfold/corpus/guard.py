@@ -25,7 +25,7 @@ from typing import Callable
 import pyarrow.parquet as pq
 
 from newsfold.corpus import manifest
-from newsfold.corpus.generation import (CURRENT, DB, FILES, GENS, CorpusError, _published_names, gen_name,
+from newsfold.corpus.generation import (CURRENT, DB, FILES, GENS, CorpusError, published_names, gen_name,
     meta_generation, parts_of, recover)
 
 MARKER = ".newsfold-corpus"
@@ -190,7 +190,7 @@ def link_problems(out: Path, gen: Path) -> list[str]:
         probs.append(f"{CURRENT} is {'not a link' if cur.exists() else 'missing'} (it should point to {target})")
     elif os.readlink(cur) != target:
         probs.append(f"{CURRENT} points to {os.readlink(cur)}, but the committed generation is {target}")
-    for name in _published_names(gen) if gen.is_dir() else []:
+    for name in published_names(gen) if gen.is_dir() else []:
         link = out / name
         if not link.is_symlink():
             probs.append(f"{name} is {'not a link into the corpus' if link.exists() else 'missing'}")
@@ -256,7 +256,7 @@ def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
     if not (out / MARKER).exists():  # generations sealed from now on have a manifest
         (out / MARKER).write_text(json.dumps({"newsfold": "corpus", "format": 1,
                                               "manifests_from": (gens[-1] if gens else 0) + 1}) + "\n")
-    names = _published_names(out / GENS / gen_name(gens[-1])) if gens else []
+    names = published_names(out / GENS / gen_name(gens[-1])) if gens else []
     in_way = [n for n in (CURRENT, *names) if (out / n).exists() and not (out / n).is_symlink()]
     if in_way:
         one = len(in_way) == 1

@@ -30,10 +30,10 @@ Start = Callable[[str, "int | None"], StageProgress]  # starts a stage of the ru
 def _no_progress(stage: str, total: int | None = None) -> StageProgress:
     return StageProgress(None, stage, total)
 from newsfold.records import Article, distinct_article
+from newsfold.stages.entities.gate import ner_gate
 
 ARTICLE_COLUMNS = ["article_id", "title", "text", "outlet", "url", "published", "captions", "source", "story_id",
                    "language"]
-NER_LANGUAGES = frozenset({"en"})  # the languages the installed NER model (en_core_web_sm) was trained for
 
 
 def iter_articles(path: Path, batch: int = 2000, ids: Iterable[str] | None = None) -> Iterator[Article]:
@@ -145,18 +145,8 @@ def count_languages(path: Path) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def ner_gate(articles: Iterable[Article], no_model: dict[str, int] | None = None) -> Iterator[Article]:
-    """The articles in a language the NER model knows; the others are counted per language in
-    ``no_model`` (no entities for them rather than wrong ones)."""
-    for a in articles:
-        if a.language in NER_LANGUAGES:
-            yield a
-        elif no_model is not None:
-            code = a.language or "und"
-            no_model[code] = no_model.get(code, 0) + 1
-
-
-def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dict[str, int] | None = None) -> int:
+def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dict[str, int] | None = None,
+                    workers: int = 1) -> int:
     """NER on the fresh articles in a language the model knows (``ner_gate``; the others are counted
     in ``no_model``), then canonicalisation over every stored mention; rewrites ``entities`` and
     ``mentions``.  Returns the number of entities.  Progress (``start``): the stage ``entities``
@@ -172,7 +162,7 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
             for r in rb.to_pylist():
                 if r["article_id"] not in drop:
                     mentions.append(Mention(**r))
-    extractor = EntityExtractor(cfg)
+    extractor = EntityExtractor(cfg, workers=workers)
     fresh = stage.counted(iter_articles(gen.readable("articles"), ids=changes.fresh))
     mentions.extend(extractor.extract(ner_gate(fresh, no_model)))
     folder = gen.state / "entities"

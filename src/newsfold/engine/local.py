@@ -32,26 +32,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from newsfold.corpus import generation as corpus
-from newsfold.engine import enrich
-from newsfold.corpus import guard
-from newsfold.stages.boilerplate.learn import BoilerplateLearner, LearnedBoilerplate
-from newsfold.stages.boilerplate.state import BoilerplateState
-from newsfold.stages.clean.cleaner import Cleaner
 from newsfold.config import Config
-from newsfold.stages.dedup import MinHasher
-from newsfold.stages.dedup.state import DedupState
-from newsfold.stages.dedup.fold import fold
-from newsfold.stages.language import LanguageIdentifier
-from newsfold.progress import Clock, Report, StageProgress
-from newsfold.stages.ingest import Corpus, count_files, read_inputs
-from newsfold.stages.ingest import fingerprints
-from newsfold.records import DROPPED, DUPLICATE, SKIPPED, LedgerEntry
-from newsfold.stages.clean.rules import Rules
-from newsfold.stages.segment import Segmenter
-from newsfold.engine.spool import spool_row, spooled_articles
+from newsfold.corpus import generation as corpus
+from newsfold.corpus import guard
 from newsfold.corpus.sqlite import SCHEMAS, apply_delta, build_sqlite
-from newsfold.engine.write import ALREADY, write_rows
+from newsfold.engine import enrich, plan
+from newsfold.engine.executor import LocalExecutor, chunked
+from newsfold.engine.pages import PageWork
+from newsfold.engine.plan import page_stages
+from newsfold.engine.sink import RunSink, row_hash
+from newsfold.engine.spool import spool_row, spooled_articles
+from newsfold.engine.write import write_rows
+from newsfold.progress import Clock, Report, StageProgress
+from newsfold.records import LedgerEntry
+from newsfold.stages.boilerplate.learn import LearnedBoilerplate
+from newsfold.stages.boilerplate.state import BoilerplateState, LearnBoilerplate
+from newsfold.stages.clean.rules import Rules
+from newsfold.stages.dedup.fold import FoldDuplicates
+from newsfold.stages.dedup.signatures import Signatures
+from newsfold.stages.dedup.state import DedupState
+from newsfold.stages.ingest import Corpus, count_files, fingerprints, read_inputs
+from newsfold.stages.ingest.known import SkipKnownPages
 
 log = logging.getLogger("newsfold")
 TABLES = ("articles", "copies", "removals", "ledger", "boilerplate")
@@ -61,10 +62,6 @@ ENTITY_TABLES = ("entities", "mentions")
 FIXED_SECTIONS = ("segment", "clean", "dedup", "steps", "stories", "entities")
 # settings of those sections that do not change results (processes), and older names of such settings
 RUN_ONLY = {"dedup": ("workers",), "entities": ("workers", "n_process")}
-
-
-def _u64(ident: str) -> int:
-    return int(ident[1:], 16)
 
 
 @dataclass
@@ -88,141 +85,81 @@ class RunSummary:
     no_ner_model: dict[str, int] = field(default_factory=dict)  # this run's articles per language NER has no model for
     generation: int = 0
     nothing_new: bool = False  # every page was already in the corpus: no new generation was made
+    workers: int = 1  # processes the parallel stages ran on
+    engine: str = "local"
     out: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-class Runner:
-    """Runs the stages over the inputs; holds the per-run state (nothing lives at module level)."""
+PAGES_PER_TASK = 16  # pages a worker takes at once ...
+POOL_MIN_TASKS = 8  # ... and how many such tasks make a pool worth starting (fewer run in this process)
 
-    def __init__(self, config: Config, warn: Callable[[str], None] | None = None, progress: Report | None = None):
+
+class Runner:
+    """Runs the plan's stages over the inputs; holds the per-run state (nothing lives at module level).
+    ``executor`` runs the parallel stages (``LocalExecutor``: this process, or a pool of processes)."""
+
+    def __init__(self, config: Config, warn: Callable[[str], None] | None = None, progress: Report | None = None,
+                 executor=None):
         self.cfg = config
         self.warn = warn or log.warning
         self.progress = progress
-        self.stage = StageProgress(None, "")  # the stage running now
+        self.workers = plan.workers(config)
+        self.executor = executor or LocalExecutor(self.workers)
         self.rules = Rules.load(config.clean.rules)
         self.clock = Clock()
-        self.languages = LanguageIdentifier()  # its model loads on the first page
-        self.summary = RunSummary()
-        self.known_rows = np.zeros(0, np.uint64)  # hashes of the corpus's ledger rows (sorted)
-        self.new_rows: set[int] = set()  # hashes of this run's ledger rows not in the corpus yet
-        self.news = 0  # of those, rows that are more than "this page is already in the corpus"
+        self.summary = RunSummary(workers=self.workers)
+        self.sink = RunSink(self.summary, None, self.warn)
+
+    @property
+    def stage(self) -> StageProgress:
+        return self.sink.stage
 
     def start(self, stage: str, total: int | None = None) -> StageProgress:
         """End the stage running now and start ``stage`` (reported to the progress callback)."""
-        self.stage.finish()
-        self.stage = StageProgress(self.progress, stage, total)
-        return self.stage
+        self.sink.stage.finish()
+        self.sink.stage = StageProgress(self.progress, stage, total)
+        return self.sink.stage
 
-    def _ledger(self, writer, entry: LedgerEntry) -> bool:
-        """Write a ledger row and count it, unless the corpus's ledger has this very row already
-        (an input read again): then it is neither written nor counted (nor warned about) again."""
-        if entry.level == "file":
-            self.summary.files += 1
-            if self.stage.stage == "read":
-                self.stage.add()
-        h = _row_hash(entry)
-        pos = np.searchsorted(self.known_rows, np.uint64(h))
-        if h in self.new_rows or (pos < len(self.known_rows) and self.known_rows[pos] == h):
-            return False
-        self.new_rows.add(h)
-        self.news += entry.reason != ALREADY
-        writer.write(asdict(entry))
-        if entry.status == DROPPED:
-            self.summary.dropped[entry.reason] = self.summary.dropped.get(entry.reason, 0) + 1
-        elif entry.status == SKIPPED:
-            self.summary.skipped_files[entry.reason] = self.summary.skipped_files.get(entry.reason, 0) + 1
-        return True
-
-    def _known_file(self, source: str, pages: int) -> None:
-        """A file the corpus has read in full, unchanged: not read again, its pages counted as skipped."""
-        self.summary.files += 1
-        self.summary.skipped_pages += pages
-        if self.stage.stage == "read":
-            self.stage.add()
-
-    def pass1(self, inputs: Sequence[str | Path], spool_path: Path, ledger, known: np.ndarray,
-              learner: BoilerplateLearner, out: Path, files: fingerprints.Fingerprints | None = None) -> list[int]:
-        """Read, segment, clean and spool the new pages; returns the ids (uint64) of the pages read.
-        ``files``: the files the corpus has read in full, not read again (see ``readers.fingerprints``)."""
-        segmenter = Segmenter(self.cfg.segment, self.rules)
-        cleaner = Cleaner(self.rules, self.cfg.segment)
+    def pass1(self, inputs: Sequence[str | Path], spool_path: Path, known: np.ndarray,
+              learn: LearnBoilerplate, out: Path, files: fingerprints.Fingerprints | None = None) -> list[int]:
+        """Read -> skip known pages -> the page stages (on the executor) -> boilerplate observed, copies
+        spooled; returns the ids (uint64) of the pages read.  ``files``: the files the corpus has read in
+        full, not read again (see ``stages.ingest.fingerprints``)."""
         spool = corpus.PartWriter(spool_path, "spool", SCHEMAS["spool"], batch=2000)
-        seen: list[int] = []
-        seen_set: set[int] = set()
         own = Corpus(os.path.realpath(out), frozenset((corpus.CURRENT, corpus.DB, f"{corpus.DB}-wal", f"{corpus.DB}-shm",
                                                        f"{corpus.DB}-journal", *corpus.FILES)))
         self.start("read", count_files(inputs, own))
-        pages = read_inputs(inputs, self.cfg.reader, lambda e: self._ledger(ledger, e), self.warn, own, files)
-        for page in self.clock.iterate("read", pages):
-            pid = page.page_id
-            u = _u64(pid)
-            pos = np.searchsorted(known, np.uint64(u)) if len(known) else 0
-            if u in seen_set or (len(known) and pos < len(known) and known[pos] == u):
-                self.summary.skipped_pages += 1
-                self._ledger(ledger, LedgerEntry(page.source, "page", DUPLICATE, ALREADY,
-                                                 "this page (same source and content) is already in the corpus", pid))
-                continue
-            seen.append(u)
-            seen_set.add(u)
-            self.summary.pages += 1
-            try:
-                with self.clock("segment"):
-                    arts = list(segmenter(page))
-                with self.clock("clean"):
-                    arts = [cleaner(a) for a in arts]
-                with self.clock("language"):
-                    self.languages.tag(arts)
-            except Exception as exc:  # a bad page never stops the run
-                self.warn(f"{page.source}: could not be processed ({type(exc).__name__}: {exc})")
-                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "error", f"{type(exc).__name__}: {exc}", pid))
-                continue
-            if not arts:
-                self._ledger(ledger, LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found", pid))
-                continue
-            found = {a.outlet for a in arts if a.outlet}
-            # a logo or "Support X" line names the page's outlet, for all its articles; else its path may
-            outlet = found.pop() if len(found) == 1 else None if found else page.extra.get("path_outlet")
-            for a in arts:
-                a.outlet = a.outlet or outlet
-            with self.clock("learn_boilerplate"):
-                for a in arts:
-                    learner.observe(a)
-            with self.clock("spool"):
-                for a in arts:
-                    spool.write(spool_row(a))
-            self.summary.copies += len(arts)
+        skip = SkipKnownPages(known)
+        pages = skip(self.clock.iterate("read", read_inputs(inputs, self.cfg.reader, self.sink.ledger, self.warn,
+                                                            own, files)), self.sink)
+        work = PageWork(self.cfg, page_stages(self.cfg, self.rules))
+        for done in self.executor.map(work, chunked(pages, PAGES_PER_TASK), POOL_MIN_TASKS):
+            for page in done:
+                page.reports.replay(self.sink)
+                for name, s in page.seconds.items():
+                    self.clock.seconds[name] += s
+                if not page.articles:
+                    continue
+                with self.clock("learn_boilerplate"):
+                    learn.observe(page.articles, self.sink)
+                with self.clock("spool"):
+                    for a in page.articles:
+                        spool.write(spool_row(a))
+                self.summary.copies += len(page.articles)
         with self.clock("spool"):
             spool.close()
-        return seen
+        return skip.seen
 
-    def pass2(self, spool_path: Path, learned: LearnedBoilerplate) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Per new copy: exact key, length (-1: empty), copy and page ids; and the signatures."""
-        hasher = MinHasher(self.cfg.dedup)
-        cols: dict[str, list[int]] = {"key": [], "length": [], "cid": [], "page": [], "tie": []}
-        sigs = []
-        for arts in self.clock.iterate("spool", spooled_articles(spool_path, learned, self.cfg.dedup.batch)):
-            self.stage.add(len(arts))
-            with self.clock("dedup"):
-                texts = [a.text for a in arts]
-                cols["key"].extend(int(k, 16) if t.strip() else 0 for k, t in zip(hasher.exact_keys(texts), texts))
-                cols["length"].extend(len(t) if t.strip() else -1 for t in texts)
-                cols["cid"].extend(_u64(a.copy_id) for a in arts)
-                cols["page"].extend(_u64(a.page_id) for a in arts)
-                cols["tie"].extend(xxhash.xxh3_64_intdigest(f"{a.title or ''}\x1f{a.text}".encode()) for a in arts)
-                sigs.append(hasher.signatures(texts))
-        arrays = {"key": np.array(cols["key"], np.uint64), "length": np.array(cols["length"], np.int64),
-                  "cid": np.array(cols["cid"], np.uint64), "page": np.array(cols["page"], np.uint64),
-                  "tie": np.array(cols["tie"], np.uint64)}
-        width = (self.cfg.dedup.num_perm,)
-        allsig = np.concatenate(sigs) if sigs else np.zeros((0, *width), np.uint8)
-        return arrays, allsig
-
-def _row_hash(entry: LedgerEntry) -> int:
-    return xxhash.xxh3_64_intdigest("\x1f".join((entry.source, entry.level, entry.status, entry.reason,
-                                                 entry.detail, entry.ref)).encode())
+    def pass2(self, spool_path: Path, learned: LearnedBoilerplate, fold: FoldDuplicates) -> None:
+        """The spooled copies (learned boilerplate applied) -> signatures (on the executor) -> ``fold``."""
+        signatures = Signatures(self.cfg.dedup)
+        batches = self.clock.iterate("spool", spooled_articles(spool_path, learned, self.cfg.dedup.batch))
+        for signed in self.clock.iterate("dedup", self.executor.map(signatures.sign, batches)):
+            self.stage.add(len(signed.key))
+            fold.observe([signed], self.sink)
 
 
 def _ledger_hashes(prev: Path) -> np.ndarray:
@@ -231,7 +168,7 @@ def _ledger_hashes(prev: Path) -> np.ndarray:
     if saved.exists():
         return np.load(saved)
     rows = corpus.read_table(prev / "ledger.parquet").to_pylist()
-    return np.unique(np.array([_row_hash(LedgerEntry(**r)) for r in rows], np.uint64))
+    return np.unique(np.array([row_hash(LedgerEntry(**r)) for r in rows], np.uint64))
 
 
 def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSummary:
@@ -250,10 +187,13 @@ def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSumma
 
 
 def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
-        warn: Callable[[str], None] | None = None, progress: Report | None = None) -> RunSummary:
+        warn: Callable[[str], None] | None = None, progress: Report | None = None,
+        executor=None, engine: str = "local") -> RunSummary:
     """Add INPUTS to the corpus in OUT (an empty or new folder starts a corpus).
 
-    ``progress(stage, done, total)`` is called as each stage goes (see ``newsfold.progress``)."""
+    ``progress(stage, done, total)`` is called as each stage goes (see ``newsfold.progress``).
+    ``executor`` runs the parallel stages (default: ``LocalExecutor`` with ``config.workers``
+    processes; the Ray engine hands its own); ``engine`` names it in the summary."""
     cfg = (config or Config()).validate()  # ConfigError, before anything is written
     out = Path(out)
     guard.check_out(out)  # before anything is written: a user's files are never overwritten
@@ -262,7 +202,7 @@ def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = N
     except OSError as exc:
         raise corpus.CorpusError(f"{out}: cannot create this folder ({exc.strerror or exc})") from None
     with RunLock(out):
-        return _run(inputs, out, cfg, warn or log.warning, progress)
+        return _run(inputs, out, cfg, warn or log.warning, progress, executor, engine)
 
 
 class RunLock:
@@ -325,55 +265,60 @@ def check_settings(previous: Path, cfg: Config) -> None:
         raise corpus.CorpusError(f"{previous.parent.parent}: made by an older newsfold (no article languages); use a new --out")
 
 
-def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
+def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: str = "local") -> RunSummary:
     g = guard.open_corpus(out, warn)  # refuses to build on a damaged corpus; rebuilds a lost database
     prev = out / corpus.GENS / corpus.gen_name(g) if g else None
     if prev is not None:
         check_settings(prev, cfg)
     gen = corpus.Generation(out, g + 1, prev)
-    runner = Runner(cfg, warn, progress)
+    runner = Runner(cfg, warn, progress, executor)
     runner.summary.generation = gen.number
     runner.summary.out = str(out)
+    runner.summary.engine = engine
     dstate = DedupState.load(prev / "state" / "dedup", cfg.dedup) if prev else DedupState(cfg.dedup)
     bstate = BoilerplateState.load(prev / "state" / "boilerplate") if prev else BoilerplateState()
     known = np.load(prev / "state" / "pages.npy") if prev else np.zeros(0, np.uint64)
     ledger = gen.writer("ledger", SCHEMAS["ledger"])
+    runner.sink.writer = ledger
     spool = gen.dir / "spool"  # a folder of parts, removed before the generation is sealed
-    learner = BoilerplateLearner(cfg.clean)
+    segment = f"seg-{corpus.gen_name(gen.number)}"
+    learn = LearnBoilerplate(cfg.clean, bstate, segment)
     if prev is not None:
-        runner.known_rows = _ledger_hashes(prev)
+        runner.sink.known_rows = _ledger_hashes(prev)
     files = fingerprints.Fingerprints(fingerprints.load(prev / "state" if prev else None), cfg.reader,
-                                      runner._known_file)
-    seen = runner.pass1(inputs, spool, ledger, known, learner, out, files)
-    if prev is not None and not seen and not runner.news:
+                                      runner.sink.known_file)
+    seen = runner.pass1(inputs, spool, known, learn, out, files)
+    if prev is not None and not seen and not runner.sink.news:
         runner.stage.finish()
         return _nothing_new(runner, gen, prev)
     copies = runner.summary.copies
     runner.start("learn boilerplate", copies)
     with runner.clock("learn_boilerplate"):
-        learned, _, runner.summary.newly_learned = bstate.finish(learner, f"seg-{corpus.gen_name(gen.number)}")
+        learned = learn.finish(runner.sink)
     runner.start("dedup", copies)
-    new, sigs = runner.pass2(spool, learned)
+    folding = FoldDuplicates(dstate, cfg.dedup)
+    runner.pass2(spool, learned, folding)
     with runner.clock("dedup"):
-        folded = fold(dstate, new["key"], new["length"], sigs, cfg.dedup, new["tie"], new["cid"])
+        folded, new = folding.finish(runner.sink)
     runner.start("write", copies)
-    all_page = np.concatenate([dstate.arrays["page"], new["page"]])
-    all_cid = np.concatenate([dstate.arrays["cid"], new["cid"]])
+    all_page = np.concatenate([dstate.arrays["page"], new.page])
+    all_cid = np.concatenate([dstate.arrays["cid"], new.cid])
     with runner.clock("write"):
-        changes = write_rows(runner, gen, spool, learned, folded, all_page, all_cid, ledger)
+        changes = write_rows(gen, spool, learned, folded, all_page, all_cid, ledger, runner.sink, runner.clock)
+    runner.summary.new_articles = len(changes.fresh)
     shutil.rmtree(spool)
     gen.close_writers({})
     with runner.clock("write"):
         gen.replace_all("boilerplate", pa.Table.from_pylist(learned.rows(), schema=SCHEMAS["boilerplate"]))
-        dstate.save(gen.state / "dedup", f"seg-{corpus.gen_name(gen.number)}",
+        dstate.save(gen.state / "dedup", segment,
                     {"key": folded.key, "length": folded.length, "label": folded.label, "canon": folded.is_canon,
-                     "cid": all_cid, "page": all_page, "tie": np.concatenate([dstate.arrays["tie"], new["tie"]])}, sigs)
+                     "cid": all_cid, "page": all_page, "tie": np.concatenate([dstate.arrays["tie"], new.tie])}, new.sigs)
         bstate.save(gen.state / "boilerplate", learned)
         fresh = np.unique(np.array(seen, np.uint64))
         np.save(gen.state / "pages.npy", np.insert(known, np.searchsorted(known, fresh), fresh))
-        np.save(gen.state / "ledger.npy", np.union1d(runner.known_rows, np.fromiter(runner.new_rows, np.uint64)))
+        np.save(gen.state / "ledger.npy", runner.sink.row_hashes())
         np.save(gen.state / fingerprints.FILES_NPY, files.array())  # checksummed in manifest.json with the rest
-    del sigs, dstate
+    del new, dstate
     schemas = {t: SCHEMAS[t] for t in TABLES}
     runner.summary.learned_boilerplate = len(learned.counts)
     live = folded.label[folded.label >= 0]
@@ -389,7 +334,7 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
     if cfg.steps.entities:
         with runner.clock("entities"):
             runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes, runner.start,
-                                                             runner.summary.no_ner_model)
+                                                             runner.summary.no_ner_model, runner.workers)
         schemas.update(enrich.entity_schemas())
     gen.close_writers(schemas)
     with runner.clock("store"):
@@ -431,4 +376,4 @@ def _commit(out: Path, gen: corpus.Generation, prev: Path | None, schemas: dict,
                                      f"run `newsfold verify --out {out}`") from None
         except sqlite3.DatabaseError as exc:  # a damaged file: the sealed generation holds everything
             guard.replace_db(out, gen.number, f"could not be updated ({exc})", warn)
-    corpus.publish_links(out, gen.number, corpus._published_names(gen.dir))
+    corpus.publish_links(out, gen.number, corpus.published_names(gen.dir))

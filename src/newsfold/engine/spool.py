@@ -17,7 +17,7 @@ def spool_row(a: Article) -> dict:
         "title": a.title, "text": a.text, "outlet": a.outlet, "url": a.url, "published": a.published,
         "authors": a.authors, "record_id": a.record_id, "captions": a.captions,
         "removals": json.dumps([[r.line, r.text, r.rule, r.detail] for r in a.removals], ensure_ascii=False),
-        "kept_lines": a.extra.get("kept_lines", []), "language": a.language,
+        "kept_lines": a.kept_lines, "language": a.language,
     }
 
 
@@ -27,8 +27,8 @@ def _article(row: dict) -> Article:
         title=row["title"], text=row["text"], outlet=row["outlet"], url=row["url"], published=row["published"],
         authors=row["authors"], record_id=row["record_id"], captions=list(row["captions"] or []),
         removals=[Removal(*r) for r in json.loads(row["removals"])], language=row.get("language"),
+        kept_lines=list(row["kept_lines"] or []),
     )
-    a.extra["kept_lines"] = list(row["kept_lines"] or [])
     return a
 
 

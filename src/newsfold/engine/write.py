@@ -19,8 +19,10 @@ from newsfold.stages.dedup.fold import Folded, page_status
 from newsfold.records import DROPPED, DUPLICATE, KEPT, LedgerEntry
 from newsfold.engine.spool import spooled_articles
 from newsfold.corpus.sqlite import SCHEMAS
+from newsfold.engine.sink import RunSink
+from newsfold.progress import Clock
+from newsfold.stages.ingest.known import ALREADY
 
-ALREADY = "already_ingested"
 
 
 @dataclass
@@ -32,9 +34,10 @@ class Changes:
     removed: set[str] = field(default_factory=set)  # article ids that no longer exist
 
 
-def write_rows(runner, gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerplate, f: Folded,
-               all_page: np.ndarray, all_cid: np.ndarray, ledger) -> Changes:
-    """Write this generation's rows: new copies, new and changed articles, changed pages."""
+def write_rows(gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerplate, f: Folded,
+               all_page: np.ndarray, all_cid: np.ndarray, ledger, sink: RunSink, clock: Clock) -> Changes:
+    """Write this generation's rows: new copies, new and changed articles, changed pages.  New ledger
+    rows go through ``sink``; a page's changed status replaces its row in ``ledger``."""
     ch = Changes()
     n_old = f.n_old
     aids = [f.article_id(int(c)) for c in f.canon]
@@ -66,8 +69,7 @@ def write_rows(runner, gen: corpus.Generation, spool_path: Path, learned: Learne
             row["match"] = "canonical" if r == c else ("exact" if f.key[r] == f.key[c] else "near")
             wc.write(row)
         _restatus_pages(gen, f, all_page, old_rows, ledger)
-    _write_new(runner, gen, spool_path, learned, f, aids, ledger, ch)
-    runner.summary.new_articles = len(ch.fresh)
+    _write_new(gen, spool_path, learned, f, aids, sink, clock, ch)
     return ch
 
 def _restatus_pages(gen, f: Folded, all_page, old_rows, ledger) -> None:
@@ -91,7 +93,7 @@ def _restatus_pages(gen, f: Folded, all_page, old_rows, ledger) -> None:
         entry = _page_entry(row["source"], row["ref"], status, kept, dup)
         ledger.write(asdict(entry))
 
-def _write_new(runner, gen, spool_path, learned, f: Folded, aids, ledger, ch: Changes) -> None:
+def _write_new(gen, spool_path, learned, f: Folded, aids, sink: RunSink, clock: Clock, ch: Changes) -> None:
     n_old = f.n_old
     w = {name: gen.writer(name, SCHEMAS[name]) for name in ("articles", "copies", "removals")}
     page: list = [None, None, []]  # source, page id, rows of its copies (a page's copies are contiguous)
@@ -102,12 +104,12 @@ def _write_new(runner, gen, spool_path, learned, f: Folded, aids, ledger, ch: Ch
             return
         status, kept, dup = page_status(np.array(rows, np.int64), f)
         entry = _page_entry(source, pid, status, kept, dup)
-        runner._ledger(ledger, entry)
+        sink.ledger(entry)
 
     i = n_old
-    for arts in runner.clock.iterate("spool", spooled_articles(spool_path, learned, 2000)):
-        runner.stage.add(len(arts))
-        with runner.clock("write"):
+    for arts in clock.iterate("spool", spooled_articles(spool_path, learned, 2000)):
+        sink.stage.add(len(arts))
+        with clock("write"):
             for a in arts:
                 row, i = i, i + 1
                 cid = a.copy_id
@@ -118,8 +120,8 @@ def _write_new(runner, gen, spool_path, learned, f: Folded, aids, ledger, ch: Ch
                 for r in a.removals:
                     w["removals"].write({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail})
                 if f.label[row] < 0:
-                    runner._ledger(ledger, LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
-                                                     "empty_after_cleaning", "every line was boilerplate", cid))
+                    sink.ledger(LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
+                                            "empty_after_cleaning", "every line was boilerplate", cid))
                     continue
                 gi = int(np.searchsorted(f.affected, f.label[row]))
                 canon = int(f.canon[gi])

@@ -12,9 +12,10 @@ stricter choice (``python bench/language.py``): 10 letters, and 0.7 on the run's
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 from newsfold.records import Article
+from newsfold.stages.base import Sink, by_page
 
 UNDETERMINED = "und"
 MIN_CHARS = 10  # letters: shorter texts are not judged on their own
@@ -73,3 +74,17 @@ class LanguageIdentifier:
 
 def _article_text(a: Article) -> str:
     return f"{a.title}\n{a.text}" if a.title else a.text
+
+
+class Language:
+    """Stage: sets ``Article.language`` on each page's articles (``LanguageIdentifier.tag``)."""
+
+    name = "language"
+    parallel = True
+
+    def __init__(self, identifier: LanguageIdentifier | None = None):
+        self.identifier = identifier or LanguageIdentifier()
+
+    def __call__(self, articles: Iterable[Article], sink: Sink) -> Iterator[Article]:
+        for arts in by_page(articles):
+            yield from self.identifier.tag(arts)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from newsfold.config import SegmentConfig
-from newsfold.records import Article, Page
+from newsfold.records import DROPPED, Article, LedgerEntry, Page
+from newsfold.stages.base import Sink
 from newsfold.stages.clean.rules import Rules
 
 _LINE = re.compile(r"[^\n]*\n?")
@@ -159,5 +160,23 @@ class Segmenter:
                 published=page.published,
                 authors=page.authors,
                 record_id=page.record_id,
+                page_outlet=page.path_outlet,
                 extra=dict(page.extra),
             )
+
+
+class Segment:
+    """Stage: pages -> their article copies; a page with none gets a ``no_article`` ledger row."""
+
+    name = "segment"
+    parallel = True
+
+    def __init__(self, cfg: SegmentConfig, rules: Rules):
+        self.segmenter = Segmenter(cfg, rules)
+
+    def __call__(self, pages: Iterable[Page], sink: Sink) -> Iterator[Article]:
+        for page in pages:
+            arts = list(self.segmenter(page))
+            if not arts:
+                sink.ledger(LedgerEntry(page.source, "page", DROPPED, "no_article", "no article text found", page.page_id))
+            yield from arts

@@ -80,7 +80,7 @@ class LearnedBoilerplate:
         """Remove learned lines from the article's kept lines; record each removal."""
         if not self.counts:
             return art
-        keep: list[int] = art.extra.get("kept_lines", [])
+        keep = art.kept_lines
         if not keep:
             return art
         lines = split_lines(art.raw)
@@ -96,7 +96,7 @@ class LearnedBoilerplate:
             art.removals.append(Removal(i, lines[i].text, "learned_boilerplate", f"recurs in {n} articles of {outlet}"))
         if len(new_keep) != len(keep):
             art.removals.sort(key=lambda r: r.line)
-            art.extra["kept_lines"] = new_keep
+            art.kept_lines = new_keep
             art.text = assemble(lines, new_keep)
         return art
 
@@ -142,6 +142,15 @@ class BoilerplateLearner:
         self._next = array("Q")  # per observed line: the kept line after it when it is heading-like, else 0
         self._outlet_title: dict[int, set[int]] = {}
 
+    def merge(self, other: "BoilerplateLearner") -> None:
+        """Add the observations another worker made (of the copies after this one's)."""
+        self._line.extend(other._line)
+        self._title.extend(other._title)
+        self._outlet_line.extend(other._outlet_line)
+        self._next.extend(other._next)
+        for oh, titles in other._outlet_title.items():
+            self._outlet_title.setdefault(oh, set()).update(titles)
+
     def observe(self, art: Article) -> None:
         if not self.cfg.learn_boilerplate:
             return
@@ -150,7 +159,7 @@ class BoilerplateLearner:
         th = _h(norm_line(art.title or ""), art.text[:200] if not art.title else "")
         self._outlet_title.setdefault(oh, set()).add(th)
         lines = split_lines(art.raw)
-        keep = art.extra.get("kept_lines", [])
+        keep = art.kept_lines
         kept = set(keep)
         body = False  # a kept line longer than a heading came before
         for i in keep:

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
+from newsfold.config import CleanConfig
+from newsfold.records import Article
+from newsfold.stages.base import Sink
 from newsfold.stages.boilerplate.learn import BoilerplateLearner, LearnedBoilerplate
-from newsfold.corpus.generation import link_or_copy, sorted_member
+from newsfold.util import link_or_copy, sorted_member
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -147,3 +151,27 @@ class BoilerplateState:
         meta = {"segments": names, "totals": {str(k): v for k, v in self.totals.items()},
                 "learned": {str(k): v for k, v in self.learned.items()}}
         (folder / "meta.json").write_text(json.dumps(meta))
+
+
+class LearnBoilerplate:
+    """Barrier: observes the cleaned copies, continues the stored counts, and finishes with the
+    learned lines (``LearnedBoilerplate``) that the copies then lose."""
+
+    name = "learn boilerplate"
+
+    def __init__(self, cfg: CleanConfig, state: BoilerplateState, segment: str):
+        self.learner = BoilerplateLearner(cfg)
+        self.state = state
+        self.segment = segment  # the name of the segment this run adds to the counts
+
+    def observe(self, articles: Iterable[Article], sink: Sink) -> None:
+        for a in articles:
+            self.learner.observe(a)
+
+    def merge(self, other: "LearnBoilerplate") -> None:
+        self.learner.merge(other.learner)
+
+    def finish(self, sink: Sink) -> LearnedBoilerplate:
+        learned, _, newly = self.state.finish(self.learner, self.segment)
+        sink.count("newly_learned", newly)
+        return learned

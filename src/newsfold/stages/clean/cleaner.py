@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable, Iterator
 
 from newsfold.records import Article, Removal
+from newsfold.stages.base import Sink, by_page
 from newsfold.stages.clean.rules import Rules
 from newsfold.stages.segment import Line, is_headline, split_lines
 from newsfold.config import SegmentConfig
@@ -116,5 +118,35 @@ class Cleaner:
         art.captions = captions
         art.removals = removals
         art.text = assemble(lines, keep)
-        art.extra["kept_lines"] = keep
+        art.kept_lines = keep
         return art
+
+
+class Clean:
+    """Stage: article copies -> the same copies, cleaned (title, text, captions, removals, kept lines)."""
+
+    name = "clean"
+    parallel = True
+
+    def __init__(self, rules: Rules, cfg: SegmentConfig):
+        self.cleaner = Cleaner(rules, cfg)
+
+    def __call__(self, articles: Iterable[Article], sink: Sink) -> Iterator[Article]:
+        for a in articles:
+            yield self.cleaner(a)
+
+
+class PageOutlet:
+    """Stage: a logo or "Support X" line names its page's outlet, for all the page's articles; where no
+    line names one (or lines name several), the page's path may (``Article.page_outlet``)."""
+
+    name = "outlet"
+    parallel = True
+
+    def __call__(self, articles: Iterable[Article], sink: Sink) -> Iterator[Article]:
+        for arts in by_page(articles):
+            found = {a.outlet for a in arts if a.outlet}
+            outlet = found.pop() if len(found) == 1 else None if found else arts[0].page_outlet
+            for a in arts:
+                a.outlet = a.outlet or outlet
+            yield from arts

@@ -1,7 +1,8 @@
 """Exact and near-duplicate detection: normalisation, OPH MinHash signatures, LSH, union-find."""
 from newsfold.stages.dedup.lsh import (LSHIndex, band_keys, candidate_pairs, near_duplicate_pairs, pair_similarity,
     verify_pairs)
-from newsfold.stages.dedup.minhash import MinHasher, SlotLayout, empty_rows, estimate_jaccard, exact_keys
+from newsfold.stages.dedup.hashing import SlotLayout, empty_rows
+from newsfold.stages.dedup.minhash import MinHasher, exact_keys
 from newsfold.stages.dedup.normalize import exact_key, normalize_text, tokens
 from newsfold.stages.dedup.unionfind import UnionFind
 

@@ -9,12 +9,16 @@ numpy passes over 8-byte arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
 from newsfold.stages.dedup import UnionFind, near_duplicate_pairs
 from newsfold.stages.dedup.state import DedupState
 from newsfold.records import DROPPED, DUPLICATE, KEPT
+from newsfold.stages.base import Sink
+from newsfold.stages.dedup.minhash import layout
+from newsfold.stages.dedup.signatures import Signed
 
 
 @dataclass
@@ -116,3 +120,26 @@ def page_status(rows: np.ndarray, folded: Folded) -> tuple[str, int, int]:
     kept = int(folded.is_canon[rows].sum())
     dup = int((folded.label[rows] >= 0).sum()) - kept
     return (KEPT if kept else DUPLICATE if dup else DROPPED), kept, dup
+
+
+class FoldDuplicates:
+    """Barrier: the signed copies of a run (``Signed`` batches, in input order) folded into the
+    stored duplicate groups; ``finish`` gives the ``Folded`` result and the run's copies as one batch."""
+
+    name = "fold"
+
+    def __init__(self, state: DedupState, cfg):
+        self.state = state
+        self.cfg = cfg
+        self.parts: list[Signed] = []
+
+    def observe(self, batches: Iterable[Signed], sink: Sink) -> None:
+        self.parts.extend(batches)
+
+    def merge(self, other: "FoldDuplicates") -> None:
+        self.parts.extend(other.parts)
+
+    def finish(self, sink: Sink) -> tuple[Folded, Signed]:
+        new = Signed.concat(self.parts, self.cfg.num_perm, layout(self.cfg).dtype)
+        self.parts = []
+        return fold(self.state, new.key, new.length, new.sigs, self.cfg, new.tie, new.cid), new

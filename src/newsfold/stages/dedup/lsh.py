@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from newsfold.config import DedupConfig
-from newsfold.stages.dedup.minhash import _fmix64_np, _splitmix64, empty_rows
+from newsfold.stages.dedup.hashing import empty_rows, fmix64_np, splitmix64
 
 _U64 = np.uint64
 _BAND_MUL = _U64(0x9FB21C651E98DF25)
@@ -45,7 +45,7 @@ def band_keys(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     _check(sigs, cfg)
     n = len(sigs)
     b, r = cfg.bands, cfg.rows
-    seeds = np.array([_splitmix64(0xBA0D0000 + 7919 * cfg.seed + j) for j in range(b)], dtype=np.uint64)
+    seeds = np.array([splitmix64(0xBA0D0000 + 7919 * cfg.seed + j) for j in range(b)], dtype=np.uint64)
     out = np.empty((n, b), dtype=np.uint64)
     width = sigs.dtype.itemsize * r
     for s in range(0, n, _ROW_CHUNK):
@@ -58,7 +58,7 @@ def band_keys(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
                 acc ^= x[:, :, t]
                 acc *= _BAND_MUL
                 acc ^= acc >> _U64(29)
-        out[s : s + _ROW_CHUNK] = _fmix64_np(acc)
+        out[s : s + _ROW_CHUNK] = fmix64_np(acc)
     return out
 
 
@@ -169,7 +169,7 @@ def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return lo * n + hi
 
 
-class _CodeSet:
+class CodeSet:
     """Accumulates pair codes (lo * n + hi), deduplicating as it grows."""
 
     def __init__(self, n: int):
@@ -200,7 +200,7 @@ def candidate_pairs(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     _check(sigs, cfg)
     n = len(sigs)
     live = np.flatnonzero(~empty_rows(sigs)) if n else np.empty(0, np.int64)
-    acc = _CodeSet(max(n, 1))
+    acc = CodeSet(max(n, 1))
     if len(live) < 2:
         return acc.pairs()
     keys = band_keys(sigs[live] if len(live) < n else sigs, cfg)
@@ -229,7 +229,7 @@ def near_duplicate_pairs(sigs: np.ndarray, cfg: DedupConfig | None = None) -> np
 # incremental index
 
 
-class _Segment:
+class LshSegment:
     """Rows sorted by key, separately for each band: keys (bands, m) uint64, ids (bands, m) uint32."""
 
     __slots__ = ("keys", "ids")
@@ -243,13 +243,13 @@ class _Segment:
         return self.keys.shape[1]
 
     @classmethod
-    def build(cls, keys_rows: np.ndarray, ids: np.ndarray) -> "_Segment":
+    def build(cls, keys_rows: np.ndarray, ids: np.ndarray) -> "LshSegment":
         """keys_rows: (m, bands) band keys of rows ``ids``."""
         kt = np.ascontiguousarray(keys_rows.T)
         order = np.argsort(kt, axis=1, kind="stable")
         return cls(np.take_along_axis(kt, order, axis=1), ids.astype(np.uint32)[order])
 
-    def merge(self, other: "_Segment") -> "_Segment":
+    def merge(self, other: "LshSegment") -> "LshSegment":
         """Linear merge of two segments (``other``'s rows after ``self``'s among equal keys)."""
         b, na, nb = self.keys.shape[0], self.size, other.size
         keys = np.empty((b, na + nb), dtype=np.uint64)
@@ -264,7 +264,7 @@ class _Segment:
             ids[j, pos] = other.ids[j]
             keys[j, ~at_b] = self.keys[j]
             ids[j, ~at_b] = self.ids[j]
-        return _Segment(keys, ids)
+        return LshSegment(keys, ids)
 
 
 class LSHIndex:
@@ -288,7 +288,7 @@ class LSHIndex:
         self._dtype = np.dtype({8: np.uint8, 16: np.uint16, 32: np.uint32}[getattr(self.cfg, "slot_bits", 32)])
         self._sigs = np.empty((0, self.cfg.num_perm), dtype=self._dtype)
         self.n = 0
-        self._segments: list[_Segment] = []
+        self._segments: list[LshSegment] = []
 
     # -- storage
     @property
@@ -311,7 +311,7 @@ class LSHIndex:
     # -- queries
     def _against_segments(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Codes of candidate pairs between query rows (band keys ``keys``) and indexed rows."""
-        acc = _CodeSet(1 << 32)
+        acc = CodeSet(1 << 32)
         if not self._segments:
             return acc.pairs()
         for j in range(self.cfg.bands):
@@ -354,7 +354,7 @@ class LSHIndex:
         rows = live + base
         keys = band_keys(sigs[live], self.cfg)
         parts = [self._against_segments(keys, rows)]
-        acc = _CodeSet(1 << 32)
+        acc = CodeSet(1 << 32)
         for j in range(self.cfg.bands):
             kj = keys[:, j]
             order = np.argsort(kj)
@@ -365,14 +365,14 @@ class LSHIndex:
         if len(cand):
             cand = cand[verify_pairs(self._sigs, cand, self.cfg)]
             cand = cand[np.lexsort((cand[:, 1], cand[:, 0]))]
-        self._segments.append(_Segment.build(keys, rows))
+        self._segments.append(LshSegment.build(keys, rows))
         while len(self._segments) >= 2 and self._segments[-2].size <= 2 * self._segments[-1].size:
             last = self._segments.pop()
             self._segments[-1] = self._segments[-1].merge(last)
         return cand
 
     # -- persistence
-    def _consolidate(self) -> _Segment | None:
+    def _consolidate(self) -> LshSegment | None:
         while len(self._segments) >= 2:
             last = self._segments.pop()
             self._segments[-1] = self._segments[-1].merge(last)
@@ -407,5 +407,10 @@ class LSHIndex:
         keys = np.load(path / "band_keys.npy", mmap_mode=mode)
         ids = np.load(path / "band_ids.npy", mmap_mode=mode)
         if keys.shape[1]:
-            idx._segments = [_Segment(keys, ids)]
+            idx._segments = [LshSegment(keys, ids)]
         return idx
+
+
+def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard of two signatures (see :func:`newsfold.stages.dedup.lsh.pair_similarity`)."""
+    return float(similarity_from_slots(np.asarray(a)[None, :], np.asarray(b)[None, :])[0])

@@ -1,5 +1,6 @@
 """One-permutation MinHash signatures (normalisation and exact keys: :mod:`.normalize`; the
-byte tokenizer: :mod:`.tokenize`; the pure-Python reference: :mod:`.reference_hash`).
+byte tokenizer: :mod:`.tokenize`; the shared hashing: :mod:`.hashing`; the pure-Python reference:
+:mod:`.reference_hash`).
 
 Signatures use one-permutation hashing (OPH, Li, Owen & Zhang 2012) with b-bit slots: every word
 shingle is hashed once to 64 bits; the high 32 bits pick one of ``num_perm`` bins, the low 32 bits
@@ -17,97 +18,16 @@ signatures are identical across runs, processes and batch compositions.
 """
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable, Sequence
 
 import numpy as np
 import xxhash
 
 from newsfold.config import DedupConfig
+from newsfold.stages.dedup.hashing import (C_TOKLEN, C_TOKMUL, EMPTY32, M64, MAXVAL, S32, S33, U64, SlotLayout,  # noqa: F401
+                                             empty_rows,
+                                             fmix64_np, layout, offsets, shingle_mul, splitmix64)
 from newsfold.stages.dedup.tokenize import tokenize
-
-_EMPTY32 = np.uint32(0xFFFFFFFF)  # marks an empty bin while minima are taken
-_MAXVAL = np.uint32(0xFFFFFFFE)  # 32-bit bin minima are clipped to this, so _EMPTY32 stays free
-
-_DTYPES = {8: np.uint8, 16: np.uint16, 32: np.uint32}
-
-
-class SlotLayout:
-    """How a signature slot of ``bits`` bits is laid out.
-
-    * top bit (``flag``): set when the bin was empty and densification borrowed the slot;
-    * other bits (``mask``): the low ``bits - 1`` bits of the bin's minimum 32-bit hash value
-      (the minimum is taken on all 32 bits; its low bits are uniform).  Two different minima
-      agree there with probability ``1 / 2**(bits-1)``, which the estimator corrects for;
-    * ``empty`` (all ones, the dtype's maximum) fills every slot of an empty document.  A
-      borrowed slot that would equal it is stored as ``empty - 1``, so no other signature
-      contains ``empty`` and ``sig[:, 0] == empty`` tells empty rows.
-    """
-
-    def __init__(self, bits: int):
-        if bits not in _DTYPES:
-            raise ValueError(f"slot_bits must be 8, 16 or 32, not {bits}")
-        self.bits = bits
-        self.dtype = np.dtype(_DTYPES[bits])
-        self.flag = 1 << (bits - 1)
-        self.mask = (1 << (bits - 1)) - 1
-        self.empty = (1 << bits) - 1
-
-    def __repr__(self) -> str:
-        return f"SlotLayout({self.bits})"
-
-
-def layout(cfg: DedupConfig | int) -> SlotLayout:
-    bits = cfg if isinstance(cfg, int) else int(getattr(cfg, "slot_bits", 32))
-    return SlotLayout(bits)
-
-
-def empty_rows(sigs: np.ndarray) -> np.ndarray:
-    """Boolean mask of the rows that are empty documents' signatures."""
-    return sigs[:, 0] == np.iinfo(sigs.dtype).max
-
-_U64 = np.uint64
-_M64 = (1 << 64) - 1
-
-# Fixed odd constants (from splitmix64 of small integers); changing any changes every signature.
-_C_FMIX1 = 0xFF51AFD7ED558CCD
-_C_FMIX2 = 0xC4CEB9FE1A85EC53
-_C_TOKLEN = 0x9E3779B97F4A7C15
-_C_TOKMUL = 0xD6E8FEB86659FD93
-_SHINGLE_MULS = (
-    0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3, 0x589965CC75374CC3,
-    0x1D8E4E27C47D124F, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x2545F4914F6CDD1D,
-    0x9FB21C651E98DF25, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
-    0x85EBCA77C2B2AE63, 0xCC9E2D51E6546B8F, 0x1B87359343AC5FD9, 0x4CF5AD432745937F,
-)
-
-
-# --------------------------------------------------------------------------------------------
-# scalar reference helpers (also used to derive constants)
-
-
-def _fmix64(h: int) -> int:
-    h &= _M64
-    h ^= h >> 33
-    h = (h * _C_FMIX1) & _M64
-    h ^= h >> 33
-    h = (h * _C_FMIX2) & _M64
-    h ^= h >> 33
-    return h
-
-
-def _splitmix64(x: int) -> int:
-    z = (x + 0x9E3779B97F4A7C15) & _M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return z ^ (z >> 31)
-
-
-def _shingle_mul(t: int) -> int:
-    if t < len(_SHINGLE_MULS):
-        return _SHINGLE_MULS[t]
-    return _splitmix64(0x5EED0000 + t) | 1
-
 
 def exact_keys(texts: Sequence[str] | Iterable[str]) -> list[str]:
     """``[exact_key(t) for t in texts]``, computed batch-wide (several times faster)."""
@@ -117,39 +37,13 @@ def exact_keys(texts: Sequence[str] | Iterable[str]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # vectorised hashing
 
-_fmix_c1 = _U64(_C_FMIX1)
-_fmix_c2 = _U64(_C_FMIX2)
-_s33 = _U64(33)
-_s32 = _U64(32)
-
-
-def _fmix64_np(h: np.ndarray) -> np.ndarray:
-    """murmur3 fmix64 in place on a uint64 array (wrapping arithmetic); returns h."""
-    t = h >> _s33
-    h ^= t
-    h *= _fmix_c1
-    np.right_shift(h, _s33, out=t)
-    h ^= t
-    h *= _fmix_c2
-    np.right_shift(h, _s33, out=t)
-    h ^= t
-    return h
-
-
 def _group_positions(counts: np.ndarray) -> np.ndarray:
     """For counts [2, 3] return [0, 1, 0, 1, 2]."""
     tot = int(counts.sum())
     return np.arange(tot, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def _offsets(K: int, seed: int) -> np.ndarray:
-    """Densification start bins: empty slot i borrows from the first non-empty bin at or after
-    ``offsets[i]`` (cyclically).  Pseudo-random, fixed by (K, seed), the same for every document."""
-    x = np.arange(K, dtype=np.uint64) + _U64(_splitmix64(seed ^ 0xD3A5E1F1))
-    return (((_fmix64_np(x) >> _s32) * _U64(K)) >> _s32).astype(np.intp)
-
-
-_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [_M64], dtype=np.uint64)
+_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [M64], dtype=np.uint64)
 
 
 class MinHasher:
@@ -162,8 +56,7 @@ class MinHasher:
     never pairs an empty document with anything (empty documents are exact duplicates of each
     other: use :func:`exact_key`).
 
-    With ``cfg.workers > 1`` large batches are split over a pool of worker processes (started on
-    first use; call :meth:`close` or use the hasher as a context manager to stop it).
+    One process: an engine that wants more splits the batches over its workers.
     """
 
     def __init__(self, cfg: DedupConfig | None = None):
@@ -175,50 +68,16 @@ class MinHasher:
         self.dtype = self.layout.dtype
         self.empty = self.layout.empty
         self.k = int(self.cfg.shingle)
-        self._seedmix = _U64(_splitmix64(int(self.cfg.seed)))
-        self._muls = [_U64(_shingle_mul(t)) for t in range(self.k)]
-        self._offsets = _offsets(self.K, int(self.cfg.seed))
+        self._seedmix = U64(splitmix64(int(self.cfg.seed)))
+        self._muls = [U64(shingle_mul(t)) for t in range(self.k)]
+        self.offsets = offsets(self.K, int(self.cfg.seed))
         # slots that LSH bands read are densified; the others only keep the borrowed flag
         self._dense_width = min(self.K, max(1, int(self.cfg.bands) * int(self.cfg.rows)))
         self._chunk_bytes = 1 << 18  # ~256 KB of text per vectorised pass keeps temporaries in cache
-        self._pool: ProcessPoolExecutor | None = None
-
-    # -- pool management
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def __enter__(self) -> "MinHasher":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_pool"] = None
-        return state
 
     # -- public
     def signatures(self, texts: Sequence[str] | Iterable[str]) -> np.ndarray:
-        texts = list(texts)
-        workers = int(getattr(self.cfg, "workers", 1) or 1)
-        if workers > 1 and len(texts) >= 2 * workers * 64:
-            return self._signatures_pool(texts, workers)
-        return self._signatures_local(texts)
-
-    def _signatures_pool(self, texts: list[str], workers: int) -> np.ndarray:
-        if self._pool is None:
-            import multiprocessing as mp
-
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
-        n = len(texts)
-        cuts = [n * i // workers for i in range(workers + 1)]
-        # the calling process does one share itself while the pool does the others
-        futs = [self._pool.submit(_pool_sign, self.cfg, texts[a:b]) for a, b in zip(cuts[1:-1], cuts[2:])]
-        first = self._signatures_local(texts[cuts[0] : cuts[1]])
-        return np.concatenate([first] + [f.result() for f in futs], axis=0)
+        return self._signatures_local(list(texts))
 
     def _signatures_local(self, texts: list[str]) -> np.ndarray:
         n = len(texts)
@@ -272,26 +131,26 @@ class MinHasher:
         nd = len(docs)
         low, starts, ends, first = self._tokenize(docs)
         T = len(starts)
-        sig = np.full((nd, K), _EMPTY32, dtype=np.uint32)
+        sig = np.full((nd, K), EMPTY32, dtype=np.uint32)
         if T == 0:
             return self._finish(sig, np.zeros(nd, dtype=bool))
         L = (ends - starts).astype(np.uint64)
         # token hashes from 8-byte chunks of the buffer (unaligned little-endian view)
         view = np.ndarray(shape=(len(low) - 7,), dtype="<u8", buffer=low, strides=(1,))
-        h = L * _U64(_C_TOKLEN)
+        h = L * U64(C_TOKLEN)
         c = view[starts]
         c &= _MASKS[np.minimum(L, 8).astype(np.intp)]
         h ^= c
-        h *= _U64(_C_TOKMUL)
-        _fmix64_np(h)
+        h *= U64(C_TOKMUL)
+        fmix64_np(h)
         long_idx = np.flatnonzero(L > 8)
         off = 8
         while len(long_idx):
-            rem = L[long_idx] - _U64(off)
+            rem = L[long_idx] - U64(off)
             c = view[starts[long_idx] + off] & _MASKS[np.minimum(rem, 8).astype(np.intp)]
             hh = h[long_idx] ^ c
-            hh *= _U64(_C_TOKMUL)
-            h[long_idx] = _fmix64_np(hh)
+            hh *= U64(C_TOKMUL)
+            h[long_idx] = fmix64_np(hh)
             keep = rem > 8
             long_idx = long_idx[keep]
             off += 8
@@ -328,12 +187,12 @@ class MinHasher:
         if len(S) == 0:
             return self._finish(sig, ntok > 0)
         S ^= self._seedmix
-        _fmix64_np(S)
-        binx = S >> _s32
-        binx *= _U64(K)
-        binx >>= _s32
+        fmix64_np(S)
+        binx = S >> S32
+        binx *= U64(K)
+        binx >>= S32
         val = S.astype(np.uint32)  # low 32 bits
-        np.minimum(val, _MAXVAL, out=val)
+        np.minimum(val, MAXVAL, out=val)
         idx = dd * K
         idx += binx.astype(np.int64)
         flat = sig.reshape(-1)
@@ -354,7 +213,7 @@ class MinHasher:
         lay = self.layout
         K, B = self.K, self._dense_width
         flag = lay.dtype.type(lay.flag)
-        empty = mins == _EMPTY32
+        empty = mins == EMPTY32
         sig = (mins & np.uint32(lay.mask)).astype(lay.dtype)
         # an empty bin's minimum is all ones, so its slot is ``mask``; xor-ing ``empty`` (all
         # ones) turns it into ``flag`` (value 0), the final slot of empty bins beyond the bands
@@ -372,7 +231,7 @@ class MinHasher:
         while step < K:
             np.minimum(nxt[:, :-step], nxt[:, step:], out=nxt[:, :-step])
             step *= 2
-        donor = nxt[:, self._offsets[:B]]
+        donor = nxt[:, self.offsets[:B]]
         wrap = donor >= K
         if wrap.any():
             donor = np.where(wrap, nxt[:, :1], donor)
@@ -384,27 +243,3 @@ class MinHasher:
         np.minimum(borrowed, lay.dtype.type(lay.empty - 1), out=borrowed)
         np.copyto(sig[:, :B], borrowed, where=empty[:, :B])
         return sig
-
-
-def _pool_sign(cfg: DedupConfig, texts: list[str]) -> np.ndarray:
-    return MinHasher(cfg)._signatures_local(texts)
-
-
-def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Estimated Jaccard of two signatures (see :func:`newsfold.stages.dedup.lsh.pair_similarity`)."""
-    from newsfold.stages.dedup.lsh import similarity_from_slots
-
-    return float(similarity_from_slots(np.asarray(a)[None, :], np.asarray(b)[None, :])[0])
-
-
-_REFERENCE_NAMES = ("_token_hash_ref", "shingle_hashes_ref", "signature_ref")
-
-
-def __getattr__(name: str):
-    # the pure-Python reference moved to newsfold.stages.dedup.reference_hash, which imports this module;
-    # resolved lazily so that either module can be imported first
-    if name in _REFERENCE_NAMES:
-        from newsfold.stages.dedup import reference_hash
-
-        return getattr(reference_hash, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,10 +8,10 @@ import xxhash
 
 from newsfold.stages.dedup.scripts import fold_scripts
 
-_WORD_RE = re.compile(r"\w+")
+WORD_RE = re.compile(r"\w+")
 
 
-def _nfkc_fold(text: str) -> str:
+def nfkc_fold(text: str) -> str:
     if text.isascii():
         return text.lower()  # NFKC is the identity on ASCII and casefold is lower()
     text = fold_scripts(text)  # Arabic folded, CJK/Thai characters set apart (see scripts.py)
@@ -27,12 +27,12 @@ def normalize_text(text: str) -> str:
     (Chinese, Japanese, Thai) is a word of its own (:mod:`.scripts`).  The words of the
     result (``str.split()``) are exactly the tokens used for shingles.
     """
-    return " ".join(_WORD_RE.findall(_nfkc_fold(text)))
+    return " ".join(WORD_RE.findall(nfkc_fold(text)))
 
 
 def tokens(text: str) -> list[str]:
     """The word tokens used for shingles: the ``\\w+`` runs of the normalised text."""
-    return _WORD_RE.findall(_nfkc_fold(text))
+    return WORD_RE.findall(nfkc_fold(text))
 
 
 def exact_key(text: str) -> str:

@@ -4,16 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from newsfold.config import DedupConfig
-from newsfold.stages.dedup.minhash import (_C_TOKLEN, _C_TOKMUL, _M64, _MAXVAL, _fmix64, _offsets, _shingle_mul,
-    _splitmix64, layout)
+from newsfold.stages.dedup.hashing import (C_TOKLEN, C_TOKMUL, M64, MAXVAL, fmix64, offsets, shingle_mul,
+    splitmix64, layout)
 from newsfold.stages.dedup.normalize import tokens
 
 
 def _token_hash_ref(tok: bytes) -> int:
-    h = (len(tok) * _C_TOKLEN) & _M64
+    h = (len(tok) * C_TOKLEN) & M64
     for k in range(0, len(tok), 8):
         chunk = int.from_bytes(tok[k : k + 8], "little")
-        h = _fmix64(((h ^ chunk) * _C_TOKMUL) & _M64)
+        h = fmix64(((h ^ chunk) * C_TOKMUL) & M64)
     return h
 
 
@@ -22,14 +22,14 @@ def shingle_hashes_ref(text: str, shingle: int, seed: int) -> list[int]:
     toks = [_token_hash_ref(t.encode("utf-8")) for t in tokens(text)]
     if not toks:
         return []
-    seedmix = _splitmix64(seed)
+    seedmix = splitmix64(seed)
     width = min(shingle, len(toks))
     out = []
     for i in range(len(toks) - width + 1):
         s = 0
         for t in range(width):
-            s = (s + toks[i + t] * _shingle_mul(t)) & _M64
-        out.append(_fmix64(s ^ seedmix))
+            s = (s + toks[i + t] * shingle_mul(t)) & M64
+        out.append(fmix64(s ^ seedmix))
     return out
 
 
@@ -41,13 +41,13 @@ def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
     mins = [None] * K
     for h in hashes:
         b = ((h >> 32) * K) >> 32
-        v = min(h & 0xFFFFFFFF, int(_MAXVAL))
+        v = min(h & 0xFFFFFFFF, int(MAXVAL))
         if mins[b] is None or v < mins[b]:
             mins[b] = v
     sig = np.full(K, lay.empty, dtype=lay.dtype)
     if not hashes:
         return sig
-    offsets = _offsets(K, cfg.seed)
+    offsets = offsets(K, cfg.seed)
     dense = min(K, max(1, cfg.bands * cfg.rows))
     for i in range(K):
         if mins[i] is not None:

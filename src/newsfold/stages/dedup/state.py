@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from newsfold.config import DedupConfig
-from newsfold.corpus.generation import link_or_copy
-from newsfold.stages.dedup.lsh import SAMPLE, _CodeSet, _Segment, band_hits, band_keys, sorted_search, verify_pairs
+from newsfold.util import link_or_copy
+from newsfold.stages.dedup.lsh import SAMPLE, CodeSet, LshSegment, band_hits, band_keys, sorted_search, verify_pairs
 from newsfold.stages.dedup.minhash import empty_rows
 
 ARRAYS = ("key", "length", "label", "canon", "cid", "page", "tie")
@@ -72,7 +72,7 @@ class DedupState:
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text())
         saved = DedupConfig(**{k: v for k, v in meta["cfg"].items() if k in DedupConfig.__dataclass_fields__})
-        if replace(saved, workers=cfg.workers) != cfg:  # how many processes hash changes no result
+        if saved != cfg:  # (settings of older versions that change no result, such as workers, are ignored)
             raise ValueError(f"{folder}: the corpus was deduplicated with other settings ({saved}); use a new --out folder")
         st = cls(cfg)
         st.folder = folder
@@ -108,8 +108,8 @@ class DedupState:
                 link_or_copy(self.folder / s.name / f, folder / s.name / f)  # type: ignore[operator]
         if len(sigs):
             live = np.flatnonzero(~empty_rows(sigs))
-            seg = _Segment.build(band_keys(sigs[live], self.cfg), live + base) if len(live) else \
-                _Segment(np.empty((self.cfg.bands, 0), np.uint64), np.empty((self.cfg.bands, 0), np.uint32))
+            seg = LshSegment.build(band_keys(sigs[live], self.cfg), live + base) if len(live) else \
+                LshSegment(np.empty((self.cfg.bands, 0), np.uint64), np.empty((self.cfg.bands, 0), np.uint32))
             d = folder / name
             d.mkdir()
             np.save(d / "sigs.npy", sigs)
@@ -168,7 +168,7 @@ class DedupState:
         if not len(live) or not self.segments:
             return np.empty((0, 2), np.int64)
         keys = band_keys(sigs[live], self.cfg)
-        acc = _CodeSet(1 << 40)
+        acc = CodeSet(1 << 40)
         for j in range(self.cfg.bands):
             order = np.argsort(keys[:, j])
             qk, qr = keys[order, j], live[order]

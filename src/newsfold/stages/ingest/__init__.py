@@ -20,7 +20,7 @@ per file. A ``.json`` file that holds no object with the text field is skipped t
 output corpus, when it lies in an input folder, is never read.
 
 Text and HTML pages that name no outlet or date get them from their path (:func:`.meta.path_meta`):
-the date in ``Page.published``, the outlet in ``Page.extra["path_outlet"]`` (used only when the
+the date in ``Page.published``, the outlet in ``Page.path_outlet`` (used only when the
 page's own lines name no outlet either).
 
 Every input file gets exactly one ``level="file"`` ledger entry (kept, skipped, or dropped with a reason);
@@ -171,7 +171,7 @@ def _path_meta(page: Page, found: Found) -> None:
     outlet, published = path_meta(folders, found.source.rsplit("/", 1)[-1])
     page.published = page.published or published
     if outlet and not page.outlet:
-        page.extra["path_outlet"] = outlet
+        page.path_outlet = outlet
 
 
 def _drop_stray_nul(data: bytes, log: FileLog) -> bytes:

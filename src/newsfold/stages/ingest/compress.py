@@ -21,7 +21,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 ZSTD_STEP = 256
 
 
-class _GzipRaw(io.RawIOBase):
+class GzipRaw(io.RawIOBase):
     """Multi-member gzip decompression that reports truncation and corruption (``InputError``)."""
 
     def __init__(self, fh: BinaryIO) -> None:
@@ -90,7 +90,7 @@ class _GzipRaw(io.RawIOBase):
                 return out
 
 
-class _ZstdRaw(io.RawIOBase):
+class ZstdRaw(io.RawIOBase):
     """Multi-frame zstd decompression that reports truncation and corruption (``InputError``).
 
     Input is fed in small steps so that a highly compressed chunk cannot expand into more than
@@ -260,7 +260,7 @@ class SafeStream:
         self._buf = bytearray()
 
 
-def _read_up_to(raw: BinaryIO, n: int) -> tuple[bytes, InputError | None]:
+def read_up_to(raw: BinaryIO, n: int) -> tuple[bytes, InputError | None]:
     """Up to ``n`` bytes; a decompression error is left for the next read of ``raw`` (the raw
     decompressors raise it again), so that what came before the break can still be used."""
     parts = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from newsfold.stages.ingest.compress import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, SafeStream, _GzipRaw, _read_up_to, _ZstdRaw
+from newsfold.stages.ingest.compress import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, SafeStream, GzipRaw, read_up_to, ZstdRaw
 from newsfold.stages.ingest.errors import InputError
 
 HEAD_BYTES = 8192  # how much of a (decompressed) file is sniffed for format and binary content
@@ -189,12 +189,12 @@ class open_input:
         compression: str | None
         raw: BinaryIO
         if magic[:2] == GZIP_MAGIC:
-            compression, raw = "gzip", _GzipRaw(fh)  # type: ignore[assignment]
+            compression, raw = "gzip", GzipRaw(fh)  # type: ignore[assignment]
         elif magic[:4] == ZSTD_MAGIC:
-            compression, raw = "zstd", _ZstdRaw(fh)  # type: ignore[assignment]
+            compression, raw = "zstd", ZstdRaw(fh)  # type: ignore[assignment]
         else:
             compression, raw = None, fh
-        head, error = _read_up_to(raw, HEAD_BYTES)
+        head, error = read_up_to(raw, HEAD_BYTES)
         return Opened(SafeStream(raw, head, error), head, compression, size, error)
 
     def __exit__(self, *exc) -> None:

@@ -28,7 +28,7 @@ FILES_NPY = "files.npy"
 
 
 def _settings(cfg: ReaderConfig) -> bytes:
-    from newsfold import __version__
+    from newsfold.version import __version__
 
     data = {k: v for k, v in asdict(cfg).items() if k not in ("include", "exclude")}
     return json.dumps([__version__, data], sort_keys=True, default=str).encode()
