@@ -107,13 +107,15 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
         elif any(o not in before for o in clustered) or new not in now:  # a run that kept no old rows
             for old in clustered:
                 grouper.rename(old, new)
-        elif waiting or (new in members and new not in olds):
-            # one run clusters the article it became where it waits (or already is): the old ones leave
+        elif waiting or (new in members and new not in olds) or grouper.sorts_after_clustered(now[new]):
+            # one run clusters the article it became where it waits, already is, or sorts (after the
+            # clustered ones: with the pending ones): the old ones leave
             for old in clustered:
                 grouper.drop(distinct_article(before[old]))
             if new in members and new in before:  # and its own canonical copy changed too
                 grouper.replace(distinct_article(before[new]), now[new])
-            refetch.add(new)
+            if new not in members:
+                refetch.add(new)
         else:  # it takes the place of the first one; the others leave
             grouper.replace(distinct_article(before[clustered[0]]), now[new])
             for old in clustered[1:]:

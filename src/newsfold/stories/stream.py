@@ -167,7 +167,15 @@ class StoryGrouper:
             self._assign(art, f)
             if self.progress is not None:
                 self.progress(1)
+        if chunk:
+            last = max(article_order(a) for a in chunk)
+            self.state.frontier = last if self.state.frontier is None else max(self.state.frontier, last)
         return [a.article_id for a in chunk]  # type: ignore[misc]
+
+    def sorts_after_clustered(self, article: Article) -> bool:
+        """Whether ``article`` sorts after the last article clustered, where one run still holds it
+        pending; False where this state does not know (saved before it kept that position)."""
+        return self.state.frontier is not None and article_order(article) > self.state.frontier
 
     def _embed(self, chunk: Sequence[Article]) -> np.ndarray | None:
         if self.encoder is None or self.config.embedding_weight <= 0:
