@@ -17,6 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -134,3 +135,54 @@ def test_three_batches_in_any_order_give_one_runs_stories(seeds_dir, shared_data
         got = snapshot(out)
         for key in want:
             assert got[key] == want[key], (name, key)
+
+
+# --- the clusterer's side: replace and drop, on a stream whose stories close -----------------------
+
+def _infos(result) -> list[tuple]:
+    return sorted((s.story_id, s.label, tuple(s.article_ids), tuple(s.outlets), s.first_seen, s.last_seen,
+                   len(s.sentences)) for s in result.stories)
+
+
+@pytest.mark.parametrize("close_days", [0, 5], ids=["open", "closed"])
+@pytest.mark.parametrize("change", ["headline", "merged"])
+def test_replace_and_drop_give_the_stream_one_run_makes(tmp_path, change, close_days):
+    """A clustered article (its story's seed) gets another canonical copy: another id and headline
+    (``replace``), or its group merges into another clustered article (``drop``).  After a save and a
+    load, the document frequencies, the stories, their ids (after their new seed) and rows are those
+    of one stream with the new article where the old one was (or without the old one)."""
+    import dataclasses
+
+    from newsfold.stories import StoryConfig, StoryGrouper
+    from newsfold.stories.features import BLOCKS
+    from test_stories import _event_articles
+
+    cfg = StoryConfig(close_days=close_days, max_open_days=0 if close_days == 0 else 180.0)
+    arts = _event_articles(6, 20)
+    old = arts[0]
+    if change == "headline":
+        new = dataclasses.replace(old, article_id="e00-0b", title=old.title + " at last", outlet="O9")
+        stream = [new if a is old else a for a in arts]
+    else:
+        new = arts[1]
+        stream = arts[1:]
+    one = StoryGrouper(cfg)
+    one.add_many(stream, batch_size=3)
+    g = StoryGrouper(cfg, spill=tmp_path / "spill")
+    g.add_many(arts, batch_size=3)
+    assert (old.article_id in g.state.closed.members) == bool(close_days)
+    g.save(tmp_path / "s1")
+    g = StoryGrouper.load(tmp_path / "s1", spill=tmp_path / "spill1")
+    g.result()  # reports every change so far
+    sid = g.replace(old, new)
+    assert sid == one.state.story_of(new.article_id) != "s" + old.article_id
+    g.save(tmp_path / "s2")
+    g = StoryGrouper.load(tmp_path / "s2", spill=tmp_path / "spill2")
+    assert g.state.n_docs == one.state.n_docs
+    assert all(np.array_equal(g.state.df[b], one.state.df[b]) for b in BLOCKS)
+    part = g.result(only=set())  # the changed story's rows, and the old story id among the replaced
+    assert sid in {s.story_id for s in part.stories} and "s" + old.article_id in part.replaced
+    g = StoryGrouper.load(tmp_path / "s2", spill=tmp_path / "spill3")
+    want, got = one.result(), g.result()
+    assert got.assignments == want.assignments
+    assert _infos(got) == _infos(want)
