@@ -4,8 +4,10 @@ Both work on the generation a run is building (``corpus.Generation``), from the 
 ``Changes``: articles whose text is new (``fresh``), and articles whose id changed (``renamed``,
 when a longer copy or a merge gave their duplicate group another canonical copy).
 
-- Stories continue the saved checkpoint of the streaming grouper: renamed members keep their
-  story, fresh articles join a story or open one, the open stories are refined, and their rows
+- Stories continue the saved checkpoint of the streaming grouper: a clustered article whose
+  canonical copy changed is replaced by what it became where it stands (or waits with the pending
+  ones, when it now sorts after them), fresh articles join a story or open one, the open stories
+  are refined, and their rows
   (with those of stories closed since the last run) are rewritten; see ``update_stories``.
   ``articles.story_id`` is updated where it changed.
 - Entities: NER runs on the fresh articles only; its mentions are kept in ``state/entities``.
