@@ -222,16 +222,12 @@ def test_reuters_in_five_batches_equals_one_run(shared_data, tmp_path):
     one, inc = one_and_batched(src, tmp_path, 5, cfg)
     got, want = snapshot(inc), snapshot(one)
     assert len(want["articles"]) > 18_000 and len(want["groups"]) < len(want["copies"])
-    for key in ("articles", "groups", "copies"):
-        assert got[key] == want[key], key
     assert len(want["stories"]) > 3000
-    # Stories: the stream is one run's only while no batch gives an article that is clustered for good
-    # another canonical copy.  Since equally long copies are ordered by content (issue 10), a later batch
-    # can: here 5 articles get a canonical copy from a later batch, and the clustering after them
-    # drifts.  Pinned just under what this split measures (pair F1 0.936, BCubed F1 0.980; it was
-    # 1.000 with the canonical by arrival): a regression gate, and an open issue, not a claim.
-    pair, b3 = agreement(want["story_ids"], got["story_ids"])
-    assert pair >= 0.93 and b3 >= 0.975, (pair, b3)
+    # Two articles clustered for good get a canonical copy from a later batch (identical text, dated
+    # three and four weeks later: the tie by content, issue 10); their new dates sort after every
+    # article clustered, so they leave their stories and wait with the pending ones, as in one run
+    for key in want:
+        assert got[key] == want[key], (key, agreement(want["story_ids"], got["story_ids"]))
 
     def pages(out):
         return sorted((r["ref"], r["status"]) for r in pq.read_table(out / "ledger.parquet").to_pylist() if r["level"] == "page")

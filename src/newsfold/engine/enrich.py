@@ -4,8 +4,10 @@ Both work on the generation a run is building (``corpus.Generation``), from the 
 ``Changes``: articles whose text is new (``fresh``), and articles whose id changed (``renamed``,
 when a longer copy or a merge gave their duplicate group another canonical copy).
 
-- Stories continue the saved checkpoint of the streaming grouper: renamed members keep their
-  story, fresh articles join a story or open one, the open stories are refined, and their rows
+- Stories continue the saved checkpoint of the streaming grouper: a clustered article whose
+  canonical copy changed is replaced by what it became where it stands (or waits with the pending
+  ones, when it now sorts after them), fresh articles join a story or open one, the open stories
+  are refined, and their rows
   (with those of stories closed since the last run) are rewritten; see ``update_stories``.
   ``articles.story_id`` is updated where it changed.
 - Entities: NER runs on the fresh articles only; its mentions are kept in ``state/entities``.
@@ -86,14 +88,42 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
     volatile = set(json.loads((saved / "volatile.json").read_text())) if saved else set()
     closed_before = set(st.closed.stories)
     refetch = set()
+    # articles whose canonical copy changed (renamed, or the same id with another copy), by what they are now
+    targets: dict[str, list[str]] = {}
     for old, new in sorted(changes.renamed.items()):
-        if old in st.pending:  # not clustered yet: cluster the article it became instead
-            del st.pending[old]
+        targets.setdefault(new, []).append(old)
+    before = getattr(changes, "before", {})
+    for aid in sorted(set(changes.fresh) & set(before)):
+        if aid not in targets and aid in members:
+            targets[aid] = [aid]
+    now = {a.article_id: a for a in iter_articles(gen.readable("articles"), ids=set(changes.fresh) | set(targets))}
+    for new, olds in sorted(targets.items()):
+        waiting = new in st.pending
+        for old in olds:
+            if old in st.pending:  # not clustered yet: cluster the article it became instead
+                del st.pending[old]
+                waiting = True
+        clustered = [o for o in olds if o in members]
+        if not clustered:
             refetch.add(new)
-        elif old in members:
-            grouper.rename(old, new)
+        elif any(o not in before for o in clustered) or new not in now:  # a run that kept no old rows
+            for old in clustered:
+                grouper.rename(old, new)
+        elif waiting or (new in members and new not in olds) or grouper.sorts_after_clustered(now[new]):
+            # one run clusters the article it became where it waits, already is, or sorts (after the
+            # clustered ones: with the pending ones): the old ones leave
+            for old in clustered:
+                grouper.drop(distinct_article(before[old]))
+            if new in members and new in before:  # and its own canonical copy changed too
+                grouper.replace(distinct_article(before[new]), now[new])
+            if new not in members:
+                refetch.add(new)
+        else:  # it takes the place of the first one; the others leave
+            grouper.replace(distinct_article(before[clustered[0]]), now[new])
+            for old in clustered[1:]:
+                grouper.drop(distinct_article(before[old]))
     want = set(changes.fresh) | refetch
-    fresh = [a for a in iter_articles(gen.readable("articles"), ids=want) if a.article_id not in members]
+    fresh = [a for aid, a in now.items() if aid in want and aid not in members]
     stage.set_total(len(fresh) + len(st.pending))
     grouper.progress = stage.add
     grouper.commit(fresh)

@@ -32,6 +32,9 @@ class Changes:
     renamed: dict[str, str] = field(default_factory=dict)  # old article id -> the id its group has now
     fresh: list[str] = field(default_factory=list)  # articles whose text is new (new groups, new canonical copies)
     removed: set[str] = field(default_factory=set)  # article ids that no longer exist
+    # old article id -> its row before this run, for each article whose canonical copy changed (renamed, or
+    # the same id with a new canonical copy): what the story clusterer took in, to take it out again
+    before: dict[str, dict] = field(default_factory=dict)
 
 
 def write_rows(gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerplate, f: Folded,
@@ -52,6 +55,11 @@ def write_rows(gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerp
     taken = gen.take("articles", "article_id", old_ids)
     old_articles = {r["article_id"]: r for r in taken.to_pylist()} if taken is not None else {}
     wa = gen.writer("articles", SCHEMAS["articles"])
+    for gi, label in enumerate(f.affected.tolist()):
+        for r in f.old_canon.get(label, []):
+            old = f.article_id(r)
+            if (old != aids[gi] or f.canon[gi] >= n_old) and old in old_articles:
+                ch.before[old] = old_articles[old]
     for gi in np.flatnonzero(f.canon < n_old).tolist():
         row = dict(old_articles[aids[gi]])
         row["n_copies"] = int(f.size[gi])

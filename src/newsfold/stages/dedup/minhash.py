@@ -24,9 +24,8 @@ import numpy as np
 import xxhash
 
 from newsfold.config import DedupConfig
-from newsfold.stages.dedup.hashing import (C_TOKLEN, C_TOKMUL, EMPTY32, M64, MAXVAL, S32, S33, U64, SlotLayout,  # noqa: F401
-                                             empty_rows,
-                                             fmix64_np, layout, offsets, shingle_mul, splitmix64)
+from newsfold.stages.dedup.hashing import (C_TOKLEN, C_TOKMUL, EMPTY32, M64, MAXVAL, S32, S33, U64, SlotLayout,
+    empty_rows, fmix64_np, layout, offsets, shingle_mul, splitmix64)
 from newsfold.stages.dedup.tokenize import tokenize
 
 def exact_keys(texts: Sequence[str] | Iterable[str]) -> list[str]:

@@ -6,7 +6,9 @@ members' rows (id, story, date, outlet, title, sentences: what result building n
 *segment*, one parquet file per closing, in the spill folder.  RAM keeps, per closed story, one
 small record (``ClosedStories.stories``), and per closed member its id and its story's number,
 packed (``PackedIds``, a few tens of bytes).  A closed story never changes again, except by
-``rename``, which is kept as a small overlay (``renamed``) applied when a segment is read.
+``rename`` (a member's id changed) and ``replace`` (a member's canonical copy changed: its row too)
+and ``rename_story`` (the story's id follows its seed), which are kept as small overlays
+(``renamed``, ``rows``, ``spilled_sid``) applied when a segment is read.
 
 ``MemberMap`` and ``StoryMap`` are ``StoryState.members`` and ``StoryState.stories``: the open
 ones (``.live``, plain dicts, all the clusterer touches) and the closed ones, read back on demand.
@@ -31,6 +33,7 @@ from newsfold.stages.stories.persist import member_from_row, members_table
 REGISTRY_SCHEMA = pa.schema([("story_id", pa.string()), ("seed", pa.string()), ("segment", pa.int64()),
                              ("first_day", pa.int64()), ("last_day", pa.int64()), ("n", pa.int64())])
 RENAMED_SCHEMA = pa.schema([("spilled", pa.string()), ("current", pa.string())])
+ALIAS_SCHEMA = pa.schema([("story_id", pa.string()), ("spilled", pa.string())])
 
 
 def _segment_name(no: int) -> str:
@@ -59,6 +62,8 @@ class ClosedStories:
         self.members = PackedIds()  # current article id -> story number
         self.renamed: dict[str, str | None] = {}  # spilled id -> current id (None: removed)
         self._origin: dict[str, str] = {}  # current id -> spilled id, for renamed members
+        self.rows: dict[str, Member] = {}  # current id -> its row now, for members whose canonical copy changed
+        self.spilled_sid: dict[str, str] = {}  # current story id -> the id its segment rows carry, for renamed stories
         self.next_segment = 1
         self._cache: tuple[int, dict[str, list[dict]]] | None = None
 
@@ -104,13 +109,18 @@ class ClosedStories:
         return None if num is None else self._sids[num]
 
     def story_members(self, sid: str) -> list[Member]:
-        """A closed story's members as they are now (renames applied), in stream order."""
+        """A closed story's members as they are now (renames and replaced rows applied), in stream order."""
         rec = self.stories[sid]
         out = []
-        for row in self._segment(rec[1]).get(sid, ()):
+        for row in self._segment(rec[1]).get(self.spilled_sid.get(sid, sid), ()):
             cur = self.renamed.get(row["article_id"], row["article_id"])
-            if cur is not None:
-                out.append(member_from_row({**row, "article_id": cur}))
+            if cur is None:
+                continue
+            m = self.rows.get(cur)
+            if m is None:
+                m = member_from_row({**row, "article_id": cur})
+            m.story_id = sid
+            out.append(m)
         out.sort(key=member_order)
         return out
 
@@ -139,18 +149,45 @@ class ClosedStories:
         assert sid is not None
         spilled = self._origin.pop(old, old)
         del self.members[old]
+        row = self.rows.pop(old, None)
         if remove:
             self.renamed[spilled] = None
             rec = self.stories[sid]
             rec[5] -= 1
             if rec[5] == 0:
                 del self.stories[sid]
+                self.spilled_sid.pop(sid, None)
                 self._sids[num] = None
         else:
             self.renamed[spilled] = new
             self._origin[new] = spilled
             self.members[new] = num
+            if row is not None:
+                row.article_id = new
+                self.rows[new] = row
         return sid
+
+    def replace(self, old: str, member: Member) -> str:
+        """``old``'s canonical copy changed: it is now ``member`` (its id, date, outlet, title and
+        sentences; the same id or another).  Returns the story id; the story's dates follow."""
+        sid = self.rename(old, member.article_id, False) if old != member.article_id else self.story_of(old)
+        assert sid is not None
+        member.story_id = sid
+        self.rows[member.article_id] = member
+        rec = self.stories[sid]
+        days = [m.day for m in self.story_members(sid) if m.day is not None]
+        rec[3], rec[4] = (min(days), max(days)) if days else (None, None)
+        return sid
+
+    def rename_story(self, sid: str, new_sid: str, seed: str) -> None:
+        """The story ``sid`` is now ``new_sid`` (its seed changed to ``seed``)."""
+        rec = self.stories.pop(sid)
+        rec[2] = seed
+        self.stories[new_sid] = rec
+        self._sids[rec[0]] = new_sid
+        self.spilled_sid[new_sid] = self.spilled_sid.pop(sid, sid)
+        if self.spilled_sid[new_sid] == new_sid:
+            del self.spilled_sid[new_sid]
 
     # --- persistence ---------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -164,6 +201,11 @@ class ClosedStories:
         ren = sorted(self.renamed.items())
         pq.write_table(pa.table({"spilled": [a for a, _ in ren], "current": [b for _, b in ren]},
                                 schema=RENAMED_SCHEMA), folder / "renamed.parquet")
+        rows = sorted(self.rows.values(), key=lambda m: m.article_id)
+        pq.write_table(members_table(rows, features=False), folder / "replaced.parquet")
+        alias = sorted(self.spilled_sid.items())
+        pq.write_table(pa.table({"story_id": [a for a, _ in alias], "spilled": [b for _, b in alias]},
+                                schema=ALIAS_SCHEMA), folder / "aliases.parquet")
         used = {_segment_name(no) for no in {r[1] for _, r in recs}}
         for name in sorted(used):
             link_or_copy(self.folder / name, folder / name)
@@ -182,6 +224,13 @@ class ClosedStories:
             closed.renamed[row["spilled"]] = row["current"]
             if row["current"] is not None:
                 closed._origin[row["current"]] = row["spilled"]
+        if (folder / "replaced.parquet").exists():  # states saved before replaced rows existed lack it
+            for row in pq.read_table(folder / "replaced.parquet").to_pylist():
+                closed.rows[row["article_id"]] = member_from_row(row)
+        if (folder / "aliases.parquet").exists():
+            for row in pq.read_table(folder / "aliases.parquet").to_pylist():
+                closed.spilled_sid[row["story_id"]] = row["spilled"]
+        current_sid = {b: a for a, b in closed.spilled_sid.items()}
         segments = set()
         for row in pq.read_table(folder / "closed.parquet").to_pylist():
             closed.stories[row["story_id"]] = [len(closed._sids), row["segment"], row["seed"], row["first_day"],
@@ -192,7 +241,9 @@ class ClosedStories:
             link_or_copy(folder / _segment_name(no), closed.folder / _segment_name(no))
             t = pq.read_table(closed.folder / _segment_name(no), columns=["article_id", "story_id"])
             for aid, sid in zip(t.column("article_id").to_pylist(), t.column("story_id").to_pylist()):
-                rec = closed.stories.get(sid)
+                rec = closed.stories.get(current_sid.get(sid, sid))
+                if rec is None or rec[1] != no:  # an id a renamed story left, taken again later
+                    rec = closed.stories.get(sid)
                 cur = closed.renamed.get(aid, aid)
                 if rec is not None and rec[1] == no and cur is not None:
                     closed.members[cur] = rec[0]

@@ -6,8 +6,8 @@ write and read it as plain files in one folder:
 
 - ``config.json``: the ``StoryConfig`` that made the state;
 - ``df.npz``: the number of articles seen and each block's document frequencies (hashed);
-- ``meta.json``: the newest day seen, the last closing horizons, and the stories changed since
-  the last result;
+- ``meta.json``: the newest day seen, the last closing horizons, the stream position of the last
+  article clustered, and the stories changed since the last result;
 - ``pending.parquet``: the articles received but not clustered yet (``StoryGrouper.commit``:
   fewer than a chunk), with what clustering reads of them;
 - ``stories.parquet``: one row per open story (id, seed article, dates, centroid per block, the
@@ -57,6 +57,7 @@ class StoryState:
         self.gone: set[str] = set()  # stories that ceased to exist since the last result
         self.horizon: tuple = (None, None)  # the closing horizons of the last scan (``close_stale``)
         self.pending: dict[str, Article] = {}  # received, not clustered yet (``StoryGrouper.commit``)
+        self.frontier: tuple | None = None  # the stream position (``article_order``) of the last article clustered
 
     def story_of(self, article_id: str) -> str | None:
         """The story of an article (open or closed), None for an unknown one; reads no spill."""
@@ -95,7 +96,7 @@ class StoryState:
         np.savez_compressed(folder / "df.npz", n_docs=np.array([self.n_docs]), **self.df)
         (folder / "meta.json").write_text(json.dumps({
             "newest_day": self.newest_day, "changed": sorted(self.changed), "gone": sorted(self.gone),
-            "horizon": list(self.horizon),
+            "horizon": list(self.horizon), "frontier": None if self.frontier is None else list(self.frontier),
         }, indent=1))
         pq.write_table(pending_table(list(self.pending.values())), folder / "pending.parquet")
         stories = sorted(self.stories.live.values(), key=lambda s: s.story_id)
@@ -119,6 +120,7 @@ class StoryState:
             state.newest_day = meta["newest_day"]
             state.changed, state.gone = set(meta["changed"]), set(meta["gone"])
             state.horizon = tuple(meta.get("horizon") or (None, None))
+            state.frontier = tuple(meta["frontier"]) if meta.get("frontier") else None  # older states lack it
         if (folder / "pending.parquet").exists():
             state.pending = {a.article_id: a for a in pending_from_table(pq.read_table(folder / "pending.parquet"))}
         for s in stories_from_table(pq.read_table(folder / "stories.parquet")):
