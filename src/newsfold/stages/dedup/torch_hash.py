@@ -10,9 +10,10 @@ per-(document, bin) minima (``scatter_reduce`` "amin") and the densification and
 
 torch has no general-purpose uint64, so the 64-bit hashing runs on int64 with two's-complement
 wrapping: additions, multiplications and xors give the same bits as on uint64; a logical right shift
-is an arithmetic shift with the sign-extended bits masked off (:func:`_lsr`); the constants are the
-uint64 constants read as int64.  The top byte of an 8-byte little-endian word is read as a signed
-byte, so building the word never overflows.
+is an arithmetic shift with the sign-extended bits masked off (``_lsr``); the constants are the
+uint64 constants read as int64.  An unaligned 8-byte little-endian word (numpy reads it through a
+strided view) is put together from the two aligned words it straddles, by a masked right shift
+and a wrapping multiplication by a power of two.
 
 torch is imported only here, and only when a signature is asked of the torch path (or when
 ``device = "auto"`` looks for CUDA).
@@ -99,7 +100,10 @@ class TorchSigner:
         self.seedmix = _s64(int(hasher._seedmix))
         self.offsets = t(np.asarray(hasher.offsets[: self.B], np.int64))
         self.masks = t([_s64((1 << (8 * n)) - 1) for n in range(8)] + [-1])  # by bytes left (0..8)
-        self.shifts = t([8 * j for j in range(7)])
+        # an unaligned word from two aligned ones (byte offset r = 0..7 within the first):
+        # (lo >> 8r, logical) | (hi * 2**(64 - 8r)), the product wrapping (2**64 -> 0 when r = 0)
+        self.lo_mask = t([_s64((1 << (64 - 8 * r)) - 1) for r in range(8)])
+        self.hi_mul = t([_s64(1 << (64 - 8 * r)) for r in range(8)])
         self.arange_k = torch.arange(self.K, dtype=torch.int64, device=self.device)
 
     # -- 64-bit arithmetic on int64
@@ -114,12 +118,12 @@ class TorchSigner:
         h = h * _s64(C_FMIX2)
         return h ^ self._lsr(h, 33)
 
-    def _words(self, buf8, buf_s8, pos):
-        """The 8-byte little-endian words at byte offsets ``pos`` of the buffer, as int64."""
-        torch = self.torch
-        idx = pos[:, None] + torch.arange(7, device=self.device)
-        w = (buf8[idx].to(torch.int64) << self.shifts).sum(1)  # bytes 0..6: < 2**56, disjoint bits
-        return w + (buf_s8[pos + 7].to(torch.int64) << 56)  # byte 7 read signed: no overflow
+    def _words(self, words, pos):
+        """The 8-byte little-endian words at byte offsets ``pos`` of the buffer, as int64
+        (``words``: the buffer as aligned little-endian int64)."""
+        q = pos >> 3
+        r = pos & 7
+        return ((words[q] >> (8 * r)) & self.lo_mask[r]) | (words[q + 1] * self.hi_mul[r])
 
     # -- one chunk
     def sign(self, low: np.ndarray, starts: np.ndarray, ends: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -132,19 +136,20 @@ class TorchSigner:
         mins = torch.full((nd * K,), int(EMPTY32), dtype=torch.int64, device=dev)
         if T == 0:
             return self._finish(mins.view(nd, K), has_words)
-        buf8 = torch.from_numpy(low).to(dev)
-        buf_s8 = buf8.view(torch.int8)
+        aligned = np.zeros(((len(low) + 7) // 8 + 1) * 8, np.uint8)  # + a word past the end
+        aligned[: len(low)] = low
+        words = torch.from_numpy(aligned.view("<i8")).to(dev)
         st = torch.from_numpy(np.ascontiguousarray(starts, np.int64)).to(dev)
         L = torch.from_numpy(np.ascontiguousarray(ends, np.int64)).to(dev) - st
         # token hashes: 8 bytes at a time, as MinHasher._sign_chunk
         h = L * _s64(C_TOKLEN)
-        h = h ^ (self._words(buf8, buf_s8, st) & self.masks[torch.clamp(L, max=8)])
+        h = h ^ (self._words(words, st) & self.masks[torch.clamp(L, max=8)])
         h = self._fmix(h * _s64(C_TOKMUL))
         long_idx = torch.nonzero(L > 8).flatten()
         off = 8
         while len(long_idx):
             rem = L[long_idx] - off
-            c = self._words(buf8, buf_s8, st[long_idx] + off) & self.masks[torch.clamp(rem, max=8)]
+            c = self._words(words, st[long_idx] + off) & self.masks[torch.clamp(rem, max=8)]
             h[long_idx] = self._fmix((h[long_idx] ^ c) * _s64(C_TOKMUL))
             long_idx = long_idx[rem > 8]
             off += 8
