@@ -47,7 +47,7 @@ def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
     sig = np.full(K, lay.empty, dtype=lay.dtype)
     if not hashes:
         return sig
-    offsets = offsets(K, cfg.seed)
+    starts = offsets(K, cfg.seed)
     dense = min(K, max(1, cfg.bands * cfg.rows))
     for i in range(K):
         if mins[i] is not None:
@@ -55,7 +55,7 @@ def signature_ref(text: str, cfg: DedupConfig) -> np.ndarray:
         elif i >= dense:
             sig[i] = lay.flag
         else:
-            j = int(offsets[i])
+            j = int(starts[i])
             while mins[j] is None:
                 j = (j + 1) % K
             sig[i] = min(lay.flag | (mins[j] & lay.mask), lay.empty - 1)
