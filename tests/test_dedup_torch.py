@@ -181,3 +181,38 @@ def test_story_grouper_device_not_compared(tmp_path):
     StoryGrouper(StoryConfig(embedding_device="auto"), state=again.state)  # accepted
     with pytest.raises(ValueError):
         StoryGrouper(StoryConfig(threshold=0.5), state=again.state)
+
+
+def test_a_run_on_the_torch_path_gives_the_same_corpus_and_adding_ignores_devices(torch, tmp_path, monkeypatch):
+    """The example corpus built on numpy and on the torch path (CPU device: where "auto" would pick
+    CUDA) is the same; a batch added with other device settings is accepted."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    import newsfold
+
+    examples = Path(__file__).parent.parent / "examples"
+
+    def tables(out):
+        return {n: sorted(map(repr, pq.read_table(out / f"{n}.parquet").to_pylist())) for n in ("articles", "copies")}
+
+    cfg = Config(progress=False, workers=1)
+    cfg.steps.stories = cfg.steps.entities = False
+    cfg.dedup.batch = 7
+    cfg.dedup.device = "cpu"
+    numpy_run = newsfold.run([examples], tmp_path / "np", cfg)
+    real = torch_hash.resolve
+    used = []
+    monkeypatch.setattr(torch_hash, "resolve", lambda d: used.append(d) or ("cpu" if d == "auto" else real(d)))
+    cfg.dedup.device = "auto"
+    torch_run = newsfold.run([examples], tmp_path / "th", cfg)
+    assert used and set(used) == {"auto"}  # the signatures were hashed on the torch path
+    assert numpy_run.articles == torch_run.articles and numpy_run.duplicate_groups == torch_run.duplicate_groups
+    assert tables(tmp_path / "np") == tables(tmp_path / "th")
+    # adding: the corpus built on numpy ("cpu") takes a batch hashed with "auto" and other story device
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "x.txt").write_text("Harbour officials said on Monday that the new ferry line opens in May. " * 5)
+    cfg.stories.embedding_device = "cpu"
+    assert newsfold.run([extra], tmp_path / "np", cfg).pages == 1
