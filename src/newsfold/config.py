@@ -66,6 +66,9 @@ class DedupConfig:
     threshold: float = 0.8  # estimated Jaccard at or above which two copies are near duplicates
     seed: int = 1
     batch: int = 2048  # articles hashed at once
+    # where signatures are hashed: "auto" (CUDA when torch sees it, else numpy), "cpu", "cuda"; the
+    # slots are the same on every device, so it is not compared when adding to a corpus
+    device: str = "auto"
 
 
 @dataclass

@@ -74,7 +74,7 @@ RANGES: dict[str, Check] = {
     "clean.boilerplate_max_words": POSITIVE,
     "dedup.shingle": POSITIVE, "dedup.num_perm": between(1, 65536), "dedup.slot_bits": one_of(8, 16, 32),  # type: ignore[arg-type]
     "dedup.bands": POSITIVE, "dedup.rows": POSITIVE, "dedup.threshold": SCORE, "dedup.seed": COUNT,
-    "dedup.batch": POSITIVE, "workers": between(0, 1024),
+    "dedup.batch": POSITIVE, "dedup.device": one_of("auto", "cpu", "cuda"), "workers": between(0, 1024),
     "stories.hash_bits": between(1, 31), "stories.max_terms": POSITIVE,
     "stories.entities": one_of("capitalised", "spacy"), "stories.title_from": one_of("title", "url", "lead"),
     "stories.weights": keys_in("body", "entities", "numbers", "title", "quotes"),
@@ -89,6 +89,7 @@ RANGES: dict[str, Check] = {
     "stories.lone_ratio": FRACTION, "stories.lone_power": COUNT, "stories.settled": COUNT,
     "stories.split_ratio": COUNT, "stories.split_min": POSITIVE, "stories.shared_min_similarity": SCORE,
     "stories.min_sentence_words": COUNT, "stories.embedding_weight": COUNT,
+    "stories.embedding_device": one_of("auto", "cpu", "cuda"),
     "entities.model": not_empty, "entities.batch_size": POSITIVE, "entities.ner_unit": one_of("field", "paragraph"),
     "entities.max_length": POSITIVE, "entities.labels": values_in("PERSON", "ORG", "PLACE"),
     "entities.min_typo_len": POSITIVE, "entities.min_shared_neighbours": COUNT,
@@ -157,4 +158,23 @@ def check(obj: Any, where: str = "") -> list[str]:
         d = obj.dedup
         if d.bands * d.rows > d.num_perm:
             errors.append(f"dedup.bands * dedup.rows = {d.bands * d.rows}: must be <= dedup.num_perm ({d.num_perm})")
+        errors += _devices(obj)
+    return errors
+
+
+def _devices(cfg: Any) -> list[str]:
+    """A device asked for by name ("cuda") must be there: said when the run starts, not midway.
+    (torch is imported only when a setting names "cuda".)"""
+    from newsfold.stages.dedup import torch_hash
+
+    errors = []
+    if cfg.dedup.device == "cuda":
+        try:
+            torch_hash.resolve("cuda")
+        except RuntimeError as exc:
+            errors.append(str(exc))
+    st = getattr(cfg, "stories", None)
+    if getattr(st, "embedding_device", None) == "cuda" and st.embedding_model and st.embedding_weight > 0 \
+            and not torch_hash.cuda_available():
+        errors.append("stories.embedding_device = 'cuda', but torch sees no CUDA device; set it to 'auto' or 'cpu'")
     return errors

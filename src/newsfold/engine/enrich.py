@@ -82,7 +82,7 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
 
     stage = (start or _no_progress)("stories", None)  # loading the saved stories is part of it
     saved = gen.previous_state("stories")
-    grouper = StoryGrouper.load(saved) if saved else StoryGrouper(cfg)
+    grouper = StoryGrouper.load(saved, device=cfg.embedding_device) if saved else StoryGrouper(cfg)
     st = grouper.state
     members = st.members
     volatile = set(json.loads((saved / "volatile.json").read_text())) if saved else set()

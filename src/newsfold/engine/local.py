@@ -60,8 +60,8 @@ STORY_TABLES = ("stories", "story_sentences")
 ENTITY_TABLES = ("entities", "mentions")
 # settings that must match the corpus's own to add to it (reading settings may differ per run)
 FIXED_SECTIONS = ("segment", "clean", "dedup", "steps", "stories", "entities")
-# settings of those sections that do not change results (processes), and older names of such settings
-RUN_ONLY = {"dedup": ("workers",), "entities": ("workers", "n_process")}
+# settings of those sections that do not change results (processes, devices), and older names of such settings
+RUN_ONLY = {"dedup": ("workers", "device"), "entities": ("workers", "n_process"), "stories": ("embedding_device",)}
 
 
 @dataclass

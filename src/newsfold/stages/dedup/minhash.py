@@ -56,10 +56,18 @@ class MinHasher:
     other: use :func:`exact_key`).
 
     One process: an engine that wants more splits the batches over its workers.
+
+    ``device`` (default ``cfg.device``) picks where the hashing runs: ``"cpu"`` numpy, ``"cuda"``
+    the torch path on CUDA (:mod:`.torch_hash`; RuntimeError here when there is none), ``"auto"``
+    CUDA when torch sees it (decided at the first signature), else numpy; ``"torch-cpu"`` (not a
+    setting: tests and benchmarks) the torch path on the CPU.  Every path gives the same slots.
     """
 
-    def __init__(self, cfg: DedupConfig | None = None):
+    def __init__(self, cfg: DedupConfig | None = None, device: str | None = None):
         self.cfg = cfg or DedupConfig()
+        self.device = device or getattr(self.cfg, "device", "auto")
+        self._signer = None  # the torch path, once resolved (never pickled)
+        self._resolved = False
         if self.cfg.shingle < 1 or self.cfg.num_perm < 1:
             raise ValueError("shingle and num_perm must be positive")
         self.K = int(self.cfg.num_perm)
@@ -73,6 +81,27 @@ class MinHasher:
         # slots that LSH bands read are densified; the others only keep the borrowed flag
         self._dense_width = min(self.K, max(1, int(self.cfg.bands) * int(self.cfg.rows)))
         self._chunk_bytes = 1 << 18  # ~256 KB of text per vectorised pass keeps temporaries in cache
+        if self.device not in ("auto", "cpu"):  # "cuda" fails here, not in the middle of a run
+            self._resolve()
+
+    def __getstate__(self):
+        return {**self.__dict__, "_signer": None, "_resolved": False}
+
+    def _resolve(self):
+        """The torch signer for this hasher's device, or None for the numpy path (decided once)."""
+        if not self._resolved:
+            from newsfold.stages.dedup import torch_hash
+
+            where = torch_hash.resolve(self.device)
+            self._signer = torch_hash.TorchSigner(self, where) if where is not None else None
+            self._resolved = True
+        return self._signer
+
+    @property
+    def backend(self) -> str:
+        """Where signatures are computed: ``"numpy"`` or ``"torch:<device>"``."""
+        signer = self._resolve()
+        return "numpy" if signer is None else f"torch:{signer.device}"
 
     # -- public
     def signatures(self, texts: Sequence[str] | Iterable[str]) -> np.ndarray:
@@ -82,14 +111,16 @@ class MinHasher:
         n = len(texts)
         out = np.empty((n, self.K), dtype=self.dtype)
         i = 0
-        budget = self._chunk_bytes
+        signer = self._resolve()
+        sign = self._sign_chunk if signer is None else (lambda docs: signer.sign(*self._tokenize(docs)))
+        budget = self._chunk_bytes if signer is None else self._chunk_bytes * 16  # fewer, larger device passes
         while i < n:
             j = i
             size = 0
             while j < n and (size < budget or j == i):
                 size += len(texts[j]) + 1
                 j += 1
-            out[i:j] = self._sign_chunk(texts[i:j])
+            out[i:j] = sign(texts[i:j])
             i = j
         return out
 

@@ -13,6 +13,7 @@ pairs found across runs are exactly those one run over everything would find.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ class DedupState:
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text())
         saved = DedupConfig(**{k: v for k, v in meta["cfg"].items() if k in DedupConfig.__dataclass_fields__})
-        if saved != cfg:  # (settings of older versions that change no result, such as workers, are ignored)
+        # settings that change no result are not compared: the device; older ones such as workers are ignored
+        if dataclasses.replace(saved, device=cfg.device) != cfg:
             raise ValueError(f"{folder}: the corpus was deduplicated with other settings ({saved}); use a new --out folder")
         st = cls(cfg)
         st.folder = folder

@@ -73,7 +73,7 @@ class StoryConfig:
     # optional dense embeddings (off by default); see newsfold.stages.stories.embed
     embedding_model: str | None = None  # a local sentence-transformers model path or name
     embedding_weight: float = 0.0
-    embedding_device: str | None = None  # None: "cuda" when present, else "cpu"
+    embedding_device: str | None = None  # "auto"/None: "cuda" when present, else "cpu"; or "cpu", "cuda"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -24,6 +24,7 @@ nothing, so a single batch is grouped exactly as before.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -58,8 +59,10 @@ class StoryGrouper:
 
     def __init__(self, config: StoryConfig | None = None, state: StoryState | None = None,
                  encoder: Encoder | None = None, spill: str | Path | None = None):
-        if state is not None and config is not None and config != state.config:
-            raise ValueError("the config differs from the one the state was made with")
+        if state is not None and config is not None:  # the embedding device changes no result
+            if dataclasses.replace(config, embedding_device=state.config.embedding_device) != state.config:
+                raise ValueError("the config differs from the one the state was made with")
+            state.config = config
         self.state = state or StoryState(config or StoryConfig(), spill)
         self.config = self.state.config
         self.featurizer = Featurizer(self.config)
@@ -492,8 +495,13 @@ class StoryGrouper:
         self.state.save(folder)
 
     @classmethod
-    def load(cls, folder: str | Path, encoder: Encoder | None = None, spill: str | Path | None = None) -> "StoryGrouper":
-        return cls(state=StoryState.load(folder, spill), encoder=encoder)
+    def load(cls, folder: str | Path, encoder: Encoder | None = None, spill: str | Path | None = None,
+             device: str | None = None) -> "StoryGrouper":
+        """``device``: this run's ``embedding_device`` (not compared with the saved one)."""
+        state = StoryState.load(folder, spill)
+        if device != state.config.embedding_device:
+            state.config = dataclasses.replace(state.config, embedding_device=device)
+        return cls(state=state, encoder=encoder)
 
 
 def note(state: StoryState, refined) -> None:
