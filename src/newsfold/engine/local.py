@@ -110,7 +110,7 @@ class Runner:
         self.executor = executor or LocalExecutor(self.workers)
         self.rules = Rules.load(config.clean.rules)
         self.clock = Clock()
-        self.summary = RunSummary(workers=self.workers)
+        self.summary = RunSummary(workers=getattr(self.executor, "workers", self.workers))
         self.sink = RunSink(self.summary, None, self.warn)
 
     @property
