@@ -71,11 +71,11 @@ def _tables(out: Path) -> dict[str, list]:
     return {t: sorted(map(repr, pq.read_table(out / f"{t}.parquet").to_pylist())) for t in TABLES}
 
 
-def _real_pages(shared_data: Path, seeds_dir: Path, dest: Path) -> Path:
-    """The seeds, 60 articles of giveme5w1h (JSONL) and four fundus pages (.html.gz) in one folder."""
+def _real_pages(shared_data: Path, seeds_dir: Path, dest: Path, articles: int = 60) -> Path:
+    """The seeds, ``articles`` articles of giveme5w1h (JSONL) and four fundus pages (.html.gz) in one folder."""
     shutil.copytree(seeds_dir, dest / "seeds")
     lines = (shared_data / "stories-giveme5w1h-dev" / "articles.jsonl").read_text().splitlines(keepends=True)
-    (dest / "giveme5w1h.jsonl").write_text("".join(lines[:60]))
+    (dest / "giveme5w1h.jsonl").write_text("".join(lines[:articles]))
     for rel in FUNDUS:
         (dest / "fundus").mkdir(exist_ok=True)
         shutil.copy(shared_data / "fundus/tests/resources/parser/test_data" / rel, dest / "fundus" / Path(rel).name)
@@ -102,7 +102,7 @@ def test_ray_and_local_give_the_same_corpus_on_real_pages(engines, shared_data, 
 
 
 def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, seeds_dir, tmp_path):
-    real = _real_pages(shared_data, seeds_dir, tmp_path / "src")
+    real = _real_pages(shared_data, seeds_dir, tmp_path / "src", articles=12)
     one = tmp_path / "one"
     engines("local", [EXAMPLES, real], one)
     for first, second in (("local", "ray"), ("ray", "local")):
