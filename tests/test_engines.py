@@ -67,6 +67,26 @@ def engines(cluster, monkeypatch):
     return run
 
 
+def test_the_ray_executor_keeps_the_order_and_runs_on_the_cluster(cluster):
+    import os
+
+    def _square(x: int) -> tuple[int, int]:  # nested: shipped by value (tests/ is not importable on workers)
+        import os
+
+        if x == 13:
+            raise ValueError("thirteen")
+        return x * x, os.getpid()
+
+    ex = cluster.RayExecutor()
+    assert ex.workers == 2
+    got = list(ex.map(_square, range(12), min_items=1))
+    assert [r for r, _ in got] == [x * x for x in range(12)] and ex.tasks == 12
+    assert os.getpid() not in {pid for _, pid in got} and len({pid for _, pid in got}) == 2  # one actor per CPU
+    assert [r for r, _ in ex.map(_square, range(3), min_items=4)] == [0, 1, 4] and ex.tasks == 12  # few: here
+    with pytest.raises(Exception, match="thirteen"):
+        list(ex.map(_square, range(20), min_items=1))
+
+
 def _tables(out: Path) -> dict[str, list]:
     return {t: sorted(map(repr, pq.read_table(out / f"{t}.parquet").to_pylist())) for t in TABLES}
 

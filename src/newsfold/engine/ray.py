@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 import ray
 
 from newsfold.config import Config
+from newsfold.corpus.generation import CorpusError
 from newsfold.engine import local
 from newsfold.engine.executor import worth_workers
 from newsfold.engine.plan import workers as plan_workers
@@ -111,6 +112,9 @@ def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = N
     try:
         executor = RayExecutor(cfg.workers)
         return local.run(inputs, out, cfg, warn=warn, progress=progress, executor=executor, engine="ray")
+    except ray.exceptions.RayError as exc:  # a worker or node lost: nothing was committed
+        raise CorpusError(f"the Ray cluster failed during the run ({type(exc).__name__}: {str(exc)[:500]}); "
+                          f"the corpus in {out} is unchanged; run again") from exc
     finally:
         if started:
             ray.shutdown()
