@@ -6,7 +6,10 @@ A local Ray cluster of 2 CPUs is started once for the module.  Chunks are made s
 stages and the signatures really run on Ray actors (asserted)."""
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -102,14 +105,35 @@ def _real_pages(shared_data: Path, seeds_dir: Path, dest: Path, articles: int = 
     return dest
 
 
-def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, tmp_path):
-    s1 = engines("local", [EXAMPLES], tmp_path / "local")
+@pytest.fixture(scope="module")
+def local_examples(tmp_path_factory) -> tuple[Path, object]:
+    """The example corpus built once by the local engine (one worker)."""
+    out = tmp_path_factory.mktemp("local") / "examples"
+    return out, newsfold.run([EXAMPLES], out, Config(progress=False, workers=1))
+
+
+def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examples, tmp_path):
+    local_out, s1 = local_examples
     s2 = engines("ray", [EXAMPLES], tmp_path / "ray")
     assert (s1.engine, s2.engine, s2.workers) == ("local", "ray", 2)
     assert dict(engines.ran)["PageWork"] > 5 and dict(engines.ran)["sign"] > 3  # the work ran on Ray
     assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
     assert s1.duplicate_groups == s2.duplicate_groups > 0
-    assert _tables(tmp_path / "local") == _tables(tmp_path / "ray")
+    assert _tables(local_out) == _tables(tmp_path / "ray")
+
+
+def test_the_command_line_joins_a_running_cluster(cluster, local_examples, tmp_path):
+    """`newsfold run --engine ray --address ADDR` from another process joins the cluster (as a driver on
+    a multi-node cluster does) and gives the local engine's corpus."""
+    import ray
+
+    address = ray.get_runtime_context().gcs_address
+    out = tmp_path / "cli"
+    proc = subprocess.run([sys.executable, "-c", "from newsfold.cli import app; app()", "run", str(EXAMPLES), "--out", str(out), "--no-progress",
+                           "--engine", "ray", "--address", address], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((out / "summary.json").read_text())["engine"] == "ray"
+    assert _tables(local_examples[0]) == _tables(out)
 
 
 def test_ray_and_local_give_the_same_corpus_on_real_pages(engines, shared_data, seeds_dir, tmp_path):
