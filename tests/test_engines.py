@@ -157,3 +157,17 @@ def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, s
         assert snapshot(out) == snapshot(one)
     assert [n for n, k in engines.ran if k] == ["PageWork", "sign"] * 2  # both ray runs used the cluster
     assert _tables(tmp_path / "local-ray") == _tables(tmp_path / "ray-local")
+
+
+def test_only_the_ray_engine_imports_ray():
+    import ast
+
+    src = Path(newsfold.__file__).parent
+    found = set()
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            if any(n == "ray" or n.startswith("ray.") for n in names):
+                found.add(path.relative_to(src).as_posix())
+    assert found == {"engine/ray.py"}

@@ -45,11 +45,11 @@ class _Worker:
     def call(self, item):
         return self.task(item)
 
-    def ready(self) -> bool:
-        return True
-
 
 _RemoteWorker = ray.remote(num_cpus=1)(_Worker)
+# what a lost worker, node or object raises (a run that meets one stops before its commit)
+LOST = (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError, ray.exceptions.NodeDiedError,
+        ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError)
 
 
 class RayExecutor:
@@ -112,7 +112,7 @@ def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = N
     try:
         executor = RayExecutor(cfg.workers)
         return local.run(inputs, out, cfg, warn=warn, progress=progress, executor=executor, engine="ray")
-    except ray.exceptions.RayError as exc:  # a worker or node lost: nothing was committed
+    except LOST as exc:  # a worker or node lost (a task's own error is raised as it is): nothing was committed
         raise CorpusError(f"the Ray cluster failed during the run ({type(exc).__name__}: {str(exc)[:500]}); "
                           f"the corpus in {out} is unchanged; run again") from exc
     finally:
