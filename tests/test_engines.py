@@ -49,9 +49,14 @@ def engines(cluster, monkeypatch):
     monkeypatch.setattr(local, "PAGES_PER_TASK", 2)
     monkeypatch.setattr(local, "POOL_MIN_TASKS", 1)
     ran: list = []
+    made: list = []  # the Ray executors of the runs
     real = cluster.RayExecutor
 
     class Counted(real):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            made.append(self)
+
         def map(self, task, items, min_items=2):
             before = self.tasks
             yield from super().map(task, items, min_items)
@@ -67,6 +72,7 @@ def engines(cluster, monkeypatch):
         return cluster.run(inputs, out, cfg)
 
     run.ran = ran
+    run.made = made
     return run
 
 
@@ -117,6 +123,7 @@ def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examp
     s2 = engines("ray", [EXAMPLES], tmp_path / "ray")
     assert (s1.engine, s2.engine, s2.workers) == ("local", "ray", 2)
     assert dict(engines.ran)["PageWork"] > 5 and dict(engines.ran)["sign"] > 3  # the work ran on Ray
+    assert engines.made[-1].reads > 3  # the files were read by Ray tasks
     assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
     assert s1.duplicate_groups == s2.duplicate_groups > 0
     assert _tables(local_out) == _tables(tmp_path / "ray")
@@ -140,7 +147,7 @@ def test_ray_and_local_give_the_same_corpus_on_real_pages(engines, shared_data, 
     src = _real_pages(shared_data, seeds_dir, tmp_path / "src")
     s1 = engines("local", [src], tmp_path / "local")
     s2 = engines("ray", [src], tmp_path / "ray")
-    assert dict(engines.ran)["PageWork"] > 10
+    assert dict(engines.ran)["PageWork"] > 10 and engines.made[-1].reads == 10  # every file read by a Ray task
     assert s1.articles == s2.articles > 60 and s1.stories == s2.stories > 1 and s1.entities == s2.entities > 0
     assert _tables(tmp_path / "local") == _tables(tmp_path / "ray")
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from newsfold.config import Config
 from newsfold.corpus.generation import CorpusError
@@ -57,12 +58,14 @@ class RayExecutor:
 
     With fewer than ``min_items`` items (or one worker) they run in this process, as on the local
     engine: starting an actor costs about as much as starting a process.  ``workers``: actors per
-    map (default: the cluster's CPUs).  ``tasks`` counts the items that ran on the cluster."""
+    map (default: the cluster's CPUs).  ``tasks`` counts the items that ran on the cluster, ``reads``
+    the files read by Ray tasks (``map_files``)."""
 
     def __init__(self, workers: int | None = None):
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, min(int(workers), cpus) if workers else cpus)
         self.tasks = 0
+        self.reads = 0
 
     def map(self, task: Callable[[T], R], items: Iterable[T], min_items: int = 2) -> Iterator[R]:
         items, parallel = worth_workers(items, self.workers, min_items)
@@ -83,6 +86,33 @@ class RayExecutor:
         finally:
             for actor in actors:
                 ray.kill(actor)
+
+
+    def map_files(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """``task(item)`` for each item, in order, as Ray tasks on the driver's own node (reading: the
+        input files need only be there), at most one per CPU of that node in flight.  They ask for no
+        CPU: the page stages' actors hold the CPUs while files are still being read."""
+        node = ray.get_runtime_context().get_node_id()
+        cpus = int(next((n["Resources"].get("CPU", 1) for n in ray.nodes() if n["NodeID"] == node), 1))
+        items, parallel = worth_workers(items, cpus, 2)
+        if not parallel:
+            yield from map(task, items)
+            return
+        here = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+        shipped = ray.put(task)
+        pending: deque = deque()
+        for item in items:
+            pending.append(_apply.options(scheduling_strategy=here).remote(shipped, item))
+            self.reads += 1
+            if len(pending) >= cpus:
+                yield ray.get(pending.popleft())
+        while pending:
+            yield ray.get(pending.popleft())
+
+
+@ray.remote(num_cpus=0)
+def _apply(task: Callable, item):
+    return task(item)
 
 
 def connect(address: str | None, cpus: int) -> bool:
