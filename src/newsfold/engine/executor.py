@@ -36,29 +36,32 @@ class LocalExecutor:
         self.workers = max(1, int(workers))
 
     def map(self, task: Callable[[T], R], items: Iterable[T], min_items: int = 2) -> Iterator[R]:
-        it = iter(items)
-        head: list[T] = []
-        if self.workers > 1:
-            for item in it:
-                head.append(item)
-                if len(head) >= max(1, min_items):
-                    break
-        if self.workers == 1 or len(head) < max(1, min_items):
-            for item in head:
-                yield task(item)
-            for item in it:
-                yield task(item)
+        items, parallel = worth_workers(items, self.workers, min_items)
+        if not parallel:
+            yield from map(task, items)
             return
         with ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
                                  initializer=_init, initargs=(task,)) as pool:
             pending: deque = deque()
-            for item in chain(head, it):
+            for item in items:
                 pending.append(pool.submit(_call, item))
                 if len(pending) >= 2 * self.workers:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
 
+
+def worth_workers(items: Iterable[T], workers: int, min_items: int) -> tuple[Iterator[T], bool]:
+    """``(the same items, whether to send them to workers)``: yes with more than one worker and at
+    least ``min_items`` items (looked ahead, not consumed)."""
+    it = iter(items)
+    head: list[T] = []
+    if workers > 1:
+        for item in it:
+            head.append(item)
+            if len(head) >= max(1, min_items):
+                break
+    return chain(head, it), workers > 1 and len(head) >= max(1, min_items)
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

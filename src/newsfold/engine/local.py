@@ -110,7 +110,7 @@ class Runner:
         self.executor = executor or LocalExecutor(self.workers)
         self.rules = Rules.load(config.clean.rules)
         self.clock = Clock()
-        self.summary = RunSummary(workers=self.workers)
+        self.summary = RunSummary(workers=getattr(self.executor, "workers", self.workers))
         self.sink = RunSink(self.summary, None, self.warn)
 
     @property
@@ -134,7 +134,8 @@ class Runner:
         self.start("read", count_files(inputs, own))
         skip = SkipKnownPages(known)
         pages = skip(self.clock.iterate("read", read_inputs(inputs, self.cfg.reader, self.sink.ledger, self.warn,
-                                                            own, files)), self.sink)
+                                                            own, files, getattr(self.executor, "map_files", None))),
+                     self.sink)
         work = PageWork(self.cfg, page_stages(self.cfg, self.rules))
         for done in self.executor.map(work, chunked(pages, PAGES_PER_TASK), POOL_MIN_TASKS):
             for page in done:

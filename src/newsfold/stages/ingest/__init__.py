@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from newsfold.config import ReaderConfig
 from newsfold.records import LedgerEntry, Page
+from newsfold.stages.base import Collected
 from newsfold.stages.ingest import report as R
 from newsfold.stages.ingest.files import (HEAD_BYTES, MAX_STRAY_NUL, Corpus, Found, InputError, binary_reason,
     detect_format, discover, inner_name, is_page_format, iter_files, open_input, read_limited, utf16_guess)
@@ -49,7 +51,7 @@ from newsfold.stages.ingest.report import FileLog, Reporter
 from newsfold.stages.ingest.text import text_page_text
 from newsfold.stages.ingest.warc import read_warc
 
-__all__ = ["read_inputs", "iter_files", "count_files", "Corpus"]
+__all__ = ["read_inputs", "ReadFile", "iter_files", "count_files", "Corpus"]
 
 _log = logging.getLogger("newsfold.stages.ingest")
 FAVORS = ("balanced", "precision", "recall")
@@ -67,17 +69,49 @@ def read_inputs(
     warn: Callable[[str], None] = _default_warn,
     corpus: Corpus | None = None,
     files: Fingerprints | None = None,
+    map_files: Callable | None = None,
 ) -> Iterator[Page]:
     """Pages from every file under ``inputs`` (files or folders), in a deterministic order.
 
     ``corpus``: the run's output folder, skipped when it lies inside an input folder.
-    ``files``: the files read in full before (:mod:`.fingerprints`): such a file is not read again."""
+    ``files``: the files read in full before (:mod:`.fingerprints`): such a file is not read again.
+    ``map_files(ReadFile(cfg), found files) -> [(pages, reports)]`` in order: reads the files elsewhere
+    (an engine's workers); their reports are replayed here in file order, so the pages, ledger rows
+    and warnings are those of reading here (default: each file read here as the pages are taken)."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     favor = getattr(cfg, "html_favor", "balanced")
     if favor not in FAVORS:
         raise ValueError(f"reader.html_favor must be one of {FAVORS}, not {favor!r}")
     rep = Reporter(ledger, warn)
+    todo = _to_read(inputs, cfg, rep, corpus, files)
+    if map_files is None:
+        for found, fp in todo:
+            pages = 0
+            for page in _read_file(found, cfg, rep):
+                pages += 1
+                yield page
+            if fp is not None:
+                files.read(fp, pages)
+        return
+    fps: deque[int | None] = deque()
+
+    def found_files() -> Iterator[Found]:
+        for found, fp in todo:
+            fps.append(fp)
+            yield found
+
+    for pages, reports in map_files(ReadFile(cfg), found_files()):
+        fp = fps.popleft()
+        reports.replay(rep)
+        yield from pages
+        if fp is not None:
+            files.read(fp, len(pages))
+
+
+def _to_read(inputs, cfg: ReaderConfig, rep: Reporter, corpus: Corpus | None,
+             files: Fingerprints | None) -> Iterator[tuple[Found, int | None]]:
+    """The files to read, with their fingerprints; a ledger row for each file not read."""
     for found in discover(inputs, corpus):
         if found.problem:
             rep.drop_file(found.source, found.problem, found.detail)
@@ -87,18 +121,24 @@ def read_inputs(
             rep.skip_file(found.source, *skip)
             continue
         fp = files.of(found.path, found.source) if files is not None else None
-        if fp is None:
-            yield from _read_file(found, cfg, rep)
-            continue
-        known = files.pages(fp)
-        if known is not None:
-            files.on_known(found.source, known)
-            continue
-        pages = 0
-        for page in _read_file(found, cfg, rep):
-            pages += 1
-            yield page
-        files.read(fp, pages)
+        if fp is not None:
+            known = files.pages(fp)
+            if known is not None:
+                files.on_known(found.source, known)
+                continue
+        yield found, fp
+
+
+class ReadFile:
+    """``ReadFile(cfg)(found) -> (pages, reports)``: one file read in any process; what reading it
+    reported (ledger rows, warnings, in order) is replayed by ``read_inputs``."""
+
+    def __init__(self, cfg: ReaderConfig):
+        self.cfg = cfg
+
+    def __call__(self, found: Found) -> tuple[list[Page], Collected]:
+        reports = Collected()
+        return list(_read_file(found, self.cfg, Reporter(reports.ledger, reports.warn))), reports
 
 
 def count_files(inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], corpus: Corpus | None = None) -> int:

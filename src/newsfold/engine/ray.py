@@ -1,0 +1,153 @@
+"""The Ray engine: the same plan as the local engine, its parallel stages run on a Ray cluster.
+
+``run`` joins the cluster at ``address`` (``ray start --head`` on one machine, ``ray start
+--address=HEAD:6379`` on the others), or starts a local one with ``config.workers`` CPUs (default:
+every core), and hands ``engine.local.run`` a ``RayExecutor``.  Everything else is the local engine:
+reading on the driver, the barriers (learned boilerplate, fold, stories, entity canonicalisation) and
+the commit on the driver, so a corpus built on Ray is the one the local engine builds, and either
+engine can add to a corpus the other built.
+
+What goes to the cluster: the page stages (segment, clean, language, outlet) over chunks of pages, and
+the signatures over batches of spooled copies.  Each map call starts one actor per worker from the task
+(shipped once, ``ray.put``), so a ``PageWork`` builds its stages once per actor; items go round-robin,
+at most ``2 x actors`` in flight, and come back in input order.
+
+This is the only module that imports ``ray`` (``pip install 'newsfold[ray]'``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from newsfold.config import Config
+from newsfold.corpus.generation import CorpusError
+from newsfold.engine import local
+from newsfold.engine.executor import worth_workers
+from newsfold.engine.plan import workers as plan_workers
+from newsfold.progress import Report
+
+T = TypeVar("T")
+R = TypeVar("R")
+log = logging.getLogger("newsfold")
+
+
+class _Worker:
+    """An actor holding one task: built once from the shipped task, then called per item."""
+
+    def __init__(self, task: Callable):
+        self.task = task
+
+    def call(self, item):
+        return self.task(item)
+
+
+_RemoteWorker = ray.remote(num_cpus=1)(_Worker)
+# what a lost worker, node or object raises (a run that meets one stops before its commit)
+LOST = (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError, ray.exceptions.NodeDiedError,
+        ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError)
+
+
+class RayExecutor:
+    """``map(task, items, min_items)``: ``task(item)`` for each item, in input order, on Ray actors.
+
+    With fewer than ``min_items`` items (or one worker) they run in this process, as on the local
+    engine: starting an actor costs about as much as starting a process.  ``workers``: actors per
+    map (default: the cluster's CPUs).  ``tasks`` counts the items that ran on the cluster, ``reads``
+    the files read by Ray tasks (``map_files``)."""
+
+    def __init__(self, workers: int | None = None):
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.workers = max(1, min(int(workers), cpus) if workers else cpus)
+        self.tasks = 0
+        self.reads = 0
+
+    def map(self, task: Callable[[T], R], items: Iterable[T], min_items: int = 2) -> Iterator[R]:
+        items, parallel = worth_workers(items, self.workers, min_items)
+        if not parallel:
+            yield from map(task, items)
+            return
+        shipped = ray.put(task)  # once; each actor deserialises it once
+        actors = [_RemoteWorker.remote(shipped) for _ in range(self.workers)]
+        try:
+            pending: deque = deque()
+            for n, item in enumerate(items):
+                pending.append(actors[n % len(actors)].call.remote(item))
+                self.tasks += 1
+                if len(pending) >= 2 * len(actors):
+                    yield ray.get(pending.popleft())
+            while pending:
+                yield ray.get(pending.popleft())
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+
+
+    def map_files(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """``task(item)`` for each item, in order, as Ray tasks on the driver's own node (reading: the
+        input files need only be there), at most one per CPU of that node in flight.  They ask for no
+        CPU: the page stages' actors hold the CPUs while files are still being read."""
+        node = ray.get_runtime_context().get_node_id()
+        cpus = int(next((n["Resources"].get("CPU", 1) for n in ray.nodes() if n["NodeID"] == node), 1))
+        items, parallel = worth_workers(items, cpus, 2)
+        if not parallel:
+            yield from map(task, items)
+            return
+        here = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+        shipped = ray.put(task)
+        pending: deque = deque()
+        for item in items:
+            pending.append(_apply.options(scheduling_strategy=here).remote(shipped, item))
+            self.reads += 1
+            if len(pending) >= cpus:
+                yield ray.get(pending.popleft())
+        while pending:
+            yield ray.get(pending.popleft())
+
+
+@ray.remote(num_cpus=0)
+def _apply(task: Callable, item):
+    return task(item)
+
+
+def connect(address: str | None, cpus: int) -> bool:
+    """Join the cluster at ``address``, or start a local one of ``cpus`` CPUs (no dashboard, quiet);
+    nothing when this process is connected already.  Returns whether this call connected."""
+    if ray.is_initialized():
+        return False
+    quiet = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
+                 configure_logging=True)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
+    if address:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+    else:
+        ray.init(address="local", num_cpus=cpus, **quiet)
+    return True
+
+
+def run(inputs: Sequence[str | Path], out: str | Path, config: Config | None = None, *,
+        warn: Callable[[str], None] | None = None, progress: Report | None = None,
+        address: str | None = None) -> local.RunSummary:
+    """Add INPUTS to the corpus in OUT, the parallel stages on Ray (same corpus as the local engine).
+
+    ``address``: a running cluster (``HOST:PORT``); default: a local cluster of ``config.workers``
+    CPUs (every core), shut down at the end.  A process already connected to Ray uses that cluster."""
+    cfg = (config or Config()).validate()  # ConfigError before a cluster starts
+    started = connect(address, plan_workers(cfg))
+    try:
+        executor = RayExecutor(cfg.workers)
+        return local.run(inputs, out, cfg, warn=warn, progress=progress, executor=executor, engine="ray")
+    except LOST as exc:  # a worker or node lost (a task's own error is raised as it is): nothing was committed
+        raise CorpusError(f"the Ray cluster failed during the run ({type(exc).__name__}: {str(exc)[:500]}); "
+                          f"the corpus in {out} is unchanged; run again") from exc
+    finally:
+        if started:
+            ray.shutdown()
+
+
+__all__ = ["RayExecutor", "connect", "run"]

@@ -1,0 +1,180 @@
+"""The Ray engine gives the local engine's corpus: on the example corpus and on real pages, the same
+articles, duplicate groups, stories and entities (every table, as sorted rows); and a batch added with
+either engine to a corpus the other built gives what one run gives.
+
+A local Ray cluster of 2 CPUs is started once for the module.  Chunks are made small so that the page
+stages and the signatures really run on Ray actors (asserted)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import newsfold
+from newsfold.config import Config
+
+from test_incremental import snapshot
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+TABLES = ("articles", "copies", "ledger", "removals", "boilerplate", "stories", "story_sentences", "entities", "mentions")
+FUNDUS = ("us/APNews_2023_04_28.html.gz", "us/APNews_2024_09_03.html.gz", "uk/BBC_2024_08_01.html.gz",
+          "uk/BBC_2026_04_25.html.gz")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    pytest.importorskip("ray", reason="the Ray engine's tests need Ray: pip install -e '.[dev]' (or 'newsfold[ray]')")
+    import ray
+
+    from newsfold.engine import ray as ray_engine
+
+    started = ray_engine.connect(None, 2)
+    assert ray.cluster_resources().get("CPU") == 2
+    yield ray_engine
+    if started:
+        ray.shutdown()
+
+
+@pytest.fixture
+def engines(cluster, monkeypatch):
+    """``run(engine, inputs, out)``; small tasks so that both the page stages and the signatures go
+    to workers; ``ran`` lists the items each Ray executor sent to the cluster."""
+    from newsfold.engine import local
+
+    monkeypatch.setattr(local, "PAGES_PER_TASK", 2)
+    monkeypatch.setattr(local, "POOL_MIN_TASKS", 1)
+    ran: list = []
+    made: list = []  # the Ray executors of the runs
+    real = cluster.RayExecutor
+
+    class Counted(real):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            made.append(self)
+
+        def map(self, task, items, min_items=2):
+            before = self.tasks
+            yield from super().map(task, items, min_items)
+            ran.append((type(task).__name__ if not hasattr(task, "__self__") else task.__name__, self.tasks - before))
+
+    monkeypatch.setattr(cluster, "RayExecutor", Counted)
+
+    def run(engine: str, inputs: list[Path], out: Path):
+        cfg = Config(progress=False, workers=1 if engine == "local" else 2)
+        cfg.dedup.batch = 5  # signatures in many batches
+        if engine == "local":
+            return newsfold.run(inputs, out, cfg)
+        return cluster.run(inputs, out, cfg)
+
+    run.ran = ran
+    run.made = made
+    return run
+
+
+def test_the_ray_executor_keeps_the_order_and_runs_on_the_cluster(cluster):
+    import os
+
+    def _square(x: int) -> tuple[int, int]:  # nested: shipped by value (tests/ is not importable on workers)
+        import os
+
+        if x == 13:
+            raise ValueError("thirteen")
+        return x * x, os.getpid()
+
+    ex = cluster.RayExecutor()
+    assert ex.workers == 2
+    got = list(ex.map(_square, range(12), min_items=1))
+    assert [r for r, _ in got] == [x * x for x in range(12)] and ex.tasks == 12
+    assert os.getpid() not in {pid for _, pid in got} and len({pid for _, pid in got}) == 2  # one actor per CPU
+    assert [r for r, _ in ex.map(_square, range(3), min_items=4)] == [0, 1, 4] and ex.tasks == 12  # few: here
+    with pytest.raises(Exception, match="thirteen"):
+        list(ex.map(_square, range(20), min_items=1))
+
+
+def _tables(out: Path) -> dict[str, list]:
+    return {t: sorted(map(repr, pq.read_table(out / f"{t}.parquet").to_pylist())) for t in TABLES}
+
+
+def _real_pages(shared_data: Path, seeds_dir: Path, dest: Path, articles: int = 60) -> Path:
+    """The seeds, ``articles`` articles of giveme5w1h (JSONL) and four fundus pages (.html.gz) in one folder."""
+    shutil.copytree(seeds_dir, dest / "seeds")
+    lines = (shared_data / "stories-giveme5w1h-dev" / "articles.jsonl").read_text().splitlines(keepends=True)
+    (dest / "giveme5w1h.jsonl").write_text("".join(lines[:articles]))
+    for rel in FUNDUS:
+        (dest / "fundus").mkdir(exist_ok=True)
+        shutil.copy(shared_data / "fundus/tests/resources/parser/test_data" / rel, dest / "fundus" / Path(rel).name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def local_examples(tmp_path_factory) -> tuple[Path, object]:
+    """The example corpus built once by the local engine (one worker)."""
+    out = tmp_path_factory.mktemp("local") / "examples"
+    return out, newsfold.run([EXAMPLES], out, Config(progress=False, workers=1))
+
+
+def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examples, tmp_path):
+    local_out, s1 = local_examples
+    s2 = engines("ray", [EXAMPLES], tmp_path / "ray")
+    assert (s1.engine, s2.engine, s2.workers) == ("local", "ray", 2)
+    assert dict(engines.ran)["PageWork"] > 5 and dict(engines.ran)["sign"] > 3  # the work ran on Ray
+    assert engines.made[-1].reads > 3  # the files were read by Ray tasks
+    assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
+    assert s1.duplicate_groups == s2.duplicate_groups > 0
+    assert _tables(local_out) == _tables(tmp_path / "ray")
+
+
+def test_the_command_line_joins_a_running_cluster(cluster, local_examples, tmp_path):
+    """`newsfold run --engine ray --address ADDR` from another process joins the cluster (as a driver on
+    a multi-node cluster does) and gives the local engine's corpus."""
+    import ray
+
+    address = ray.get_runtime_context().gcs_address
+    out = tmp_path / "cli"
+    proc = subprocess.run([sys.executable, "-c", "from newsfold.cli import app; app()", "run", str(EXAMPLES), "--out", str(out), "--no-progress",
+                           "--engine", "ray", "--address", address], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((out / "summary.json").read_text())["engine"] == "ray"
+    assert _tables(local_examples[0]) == _tables(out)
+
+
+def test_ray_and_local_give_the_same_corpus_on_real_pages(engines, shared_data, seeds_dir, tmp_path):
+    src = _real_pages(shared_data, seeds_dir, tmp_path / "src")
+    s1 = engines("local", [src], tmp_path / "local")
+    s2 = engines("ray", [src], tmp_path / "ray")
+    assert dict(engines.ran)["PageWork"] > 10 and engines.made[-1].reads == 10  # every file read by a Ray task
+    assert s1.articles == s2.articles > 60 and s1.stories == s2.stories > 1 and s1.entities == s2.entities > 0
+    assert _tables(tmp_path / "local") == _tables(tmp_path / "ray")
+
+
+def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, seeds_dir, tmp_path):
+    real = _real_pages(shared_data, seeds_dir, tmp_path / "src", articles=12)
+    one = tmp_path / "one"
+    engines("local", [EXAMPLES, real], one)
+    for first, second in (("local", "ray"), ("ray", "local")):
+        out = tmp_path / f"{first}-{second}"
+        engines(first, [EXAMPLES], out)
+        s = engines(second, [EXAMPLES, real], out)  # the examples again: skipped as pages the corpus holds
+        assert s.engine == second and s.generation == 2 and s.skipped_pages > 0
+        assert snapshot(out) == snapshot(one)
+    assert [n for n, k in engines.ran if k] == ["PageWork", "sign"] * 2  # both ray runs used the cluster
+    assert _tables(tmp_path / "local-ray") == _tables(tmp_path / "ray-local")
+
+
+def test_only_the_ray_engine_imports_ray():
+    import ast
+
+    src = Path(newsfold.__file__).parent
+    found = set()
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            if any(n == "ray" or n.startswith("ray.") for n in names):
+                found.add(path.relative_to(src).as_posix())
+    assert found == {"engine/ray.py"}
