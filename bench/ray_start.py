@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memtree import cmdline, descendants, matching, rss  # noqa: E402
+from memtree import cmdline, descendants, matching, rss, stop  # noqa: E402
 
 ENV = {"RAY_USAGE_STATS_ENABLED": "0"}  # no usage report is ever attempted
 MiB = 1024 * 1024
@@ -34,18 +33,6 @@ def _ray_tree(temp: str) -> set[int]:
     """This driver and its children, plus every process that names our Ray temp dir (gcs, raylet, agents)
     and theirs (workers are the raylet's children)."""
     return descendants([os.getpid()]) | matching(lambda c: temp in c)
-
-
-def _stop(pids: set[int], wait: float = 10.0) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for p in pids:
-            try:
-                os.kill(p, sig)
-            except ProcessLookupError:
-                pass
-        end = time.time() + wait
-        while time.time() < end and any(Path(f"/proc/{p}").exists() for p in pids):
-            time.sleep(0.1)
 
 
 def _workload(ray, folder: Path) -> dict:
@@ -96,7 +83,7 @@ def child(mode: str) -> None:
             ray.init(address=addr, log_to_driver=False)
         except Exception as exc:  # noqa: BLE001 - reported, and our head node stopped
             res["error"] = f"{type(exc).__name__}: {str(exc)[:600]}"
-            _stop(matching(lambda c: temp in c))
+            stop(matching(lambda c: temp in c))
             print(json.dumps(res))
             return
         res["connect_s"] = round(time.perf_counter() - t, 2)
@@ -112,7 +99,7 @@ def child(mode: str) -> None:
     t = time.perf_counter()
     ray.shutdown()
     if mode == "head":  # never `ray stop`: it stops every Ray on the machine; only the processes we started
-        _stop(matching(lambda c: temp in c))
+        stop(matching(lambda c: temp in c))
     res["shutdown_s"] = round(time.perf_counter() - t, 2)
     time.sleep(1)
     res["left_running"] = len(matching(lambda c: temp in c))

@@ -19,11 +19,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -32,6 +30,9 @@ import pytest
 import newsfold
 from newsfold.config import Config
 from newsfold.entities.extract import PARALLEL_MIN_CHARS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from memtree import matching, stop  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "corpus"
 FUNDUS_PAGES = 40  # English fundus pages in the real-data input (of 84)
@@ -211,25 +212,6 @@ RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0",
            "RAY_AUTH_MODE": "token"}
 
 
-def _our_processes(marker: str) -> set[int]:
-    """Processes whose command line names ``marker`` (our cluster's temp dir), and their descendants."""
-    procs: dict[int, tuple[int, str]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            procs[int(d.name)] = (int(stat[stat.rindex(")") + 2:].split()[1]), cmd)
-    ours = {p for p, (_, cmd) in procs.items() if marker in cmd}
-    while True:
-        more = {p for p, (pp, _) in procs.items() if pp in ours} - ours
-        if not more:
-            return ours
-        ours |= more
-
-
 @pytest.fixture(scope="module")
 def ray_address():
     """A local Ray cluster with 2 CPUs (``ray start --head``), stopped afterwards by its own process
@@ -249,16 +231,7 @@ def ray_address():
         assert address, proc.stdout[-2000:]
         yield address
     finally:
-        pids = _our_processes(temp)
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for p in pids:
-                try:
-                    os.kill(p, sig)
-                except ProcessLookupError:
-                    pass
-            end = time.time() + 10
-            while time.time() < end and any(Path(f"/proc/{p}").exists() for p in pids):
-                time.sleep(0.1)
+        stop(matching(lambda cmd: temp in cmd))  # our cluster's processes: they name its temp dir
         shutil.rmtree(temp, ignore_errors=True)
 
 
@@ -279,7 +252,7 @@ def _halves(root: Path) -> tuple[Path, Path]:
     return first, second
 
 
-@pytest.mark.parametrize("engines", [("local", "ray"), ("ray", "local")])
+@pytest.mark.parametrize("engines", [("local", "ray"), ("ray", "local")], ids=["local-then-ray", "ray-then-local"])
 def test_a_batch_added_by_one_engine_to_the_others_corpus(engines, ray_address, tmp_path):
     """Adding works across engines: the same corpus as the local engine adding the same batches."""
     a, b = _halves(tmp_path / "src")
