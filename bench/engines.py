@@ -220,10 +220,12 @@ def newsfold_groups(out: Path) -> tuple[int, dict[str, str]]:
 # --- the run -------------------------------------------------------------------------------------
 def measure(name: str, workers: int, cmd: list[str], env: dict | None = None) -> dict:
     print(f"… {name}, {workers} worker(s): {' '.join(cmd[-8:])}", flush=True)
+    started, load = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), os.getloadavg()
     res = run_measured(cmd, env=env, cwd=str(REPO))
     if res["rc"]:
         print(f"  failed (exit {res['rc']}):\n{res['stderr'][-3000:]}", flush=True)
-    return {"engine": name, "workers": workers, **res}
+    return {"engine": name, "workers": workers, "started_utc": started, "load_before": load,
+            "load_after": os.getloadavg(), **res}
 
 
 def main() -> None:
@@ -239,6 +241,8 @@ def main() -> None:
     ap.add_argument("--ray-address", help="newsfold --engine ray: an existing cluster's address")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsfold-engines"))
     ap.add_argument("--results", type=Path, help="write the results here (default bench/results/engines_N.json)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the rows of that file for the engines not run now (each row says when it ran)")
     ap.add_argument("--datatrove-child", nargs=3, metavar=("CORPUS", "WORK", "WORKERS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.datatrove_child:
@@ -257,6 +261,8 @@ def main() -> None:
     print(f"{n:,} records, {known:,} of them copies of another ({len(set(truth.values())):,} originals)", flush=True)
     rows: list[dict] = []
     path = args.results or HERE / "results" / f"engines_{args.articles}.json"
+    if args.keep and path.exists():
+        rows = [r for r in json.loads(path.read_text())["rows"] if r["engine"].split()[-1] not in engines]
     load_before = os.getloadavg()
 
     def done(row: dict) -> None:
@@ -325,7 +331,9 @@ def report(rows: list[dict], n: int, known: int, header: bool = True) -> None:
     for r in rows:
         if r["rc"] == 0 and r.get("seconds"):
             stages = ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items())
-            print(f"  {r['engine']} w{r['workers']} seconds per stage: {stages}")
+            rest = r["wall_s"] - sum(r["seconds"].values())  # start-up, and newsfold's store (not in summary.json)
+            when = f"; started {r['started_utc']} UTC, load {r['load_before'][0]:.1f}" if "started_utc" in r else ""
+            print(f"  {r['engine']} w{r['workers']} seconds per stage: {stages}; rest {rest:.1f}{when}")
 
 
 if __name__ == "__main__":
