@@ -261,8 +261,11 @@ def main() -> None:
     print(f"{n:,} records, {known:,} of them copies of another ({len(set(truth.values())):,} originals)", flush=True)
     rows: list[dict] = []
     path = args.results or HERE / "results" / f"engines_{args.articles}.json"
-    if args.keep and path.exists():
-        rows = [r for r in json.loads(path.read_text())["rows"] if r["engine"].split()[-1] not in engines]
+    if args.keep and path.exists():  # every row but those of an engine and worker count run now
+        now = {("datatrove", w) for w in map(int, args.datatrove_workers.split(",")) if "datatrove" in engines}
+        now |= {("local", w) for w in map(int, args.workers.split(",")) if "local" in engines}
+        now |= {("ray", 2)} if "ray" in engines else set()
+        rows = [r for r in json.loads(path.read_text())["rows"] if (r["engine"].split()[-1], r["workers"]) not in now]
     load_before = os.getloadavg()
 
     def done(row: dict) -> None:
