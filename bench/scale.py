@@ -23,14 +23,34 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 
 
+SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]  # 70
+
+
+def vocabulary(size: int = 50_000, zipf: float = 1.05, letters: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Words and their Zipf probabilities (the generated corpora's vocabulary): ``w0`` …, or with
+    ``letters`` made of syllables (``ba``, ``bako`` …), for tools that normalise digits away."""
+    def word(i: int) -> str:
+        out = SYLLABLES[i % 70]
+        while i := i // 70:
+            out += SYLLABLES[i % 70]
+        return out
+
+    vocab = np.array([word(i) if letters else f"w{i}" for i in range(size)])
+    p = 1 / np.arange(1, size + 1) ** zipf
+    return vocab, p / p.sum()
+
+
+def outlet_footers(n: int = 200) -> dict[str, list[str]]:
+    """``n`` outlets, each with the two boilerplate lines it ends every article with."""
+    outlets = [f"outlet-{i:03d}" for i in range(n)]
+    return {o: [f"© 2026 {o}. All rights reserved.", f"Follow {o} on social media for updates."] for o in outlets}
+
+
 def generate(folder: Path, n: int, shard: int = 50_000, seed: int = 7) -> None:
     rng = np.random.default_rng(seed)
-    vocab = np.array([f"w{i}" for i in range(50_000)])
-    ranks = np.arange(1, len(vocab) + 1)
-    p = 1 / ranks**1.05
-    p /= p.sum()
-    outlets = [f"outlet-{i:03d}" for i in range(200)]
-    footer = {o: [f"© 2026 {o}. All rights reserved.", f"Follow {o} on social media for updates."] for o in outlets}
+    vocab, p = vocabulary()
+    footer = outlet_footers()
+    outlets = list(footer)
     folder.mkdir(parents=True, exist_ok=True)
     made = 0
     k = 0
