@@ -89,6 +89,8 @@ RANGES: dict[str, Check] = {
     "stories.lone_ratio": FRACTION, "stories.lone_power": COUNT, "stories.settled": COUNT,
     "stories.split_ratio": COUNT, "stories.split_min": POSITIVE, "stories.shared_min_similarity": SCORE,
     "stories.min_sentence_words": COUNT, "stories.embedding_weight": COUNT,
+    "stories.crosslingual_threshold": between(-1, 1), "stories.crosslingual_window_days": COUNT,
+    "stories.crosslingual_chars": POSITIVE, "stories.crosslingual_members": POSITIVE,
     "entities.model": not_empty, "entities.batch_size": POSITIVE, "entities.workers": between(0, 1024), "entities.ner_unit": one_of("field", "paragraph"),
     "entities.max_length": POSITIVE, "entities.labels": values_in("PERSON", "ORG", "PLACE"),
     "entities.min_typo_len": POSITIVE, "entities.min_shared_neighbours": COUNT,

@@ -81,6 +81,7 @@ class RunSummary:
     learned_boilerplate: int = 0
     newly_learned: int = 0
     stories: int = 0
+    stories_across_languages: int = 0  # stories joined into a story of another language (stories/crosslingual.py)
     entities: int = 0
     languages: dict[str, int] = field(default_factory=dict)  # distinct articles per language (ISO 639-1, "und")
     no_ner_model: dict[str, int] = field(default_factory=dict)  # this run's articles per language NER has no model for
@@ -382,7 +383,11 @@ def _run(inputs, out: Path, cfg: Config, warn, progress) -> RunSummary:
         runner.summary.duplicate_copies = int(len(live) - runner.summary.articles)
     if cfg.steps.stories:
         with runner.clock("stories"):
-            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes, runner.start)
+            xl: dict = {}
+            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes, runner.start, xl)
+            runner.summary.stories_across_languages = xl.get("linked", 0)
+            if "off" in xl:
+                runner.warn(xl["off"])
         schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
         with runner.clock("entities"):

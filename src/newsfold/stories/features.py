@@ -185,15 +185,25 @@ def day_ordinal(published: str | None) -> int | None:
         return None
 
 
-def feature_id(feature: str, block: str, mask: int) -> int:
-    """The hash bucket of one feature in one block."""
-    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"), seed=BLOCKS.index(block) + 1) & mask
+def feature_id(feature: str, block: str, mask: int, lang_seed: int = 0) -> int:
+    """The hash bucket of one feature in one block (of one language: ``language_seed``)."""
+    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"),
+                                    seed=BLOCKS.index(block) + 1 + lang_seed) & mask
 
 
-def _hashed(feats: Iterable[str], block: str, mask: int) -> tuple[np.ndarray, np.ndarray]:
+def language_seed(language: str | None) -> int:
+    """Features are hashed per language, so that articles in two languages share no term and never
+    join on shared numbers or names alone (stories across languages: ``crosslingual.py``).  English
+    and unknown languages keep seed 0: an English corpus hashes as before."""
+    if not language or language in ("en", "und"):
+        return 0
+    return (xxhash.xxh32_intdigest(language.encode("ascii", "replace")) | 1) << 8
+
+
+def _hashed(feats: Iterable[str], block: str, mask: int, lang_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     counts: Counter[int] = Counter()
     for f in feats:
-        counts[feature_id(f, block, mask)] += 1
+        counts[feature_id(f, block, mask, lang_seed)] += 1
     if not counts:
         return np.empty(0, np.uint32), np.empty(0, np.float32)
     ids = np.fromiter(counts.keys(), np.uint32, len(counts))
@@ -248,14 +258,15 @@ class Featurizer:
             if self.config.body_bigrams:
                 body = words(text)
                 body += [f"{a} {b}" for a, b in zip(body, body[1:])]
+            ls = language_seed(art.language) if self.config.language_features else 0
             blocks = {
-                "body": _hashed(body, "body", self.mask),
-                "entities": _hashed(ent, "entities", self.mask),
-                "numbers": _hashed(iter_numbers(f"{title}\n{text}"), "numbers", self.mask),
-                "title": _hashed(words(title), "title", self.mask),
+                "body": _hashed(body, "body", self.mask, ls),
+                "entities": _hashed(ent, "entities", self.mask, ls),
+                "numbers": _hashed(iter_numbers(f"{title}\n{text}"), "numbers", self.mask, ls),
+                "title": _hashed(words(title), "title", self.mask, ls),
                 # a bottom-k sample (smallest buckets) so that two articles keep the same shingles
                 "quotes": tuple(x[: self.config.quote_shingles] for x in _hashed(
-                    quote_shingles(text) if self.config.quote_bonus else [], "quotes", self.mask)),
+                    quote_shingles(text) if self.config.quote_bonus else [], "quotes", self.mask, ls)),
             }
             out.append(ArticleFeatures(art.article_id, day_ordinal(art.published), blocks))
         return out
