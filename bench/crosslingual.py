@@ -96,6 +96,14 @@ def foreign_check(arts, gold, pred, written) -> dict:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--chars", type=int, default=StoryConfig().crosslingual_chars,
+                    help="characters of text embedded per article (crosslingual_chars)")
+    args = ap.parse_args()
+    chars = args.chars
+    results = RESULTS if chars == StoryConfig().crosslingual_chars else RESULTS.with_name(f"crosslingual_chars{chars}.json")
     encoder = load_encoder(threads=2)
     out: dict = {"grid": GRID, "sets": {}}
     per_set: dict[str, dict[float, dict]] = {}
@@ -112,7 +120,7 @@ def main() -> None:
         per_set[name] = {}
         t_link = None
         for th in GRID:
-            cfg = StoryConfig(crosslingual_threshold=th)
+            cfg = StoryConfig(crosslingual_threshold=th, crosslingual_chars=chars)
             t = time.perf_counter()
             mapping = link_articles(arts, raw.assignments, cfg, cache)
             if t_link is None:
@@ -123,7 +131,7 @@ def main() -> None:
         only_tfidf = [raw.assignments[a.article_id] for a in arts]
         # the baseline: the encoder alone, every article embedded, oracle threshold per metric
         t = time.perf_counter()
-        emb = encoder([lead(a.title, a.text, StoryConfig().crosslingual_chars) for a in arts])
+        emb = encoder([lead(a.title, a.text, chars) for a in arts])
         t_all = time.perf_counter() - t
         best: dict[str, tuple[float, dict]] = {}
         for d in np.round(np.arange(0.05, 1.0, 0.025), 3):
@@ -154,8 +162,9 @@ def main() -> None:
     out["leave_one_set_out"] = loso
     out["chosen_on_all"] = max(th for th in GRID if mean_all[th] >= top - 1e-9)
     out["shipped"] = StoryConfig().crosslingual_threshold
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    out["chars"] = chars
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(out, indent=1, ensure_ascii=False))
 
     def row(label, sc):
         return (f"| {label} | {100 * sc['b3_f1']:.1f} | {100 * sc['pair_f1']:.1f} | "
@@ -172,7 +181,7 @@ def main() -> None:
         print(row(f"{name}: TF-IDF only (no links)", s["tfidf_only"]))
         for m, (d, sc) in base_results[name].items():
             print(row(f"{name}: encoder alone, oracle distance {d} (best {m})", sc))
-    print("by threshold (B³ F1):", {n: {k: round(100 * v["b3_f1"], 1) for k, v in per_set[n].items()} for n in SETS})
+    print("by threshold (B³ F1):", {n: {float(k): round(100 * v["b3_f1"], 1) for k, v in per_set[n].items()} for n in SETS})
     print("chosen on all sets:", out["chosen_on_all"], "seconds:", {n: out["sets"][n]["seconds"] for n in SETS})
 
 

@@ -12,8 +12,10 @@ Linking (``link``), over the stories as the clusterer made them:
 
 - a story's language is its members' most common one; only the languages the encoder was trained
   on take part (``ENCODER_LANGUAGES``; ``und`` never);
-- two stories of different languages are a candidate pair when their spans of dates are at most
-  ``crosslingual_window_days`` apart (an undated story pairs with any);
+- two stories of different languages are a candidate pair when their first days are at most
+  ``crosslingual_window_days`` apart (an undated story pairs with any): the start of an event, not
+  the span of a story, which a loose story stretches (on fundus a Spanish story of unrelated pages
+  spanned 2024-2026 and would have paired with every story of those years);
 - a story's vector is the mean of the embeddings of its first ``crosslingual_members`` members
   (in stream order), each embedding of the title and the first ``crosslingual_chars`` characters
   of the text; a pair links when the cosine of the two vectors reaches ``crosslingual_threshold``;
@@ -129,7 +131,7 @@ def candidate_pairs(stories: dict[str, StoryView], config: StoryConfig) -> list[
     pairs: list[tuple[str, str]] = []
     for i, a in enumerate(dated):  # sorted by first day: stop at the first that starts too late
         for b in dated[i + 1:]:
-            if b.first_day > a.last_day + window:
+            if b.first_day > a.first_day + window:
                 break
             if langs[a.story_id] != langs[b.story_id]:
                 pairs.append((a.story_id, b.story_id))
