@@ -31,6 +31,7 @@ later runs.  Without the package the step is off and says so once (``status``).
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,11 +340,15 @@ def update(gen, grouper, raw, gone_raw: set[str], status: dict | None = None):
         def text_of(ids: Sequence[str]) -> dict[str, str]:
             return {a.article_id: lead(a.title, a.text, chars) for a in iter_articles(gen.readable("articles"), ids=ids)}
 
+        t0 = time.perf_counter()
         new = group_links(stories, cache, config, text_of)
         if status is not None:
             status["embedded"] = cache.encoded
+            status["seconds"] = round(time.perf_counter() - t0, 3)
     cache.save(folder)
     (folder / "links.json").write_text(json.dumps(new, sort_keys=True))
+    if status is not None:  # what this run's step cost (the encoder's share: bench/language.py reads it)
+        (folder / "run.json").write_text(json.dumps({k: status.get(k) for k in ("embedded", "seconds", "off")}))
     if status is not None:
         status["linked"] = len(new) - len(set(new.values()))
     if not new and not old:
