@@ -240,7 +240,8 @@ def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSumma
     shutil.rmtree(gen.dir)
     s = runner.summary
     before = json.loads((prev / "summary.json").read_text()) if (prev / "summary.json").exists() else {}
-    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities", "languages"):
+    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities", "languages",
+                 "stories_across_languages"):
         setattr(s, name, before.get(name, 0))
     s.generation = before.get("generation", s.generation - 1)
     s.nothing_new = True
