@@ -120,6 +120,25 @@ def test_near_duplicate_groups(tables, by_title):
 ARABIC_TITLE = "انهيار بوابة سد وادي صارم يغمر قرى محافظة الروضة"
 
 
+def test_stories_across_languages(tables, by_title, out):
+    """The German and Arabic dam articles join the English dam story (stories/crosslingual.py); the
+    other multi-article stories stay in English."""
+    s = json.loads((out / "summary.json").read_text())
+    if s["stories_across_languages"] == 0:
+        from newsfold.stages.stories import crosslingual
+
+        assert not crosslingual.available()
+        pytest.skip(crosslingual.MISSING)
+    assert s["stories_across_languages"] == 2
+    dam = by_title["Dam Spillway Fails in Al-Rawdah, Forcing Thousands From Their Homes"]["story_id"]
+    assert by_title["Staudamm-Unglück in Al-Rawdah: Tausende verlieren ihr Zuhause"]["story_id"] == dam
+    assert by_title[ARABIC_TITLE]["story_id"] == dam
+    langs = {}
+    for a in tables["articles"]:
+        langs.setdefault(a["story_id"], set()).add(a["language"])
+    assert [sid for sid, ls in langs.items() if len(ls) > 1] == [dam]
+
+
 def test_languages(tables, by_title, out):
     """Every article knows its language; the Arabic repost that differs only in vowel marks, tatweel and
     alef forms is an exact duplicate; NER (an English model) finds nothing in German or Arabic."""

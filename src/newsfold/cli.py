@@ -105,6 +105,8 @@ def _summary_table(s) -> Table:  # a pipeline.RunSummary
         t.add_row("  of which learned in this run", str(s.newly_learned))
     if s.languages:
         t.add_row("articles per language", inert(", ".join(f"{k} {n}" for k, n in s.languages.items())))
+    if s.stories_across_languages:
+        t.add_row("stories joined across languages", str(s.stories_across_languages))
     if s.no_ner_model:
         t.add_row("no entities (no NER model for)", inert(", ".join(f"{k} {n}" for k, n in sorted(s.no_ner_model.items()))))
     for reason, n in sorted(s.skipped_files.items()):

@@ -90,6 +90,8 @@ RANGES: dict[str, Check] = {
     "stories.split_ratio": COUNT, "stories.split_min": POSITIVE, "stories.shared_min_similarity": SCORE,
     "stories.min_sentence_words": COUNT, "stories.embedding_weight": COUNT,
     "stories.embedding_device": one_of("auto", "cpu", "cuda"),
+    "stories.crosslingual_threshold": between(-1, 1), "stories.crosslingual_window_days": COUNT,
+    "stories.crosslingual_chars": POSITIVE, "stories.crosslingual_members": POSITIVE,
     "entities.model": not_empty, "entities.batch_size": POSITIVE, "entities.ner_unit": one_of("field", "paragraph"),
     "entities.max_length": POSITIVE, "entities.labels": values_in("PERSON", "ORG", "PLACE"),
     "entities.min_typo_len": POSITIVE, "entities.min_shared_neighbours": COUNT,

@@ -62,7 +62,7 @@ def entity_schemas() -> dict[str, pa.Schema]:
     return {"entities": ENTITIES_SCHEMA, "mentions": MENTIONS_SCHEMA}
 
 
-def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
+def update_stories(gen, cfg, changes, start: Start | None = None, crosslingual_status: dict | None = None) -> int:
     """Group the fresh articles into the saved stories and write every story row that may have
     changed, and the changed ``story_id``s.  Returns the number of stories in the corpus.
 
@@ -140,6 +140,12 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
     stage.finish()
     written = {s.story_id for s in result.stories}
     (gen.state / "stories" / "volatile.json").write_text(json.dumps(sorted(written - closed_at_save)))
+    # stories across languages: linked groups are written as one story (stories/crosslingual.py)
+    from newsfold.engine import crosslingual
+
+    crosslingual_status = {} if crosslingual_status is None else crosslingual_status
+    result, linked_gone = crosslingual.update(gen, grouper, result, volatile | renamed_away | set(result.replaced or ()),
+                                              crosslingual_status)
     assigned = result.assignments
     want_ids = pa.array(sorted(assigned), pa.string())
 
@@ -159,11 +165,11 @@ def update_stories(gen, cfg, changes, start: Start | None = None) -> int:
         for name, t in tables.items():
             gen.replace_all(name, t)
     else:
-        gone = sorted(volatile | renamed_away | old_story_ids | set(result.replaced or ()))
+        gone = sorted(volatile | renamed_away | old_story_ids | set(result.replaced or ()) | linked_gone)
         for name, t in tables.items():
             gen.take(name, "story_id", gone)
             gen.writer(name, t.schema).write_table(t)
-    return len(st.stories)
+    return len(st.stories) - crosslingual_status.get("linked", 0)
 
 
 def count_languages(path: Path) -> dict[str, int]:

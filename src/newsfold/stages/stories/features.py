@@ -57,20 +57,41 @@ class ArticleFeatures:
     dense: np.ndarray | None = None  # an optional sentence embedding (normalised)
 
 
-def iter_words(text: str) -> Iterator[str]:
+_LANG_STOP: dict[str, frozenset] = {}  # a read-only cache: the stop words of each language, loaded once
+
+
+def stop_words(language: str | None) -> frozenset:
+    """The stop words of an article's language: English's (``STOP``), plus spaCy's list for that
+    language where spaCy has one (``spacy.lang.XX.stop_words``: data, no model), so that "der", "und",
+    "في" count as little in German or Arabic as "the" does in English."""
+    if not language or language in ("en", "und"):
+        return STOP
+    if language not in _LANG_STOP:
+        import importlib
+
+        try:
+            mod = importlib.import_module(f"spacy.lang.{ {'no': 'nb'}.get(language, language) }.stop_words")
+            extra = frozenset(w.lower() for w in mod.STOP_WORDS)
+        except Exception:
+            extra = frozenset()
+        _LANG_STOP[language] = STOP | extra
+    return _LANG_STOP[language]
+
+
+def iter_words(text: str, stop: frozenset = STOP) -> Iterator[str]:
     """Lower-case content words: no stop words, no one-letter words, possessives dropped (one at
     a time: a long text's features are counted, never listed)."""
     for m in _WORD.finditer(text.lower()):
         tok = _ARTICLE.sub("", m.group().replace("’", "'"))  # "al-sadr" -> "sadr"
         if tok.endswith("'s"):
             tok = tok[:-2]
-        if len(tok) < 2 or tok in STOP:
+        if len(tok) < 2 or tok in stop:
             continue
         yield tok
 
 
-def words(text: str) -> list[str]:
-    return list(iter_words(text))
+def words(text: str, stop: frozenset = STOP) -> list[str]:
+    return list(iter_words(text, stop))
 
 
 def _entity_key(span: str) -> str:
@@ -185,15 +206,25 @@ def day_ordinal(published: str | None) -> int | None:
         return None
 
 
-def feature_id(feature: str, block: str, mask: int) -> int:
-    """The hash bucket of one feature in one block."""
-    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"), seed=BLOCKS.index(block) + 1) & mask
+def feature_id(feature: str, block: str, mask: int, lang_seed: int = 0) -> int:
+    """The hash bucket of one feature in one block (of one language: ``language_seed``)."""
+    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"),
+                                    seed=BLOCKS.index(block) + 1 + lang_seed) & mask
 
 
-def _hashed(feats: Iterable[str], block: str, mask: int) -> tuple[np.ndarray, np.ndarray]:
+def language_seed(language: str | None) -> int:
+    """Features are hashed per language, so that articles in two languages share no term and never
+    join on shared numbers or names alone (stories across languages: ``crosslingual.py``).  English
+    and unknown languages keep seed 0: an English corpus hashes as before."""
+    if not language or language in ("en", "und"):
+        return 0
+    return (xxhash.xxh32_intdigest(language.encode("ascii", "replace")) | 1) << 8
+
+
+def _hashed(feats: Iterable[str], block: str, mask: int, lang_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     counts: Counter[int] = Counter()
     for f in feats:
-        counts[feature_id(f, block, mask)] += 1
+        counts[feature_id(f, block, mask, lang_seed)] += 1
     if not counts:
         return np.empty(0, np.uint32), np.empty(0, np.float32)
     ids = np.fromiter(counts.keys(), np.uint32, len(counts))
@@ -244,18 +275,20 @@ class Featurizer:
         for art, text, title, ent in zip(articles, texts, titles, ents):
             if not art.article_id:
                 raise ValueError("story grouping needs Article.article_id (set by dedup)")
-            body: Iterable[str] = iter_words(text)
+            stop = stop_words(art.language) if self.config.language_features else STOP
+            body: Iterable[str] = iter_words(text, stop)
             if self.config.body_bigrams:
-                body = words(text)
+                body = words(text, stop)
                 body += [f"{a} {b}" for a, b in zip(body, body[1:])]
+            ls = language_seed(art.language) if self.config.language_features else 0
             blocks = {
-                "body": _hashed(body, "body", self.mask),
-                "entities": _hashed(ent, "entities", self.mask),
-                "numbers": _hashed(iter_numbers(f"{title}\n{text}"), "numbers", self.mask),
-                "title": _hashed(words(title), "title", self.mask),
+                "body": _hashed(body, "body", self.mask, ls),
+                "entities": _hashed(ent, "entities", self.mask, ls),
+                "numbers": _hashed(iter_numbers(f"{title}\n{text}"), "numbers", self.mask, ls),
+                "title": _hashed(words(title, stop), "title", self.mask, ls),
                 # a bottom-k sample (smallest buckets) so that two articles keep the same shingles
                 "quotes": tuple(x[: self.config.quote_shingles] for x in _hashed(
-                    quote_shingles(text) if self.config.quote_bonus else [], "quotes", self.mask)),
+                    quote_shingles(text) if self.config.quote_bonus else [], "quotes", self.mask, ls)),
             }
             out.append(ArticleFeatures(art.article_id, day_ordinal(art.published), blocks))
         return out

@@ -128,13 +128,13 @@ def iter_infos(state: StoryState, sids: Iterable[str] | None = None) -> Iterator
             yield story_info(state, sid, ms)
 
 
-def _sorted(stories: list[StoryInfo]) -> list[StoryInfo]:
+def sorted_infos(stories: list[StoryInfo]) -> list[StoryInfo]:
     return sorted(stories, key=lambda s: (s.first_seen is None, s.first_seen or "", s.story_id))
 
 
 def build_result(state: StoryState, only: Iterable[str] | None = None) -> StoryResult:
     """The stories of ``state`` as they are (no refinement); ``only``: just those story ids."""
-    stories = _sorted(list(iter_infos(state, only)))
+    stories = sorted_infos(list(iter_infos(state, only)))
     assignments = {aid: s.story_id for s in stories for aid in s.article_ids}
     return StoryResult(dict(sorted(assignments.items())), stories, state.config.to_dict())
 
