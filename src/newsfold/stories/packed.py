@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .features import BLOCKS
-from .score import Vector
+from .score import _BLOCK_TAGS, Vector
 
 
 class PackedIds:
@@ -161,4 +161,5 @@ def unpack(p: tuple) -> Vector:
     ids, ws = ids_a.tolist(), ws_a.tolist()
     terms = {b: (ids[o[i]: o[i + 1]], ws[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
     arrays = {b: (ids_a[o[i]: o[i + 1]], ws_a[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
-    return Vector(terms, day, dense, keys.tolist(), arrays)
+    flat = (ids_a.astype(np.int64) | np.repeat(_BLOCK_TAGS, np.diff(np.asarray(o, np.int64))), ws_a)
+    return Vector(terms, day, dense, keys.tolist(), arrays, flat)

@@ -38,7 +38,7 @@ from .config import StoryConfig
 from .features import BLOCKS
 from .model import _NO_KEYS, Member, Story, member_order, story_id_for
 from .packed import PackedVectors, pack, unpack
-from .score import CandidateIndex, Vector, add_to_story, block_dots, combine, index_keys, score, spread_cosine, time_factor
+from .score import CandidateIndex, Vector, add_to_story, block_dots, combine, dots_pairs, index_keys, score, spread_cosine, time_factor
 
 if TYPE_CHECKING:
     from .stream import StoryGrouper
@@ -201,8 +201,8 @@ def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
     return Vector(terms, None, story.dense, index_keys(terms, index_n))
 
 
-def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story) -> float:
-    dots = block_dots(av, b)
+def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[str, float] | None = None) -> float:
+    dots = block_dots(av, b) if dots is None else dots
     cos: dict[str, float | None] = {}
     for blk in BLOCKS:
         cos[blk] = None if not av.terms[blk][0] or b.norm2[blk] <= 0 else dots[blk] / math.sqrt(b.norm2[blk])
@@ -228,6 +228,7 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
         a = stories[sid]
         av = cv(sid)
         av.day = a.first_day
+        todo = []
         for b in scope.index.candidates(av, stories, exclude=sid):
             if scope.core is None:  # every story: each pair from its smaller id
                 if b.story_id <= sid:
@@ -237,7 +238,14 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
                 if pair in seen:
                     continue
                 seen.add(pair)
-            s = min(_pair_score(cfg, a, av, b), _pair_score(cfg, b, cv(b.story_id), a))
+            todo.append(b)
+        if not todo:
+            continue
+        bvs = [cv(b.story_id) for b in todo]
+        dots = dots_pairs([(av, b) for b in todo] + [(bv, a) for bv in bvs])
+        k = len(todo)
+        for j, (b, bv) in enumerate(zip(todo, bvs)):
+            s = min(_pair_score(cfg, a, av, b, dots[j]), _pair_score(cfg, b, bv, a, dots[k + j]))
             if s >= cfg.merge_threshold:
                 pairs.append((-s, min(sid, b.story_id), max(sid, b.story_id)))
     if not pairs:
@@ -268,8 +276,9 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
         if own_score >= cfg.settled * cfg.threshold:
             continue  # fits its story well: not reconsidered
         best, best_score = None, -1.0
-        for s in scope.index.candidates(v, stories, exclude=own.story_id):
-            sc = score(cfg, v, s)
+        cands = scope.index.candidates(v, stories, exclude=own.story_id)
+        for s, dots in zip(cands, dots_pairs([(v, c) for c in cands])):
+            sc = score(cfg, v, s, dots)
             if sc > best_score:
                 best, best_score = s, sc
         # to another story at the threshold; to be alone only when nothing reaches the lone bar

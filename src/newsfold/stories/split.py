@@ -36,7 +36,10 @@ def member_similarities(config, vs: list["Vector"]) -> np.ndarray:
                 vals.extend(ws)
         if not vals:
             continue
-        x = sp.csr_matrix((vals, (rows, cols)), shape=(n, max(cols) + 1))
+        # the columns renumbered in their order (a monotone map onto 0..u-1): the very same
+        # matrix product, term for term and in the same order, without a 2**hash_bits-wide shape
+        uniq, inv = np.unique(np.asarray(cols, np.int64), return_inverse=True)
+        x = sp.csr_matrix((vals, (rows, inv.ravel())), shape=(n, uniq.size))
         both = np.outer(has, has)
         num += w * (x @ x.T).toarray() * both
         den += w * both

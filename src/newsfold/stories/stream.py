@@ -36,7 +36,7 @@ from .config import StoryConfig
 from .features import BLOCKS, ArticleFeatures, Featurizer, day_ordinal
 from .model import _NO_KEYS, Member, Story, story_id_for
 from .order import article_order, ordered
-from .score import CandidateIndex, Vector, add_to_story, block_dots, index_keys, score
+from .score import CandidateIndex, Vector, add_to_story, dots_pairs, index_keys, score
 from .state import StoryState
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -192,10 +192,15 @@ class StoryGrouper:
         live = st.stories.live
         ids = {b: f.blocks[b][0] for b in BLOCKS}
         tf = {b: f.blocks[b][1] for b in BLOCKS}
-        vec = self.vector(ids, tf, f.day, f.dense)
+        terms, tops = {}, {}
+        for b in BLOCKS:
+            keep_n = cfg.quote_shingles if b == "quotes" else cfg.max_terms
+            i, w, tops[b] = st.weigh_top(ids[b], tf[b], b, keep_n)
+            terms[b] = (i.tolist(), w.tolist())
+        vec = Vector(terms, f.day, f.dense, index_keys(terms, cfg.index_terms))
         best, best_score, best_dots = None, -1.0, None
-        for story in self.index.candidates(vec, live):
-            dots = block_dots(vec, story)
+        cands = self.index.candidates(vec, live)
+        for story, dots in zip(cands, dots_pairs([(vec, c) for c in cands])):
             s = score(cfg, vec, story, dots)
             if s < join_bar(cfg, story):
                 continue
@@ -219,10 +224,10 @@ class StoryGrouper:
         st.changed.add(best.story_id)
         self.index.add(best, vec.keys)
         # keep the strongest features only (what the vector used), for refinement and later runs
-        keep = {b: np.isin(ids[b], np.asarray(vec.terms[b][0], np.uint32)) for b in BLOCKS}
         st.members.live[f.article_id] = Member(
             f.article_id, best.story_id, f.day, art.outlet, art.title,
-            {b: ids[b][keep[b]] for b in BLOCKS}, {b: tf[b][keep[b]] for b in BLOCKS},
+            {b: ids[b] if tops[b] is None else ids[b][tops[b]] for b in BLOCKS},
+            {b: tf[b] if tops[b] is None else tf[b][tops[b]] for b in BLOCKS},
             sentences(art.text or ""), f.dense,
         )
         return best.story_id
