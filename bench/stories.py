@@ -400,7 +400,7 @@ def peer_source(rev: str) -> str:
     import tarfile
     import tempfile
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO if (REPO / ".git").exists() else Path.cwd()  # a snapshot of the bench: the checkout it runs in
     dest = Path(tempfile.mkdtemp(prefix="newsfold-peer-"))
     tar = subprocess.run(["git", "-C", str(repo), "archive", rev, "src"], check=True, capture_output=True).stdout
     import io
