@@ -354,15 +354,17 @@ class CandidateIndex:
         self.postings[key] = keep
 
 
-def index_keys(vec_terms: dict[str, tuple[list[int], list[float]]], n: int) -> list[int]:
-    """An article's index keys: its ``n`` strongest terms per block, tagged with the block."""
-    keys = []
+def index_keys(vec_terms: dict[str, tuple], n: int) -> list[int]:
+    """An article's index keys: its ``n`` strongest terms per block, tagged with the block
+    (strongest first, ties by term id)."""
+    keys: list[int] = []
     for b in BLOCKS:
         if b == "quotes":
             continue  # a random sample of shingles: no use for finding candidates
         ids, ws = vec_terms[b]
-        if not ids:
+        if not len(ids):
             continue
-        order = sorted(range(len(ids)), key=lambda i: (-ws[i], ids[i]))[:n]
-        keys.extend((BLOCK_NO[b] << 32) | ids[i] for i in order)
+        ia = np.asarray(ids, np.int64)
+        order = np.lexsort((ia, -np.asarray(ws, np.float64)))[:n]
+        keys.extend((ia[order] | (BLOCK_NO[b] << 32)).tolist())
     return keys

@@ -192,12 +192,13 @@ class StoryGrouper:
         live = st.stories.live
         ids = {b: f.blocks[b][0] for b in BLOCKS}
         tf = {b: f.blocks[b][1] for b in BLOCKS}
-        terms, tops = {}, {}
+        terms, tops, arrays = {}, {}, {}
         for b in BLOCKS:
             keep_n = cfg.quote_shingles if b == "quotes" else cfg.max_terms
             i, w, tops[b] = st.weigh_top(ids[b], tf[b], b, keep_n)
+            arrays[b] = (np.asarray(i, np.uint32), np.asarray(w, np.float64))
             terms[b] = (i.tolist(), w.tolist())
-        vec = Vector(terms, f.day, f.dense, index_keys(terms, cfg.index_terms))
+        vec = Vector(terms, f.day, f.dense, index_keys(arrays, cfg.index_terms), arrays)
         best, best_score, best_dots = None, -1.0, None
         cands = self.index.candidates(vec, live)
         for story, dots in zip(cands, dots_pairs([(vec, c) for c in cands])):
