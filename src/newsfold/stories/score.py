@@ -308,36 +308,54 @@ class CandidateIndex:
         story.keys = _NO_KEYS
 
     def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:
-        """The stories sharing most index keys with ``vec`` and active around its date."""
+        """The stories sharing most index keys with ``vec`` and active around its date: the first
+        ``max_candidates`` by (most keys shared, story id)."""
         cfg = self.config
-        hits: dict[int, int] = defaultdict(int)
+        single: list[int] = []
+        lists = []
         for k in vec.keys:
             lst = self.postings.get(k)
             if lst is None:
                 continue
             if type(lst) is int:
-                hits[lst] += 1
+                single.append(lst)
                 continue
             if len(lst) > cfg.max_postings:
                 self._compact(k, vec.day, stories)
                 lst = self.postings[k]
                 if len(lst) > cfg.max_postings:
                     continue  # too common to point anywhere
-            for n in lst:
-                hits[n] += 1
-        found = []
+            lists.append(np.frombuffer(lst, np.uint32))
+        if not single and not lists:
+            return []
+        if single:
+            lists.append(np.asarray(single, np.uint32))
+        hits = np.concatenate(lists) if len(lists) > 1 else lists[0]
+        nums, counts = np.unique(hits, return_counts=True)
+        # walk the counts from the highest down, a level at a time, taking the eligible stories of
+        # a level by id: the head of the list sorted by (-count, id), without sorting every hit
+        by_count = np.argsort(-counts, kind="stable")
+        nums, counts = nums[by_count].tolist(), counts[by_count].tolist()
         sids = self._sids
-        for n, c in hits.items():
-            sid = sids[n]
-            if sid == exclude:
-                continue
-            s = stories[sid]
-            if vec.day is not None and s.first_day is not None and s.last_day is not None:
-                if max(s.first_day - vec.day, vec.day - s.last_day) > cfg.active_days:
+        day = vec.day
+        out: list[Story] = []
+        i, n = 0, len(nums)
+        while i < n and len(out) < cfg.max_candidates:
+            c = counts[i]
+            level = []
+            while i < n and counts[i] == c:
+                sid = sids[nums[i]]
+                i += 1
+                if sid == exclude:
                     continue
-            found.append((-c, sid))
-        found.sort()
-        return [stories[sid] for _, sid in found[: cfg.max_candidates]]
+                s = stories[sid]
+                if day is not None and s.first_day is not None and s.last_day is not None:
+                    if max(s.first_day - day, day - s.last_day) > cfg.active_days:
+                        continue
+                level.append(sid)
+            level.sort()
+            out.extend(stories[sid] for sid in level)
+        return out[: cfg.max_candidates]
 
     def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
         """Drop from one posting list the dated stories inactive at ``day``."""
