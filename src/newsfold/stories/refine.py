@@ -37,7 +37,7 @@ import numpy as np
 from .config import StoryConfig
 from .features import BLOCKS
 from .model import _NO_KEYS, Member, Story, member_order, story_id_for
-from .packed import PackedVectors, pack, unpack
+from .packed import PackedVectors
 from .score import CandidateIndex, Vector, add_to_story, block_dots, combine, dots_pairs, index_keys, score, spread_cosine, time_factor
 
 if TYPE_CHECKING:
@@ -191,21 +191,23 @@ def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bo
 
 
 def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
+    """A story's centroid as an article-like vector: its ``n_terms`` strongest terms per block
+    (strongest first, ties by term id), unit length.  The terms are numpy arrays, not lists."""
     terms = {}
     for b in BLOCKS:
         ids, ws = story.block(b)
         top = np.lexsort((ids, -ws))[:n_terms]  # strongest first, ties by term id
-        tw = ws[top].tolist()
-        norm = math.sqrt(math.fsum(w * w for w in tw)) or 1.0
-        terms[b] = (ids[top].tolist(), [w / norm for w in tw])
-    return Vector(terms, None, story.dense, index_keys(terms, index_n))
+        tw = ws[top]
+        norm = math.sqrt(math.fsum((tw * tw).tolist())) or 1.0
+        terms[b] = (ids[top].astype(np.uint32, copy=False), tw / norm)
+    return Vector(terms, None, story.dense, index_keys(terms, index_n), terms)
 
 
 def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[str, float] | None = None) -> float:
     dots = block_dots(av, b) if dots is None else dots
     cos: dict[str, float | None] = {}
     for blk in BLOCKS:
-        cos[blk] = None if not av.terms[blk][0] or b.norm2[blk] <= 0 else dots[blk] / math.sqrt(b.norm2[blk])
+        cos[blk] = None if not len(av.terms[blk][0]) or b.norm2[blk] <= 0 else dots[blk] / math.sqrt(b.norm2[blk])
     factor = 1.0
     if a.first_day is not None and b.first_day is not None:
         gap_days = max(0, a.first_day - b.last_day, b.first_day - a.last_day)  # type: ignore[operator]
@@ -216,12 +218,13 @@ def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[
 def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
     cfg, stories = scope.config, scope.stories
     pairs = []
-    cvs: dict[str, tuple] = {}
+    cvs: dict[str, Vector] = {}  # arrays, not lists: about as small as packed
 
     def cv(sid: str) -> Vector:
-        if sid not in cvs:
-            cvs[sid] = pack(_centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms))
-        return unpack(cvs[sid])
+        v = cvs.get(sid)
+        if v is None:
+            v = cvs[sid] = _centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms)
+        return v
 
     seen: set[tuple[str, str]] = set()
     for sid in sorted(stories if scope.core is None else scope.core_sids):
