@@ -37,3 +37,23 @@ def test_dots_pairs_equal_block_dots_to_the_bit():
     assert got == want
     assert any(any(d.values()) for d in got)
     assert sc.dots_pairs([]) == []
+
+
+def test_build_story_equals_adding_one_by_one_to_the_bit():
+    from newsfold.stories.model import Story
+
+    g = StoryGrouper(StoryConfig())
+    g.add_many(_articles(120))
+    members = sorted(g.state.members.live.values(), key=lambda m: m.article_id)
+    vecs = [g.vector(m.ids, m.tf, m.day) for m in members]
+    for cfg in (StoryConfig(), StoryConfig(centroid_terms=20)):  # the second cuts centroids on the way
+        for lo, hi in ((0, 1), (0, 5), (7, 19), (0, 60), (30, 120)):
+            one, many = Story("s1", "a"), Story("s1", "a")
+            for v in vecs[lo:hi]:
+                sc.add_to_story(cfg, one, v)
+            sc.build_story(cfg, many, vecs[lo:hi])
+            assert one.cen_off == many.cen_off
+            assert one.cen_ids.tolist() == many.cen_ids.tolist()
+            assert one.cen_w.tolist() == many.cen_w.tolist()
+            assert one.norm2 == many.norm2
+            assert (one.first_day, one.last_day) == (many.first_day, many.last_day)

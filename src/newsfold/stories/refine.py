@@ -38,7 +38,7 @@ from .config import StoryConfig
 from .features import BLOCKS
 from .model import _NO_KEYS, Member, Story, member_order, story_id_for
 from .packed import PackedVectors
-from .score import CandidateIndex, Vector, add_to_story, block_dots, combine, dots_pairs, index_keys, score, spread_cosine, time_factor
+from .score import CandidateIndex, Vector, add_to_story, block_dots, build_story, combine, dots_pairs, index_keys, score, spread_cosine, time_factor
 
 if TYPE_CHECKING:
     from .stream import StoryGrouper
@@ -173,15 +173,11 @@ def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bo
             scope.index.remove(prev)
         story = Story(sid, seeds.get(sid, aids[0]))
         story.join_sum, story.joins, story.last_seq = joins.get(sid, (0.0, 0, 0))
-        keys = []
-        for aid in aids:
-            v = vecs[aid]
-            add_to_story(scope.config, story, v)
-            story.members.append(aid)
-            keys.append(v.keys)
+        vs = [vecs[aid] for aid in aids]
+        build_story(scope.config, story, vs)  # = add_to_story one member at a time, in order
+        story.members.extend(aids)
         stories[sid] = story
-        for k in keys:
-            scope.index.add(story, k)
+        scope.index.add(story, [k for v in vs for k in v.keys])  # = their keys added one member at a time
     for sid, prev in built.items():
         if sid not in stories:
             scope.index.remove(prev)

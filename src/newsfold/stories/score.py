@@ -220,6 +220,63 @@ def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str,
     story.add_day(vec.day)
 
 
+def build_story(config: StoryConfig, story: Story, vecs: Sequence[Vector]) -> None:
+    """Add ``vecs`` to an empty ``story`` in their order: the very centroid, norms and days that
+    ``add_to_story`` gives one vector at a time, in a few numpy calls per block.
+
+    A term's weight is the sum of its members' weights in member order (each occurrence's
+    running sum is made one rank at a time, as the one-by-one adds make it); each member's dot
+    product with the centroid before it is summed in its own term order (``np.bincount``, one by
+    one), and the norms follow as ``add_to_story`` updates them.  Where a block's terms would
+    exceed ``2 * centroid_terms`` (the one-by-one adds would cut the centroid on the way), the
+    story is built one vector at a time instead."""
+    if not vecs:
+        return
+    blocks = []
+    for b in BLOCKS:
+        parts = [vector_arrays(v)[b] for v in vecs]
+        sizes = np.fromiter((p[0].size for p in parts), np.int64, len(parts))
+        if not sizes.any():
+            continue
+        ids = np.concatenate([p[0] for p in parts])
+        uniq, inv = np.unique(ids, return_inverse=True)
+        if uniq.size > 2 * config.centroid_terms:
+            for v in vecs:
+                add_to_story(config, story, v)
+            return
+        blocks.append((b, parts, sizes, uniq, inv.ravel()))
+    new = {}
+    for b, parts, sizes, uniq, inv in blocks:
+        ws = np.concatenate([p[1] for p in parts])
+        order = np.argsort(inv, kind="stable")  # by term, members in order within a term
+        sinv, sw = inv[order], ws[order]
+        starts = np.flatnonzero(np.concatenate(((True,), sinv[1:] != sinv[:-1])))
+        ends = np.append(starts[1:], sinv.size)
+        rank = np.arange(sinv.size) - np.repeat(starts, ends - starts)
+        before = np.zeros(sinv.size)  # a term's weight in the centroid before this member's add
+        for r in range(1, int(rank.max()) + 1 if rank.size else 0):
+            at = np.flatnonzero(rank == r)
+            before[at] = before[at - 1] + sw[at - 1]
+        last = ends - 1
+        uw = before[last] + sw[last]
+        prior = np.empty(sinv.size)
+        prior[order] = before
+        member = np.repeat(np.arange(len(parts)), sizes)
+        dots = np.bincount(member, ws * prior, minlength=len(parts)).tolist()
+        n2 = story.norm2[b]
+        for j, (ia, wa) in enumerate(parts):
+            if ia.size:
+                n2 += 2.0 * dots[j] + math.fsum((wa * wa).tolist())
+        story.norm2[b] = n2
+        new[b] = (uniq, uw)
+    if new:
+        story.set_blocks(new)
+    for v in vecs:
+        if v.dense is not None:
+            story.dense = v.dense.copy() if story.dense is None else story.dense + v.dense
+        story.add_day(v.day)
+
+
 class CandidateIndex:
     """Inverted index: index key (block and hashed term) -> the stories it points at.
 
