@@ -38,7 +38,7 @@ from .config import StoryConfig
 from .features import BLOCKS
 from .model import _NO_KEYS, Member, Story, member_order, story_id_for
 from .packed import PackedVectors
-from .score import CandidateIndex, Vector, add_to_story, block_dots, build_story, combine, dots_pairs, index_keys, score, spread_cosine, time_factor
+from .score import CandidateIndex, Vector, add_to_story, block_dots, build_story, combine, dots_pairs, index_keys, vector_arrays, score, spread_cosine, time_factor
 
 if TYPE_CHECKING:
     from .stream import StoryGrouper
@@ -306,9 +306,10 @@ def _leave_one_out(config: StoryConfig, v: Vector, story: Story) -> float:
     dots = block_dots(v, story)
     cos: dict[str, float | None] = {}
     for b in BLOCKS:
-        self_dot = math.fsum(w * w for w in v.terms[b][1])
+        wa = vector_arrays(v)[b][1]
+        self_dot = math.fsum((wa * wa).tolist())
         n2 = story.norm2[b] - 2.0 * dots[b] + self_dot
-        if not v.terms[b][0] or n2 <= 1e-9:
+        if not len(v.terms[b][0]) or n2 <= 1e-9:
             cos[b] = None
         else:
             cos[b] = spread_cosine(config, dots[b] - self_dot, n2, len(story.members) - 1)

@@ -24,7 +24,8 @@ from .model import _NO_KEYS, BLOCK_NO, Story
 
 @dataclass(slots=True)
 class Vector:
-    """Unit TF-IDF vectors per block (term ids and weights as Python lists), a day, a dense part."""
+    """Unit TF-IDF vectors per block (term ids and weights: uint32 and float64 numpy arrays, or
+    lists), a day, a dense part."""
 
     terms: dict[str, tuple[list[int], list[float]]]
     day: int | None
@@ -178,7 +179,7 @@ def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float]
     dots = block_dots(vec, story) if dots is None else dots
     cos: dict[str, float | None] = {}
     for b in BLOCKS:
-        if not vec.terms[b][0] or story.norm2[b] <= 0:
+        if not len(vec.terms[b][0]) or story.norm2[b] <= 0:
             cos[b] = None
         else:
             cos[b] = spread_cosine(config, dots[b], story.norm2[b], len(story.members))
@@ -194,10 +195,9 @@ def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str,
     arrs = vector_arrays(vec)
     new = {}
     for b in BLOCKS:
-        ids, ws = vec.terms[b]
-        if not ids:
-            continue
         ia, wa = arrs[b]  # an article's term ids are distinct within a block
+        if not ia.size:
+            continue
         cids, cw = story.block(b)
         u = np.concatenate((cids, ia))
         u.sort()
@@ -206,7 +206,7 @@ def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str,
         uw = np.zeros(u.size, np.float64)
         uw[u.searchsorted(cids)] = cw
         uw[u.searchsorted(ia)] += wa
-        story.norm2[b] += 2.0 * dots[b] + math.fsum(w * w for w in ws)
+        story.norm2[b] += 2.0 * dots[b] + math.fsum((wa * wa).tolist())
         if u.size > 2 * config.centroid_terms:
             top = np.lexsort((u, -uw))[: config.centroid_terms]  # strongest, ties by term id
             top.sort()  # u is sorted: back to term order

@@ -184,21 +184,20 @@ class StoryGrouper:
         for b in BLOCKS:
             keep = self.config.quote_shingles if b == "quotes" else self.config.max_terms
             i, w = self.state.weigh(ids[b], tf[b], b, keep)
-            terms[b] = (i.tolist(), w.tolist())
-        return Vector(terms, day, dense, index_keys(terms, self.config.index_terms))
+            terms[b] = (np.asarray(i, np.uint32), np.asarray(w, np.float64))
+        return Vector(terms, day, dense, index_keys(terms, self.config.index_terms), terms)
 
     def _assign(self, art: Article, f: ArticleFeatures) -> str:
         st, cfg = self.state, self.config
         live = st.stories.live
         ids = {b: f.blocks[b][0] for b in BLOCKS}
         tf = {b: f.blocks[b][1] for b in BLOCKS}
-        terms, tops, arrays = {}, {}, {}
+        tops, arrays = {}, {}
         for b in BLOCKS:
             keep_n = cfg.quote_shingles if b == "quotes" else cfg.max_terms
             i, w, tops[b] = st.weigh_top(ids[b], tf[b], b, keep_n)
             arrays[b] = (np.asarray(i, np.uint32), np.asarray(w, np.float64))
-            terms[b] = (i.tolist(), w.tolist())
-        vec = Vector(terms, f.day, f.dense, index_keys(arrays, cfg.index_terms), arrays)
+        vec = Vector(arrays, f.day, f.dense, index_keys(arrays, cfg.index_terms), arrays)
         best, best_score, best_dots = None, -1.0, None
         cands = self.index.candidates(vec, live)
         for story, dots in zip(cands, dots_pairs([(vec, c) for c in cands])):
