@@ -410,9 +410,12 @@ def peer_source(rev: str) -> str:
     return str(dest / "src")
 
 
-def scale(sizes: list[int], rate: float | None = None, close: bool = True, peer: str | None = None) -> list[dict]:
+def scale(sizes: list[int], rate: float | None = None, close: bool = True, peer: str | None = None,
+          parallel: bool = False) -> list[dict]:
     """Each size in its own process, one after the other, so that each max RSS is its own.
-    ``peer``: a git revision whose story code is measured too, size by size, in the same run."""
+    ``peer``: a git revision whose story code is measured too, size by size, in the same run;
+    ``parallel``: ours and the peer at the same time (on a shared machine both then see the same
+    load; compare their CPU seconds)."""
     import subprocess
 
     peer_src = peer_source(peer) if peer else None
@@ -421,15 +424,24 @@ def scale(sizes: list[int], rate: float | None = None, close: bool = True, peer:
         cmd = [sys.executable, __file__, "--scale-one", str(n)] + (["--rate", str(rate)] if rate else []) \
             + ([] if close else ["--no-close"])
         runs = [("ours", None)] + ([(f"peer {peer}", peer_src)] if peer_src else [])
-        got = {}
+        procs = {}
         for who, src in runs:
             env = dict(os.environ)
             env.pop("NEWSFOLD_PEER_SRC", None)
             if src:
                 env["NEWSFOLD_PEER_SRC"] = src
-            row = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
-                             .stdout.strip().splitlines()[-1])
+            procs[who] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            if not parallel:
+                procs[who] = (procs[who], procs[who].communicate())
+        got = {}
+        for who, _ in runs:
+            proc = procs[who]
+            proc, (out, err) = proc if isinstance(proc, tuple) else (proc, proc.communicate())
+            if proc.returncode:
+                raise SystemExit(f"{who} n={n} failed:\n{err[-3000:]}")
+            row = json.loads(out.strip().splitlines()[-1])
             row["who"] = who
+            row["parallel"] = parallel
             got[who] = row
             rows.append(row)
             print(f"{who:>12} n={n:>7}  stream {row['stream_s']:7.1f}s  total {row['total_s']:7.1f}s  "
@@ -456,6 +468,7 @@ def main(argv=None) -> None:
     ap.add_argument("--rate", type=float, default=None, help="scale: articles a day (default: any n over two years)")
     ap.add_argument("--no-close", action="store_true", help="scale: never close stories (all in RAM)")
     ap.add_argument("--peer", help="scale: also measure the story code of this git revision (e.g. main), in the same run")
+    ap.add_argument("--parallel", action="store_true", help="scale, with --peer: run ours and the peer at the same time")
     ap.add_argument("--scale-one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--sets", default=",".join(EVENT_SETS + TOPIC_SETS))
     ap.add_argument("--workers", type=int, default=2, help="processes for the leave-one-set-out sweep")
@@ -470,7 +483,7 @@ def main(argv=None) -> None:
     report = json.loads(out.read_text()) if out.exists() else {}
     if args.scale:
         key = "scale" + (f"_rate{args.rate:g}" if args.rate else "") + ("_no_close" if args.no_close else "")
-        report[key] = scale([int(x) for x in args.scale.split(",")], args.rate, not args.no_close, args.peer)
+        report[key] = scale([int(x) for x in args.scale.split(",")], args.rate, not args.no_close, args.peer, args.parallel)
     else:
         rows, loso_report = benchmark(args.sets.split(","), workers=args.workers)
         print_table(rows)
