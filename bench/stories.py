@@ -38,7 +38,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+# NEWSFOLD_PEER_SRC: the peer's ``src`` (``--peer``), imported in place of this checkout's
+sys.path.insert(0, os.environ.get("NEWSFOLD_PEER_SRC") or str(REPO / "src"))
 
 from newsfold.records import Article  # noqa: E402
 from newsfold.stages.stories import StoryConfig, StoryGrouper  # noqa: E402
@@ -363,9 +364,9 @@ def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
                 pickle.dump(a, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
         grouper = StoryGrouper(cfg, spill=Path(tmp) / "spill")
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         grouper.add_many(read_pickled(src))
-        t_stream = time.perf_counter() - t
+        t_stream, c_stream = time.perf_counter() - t, time.process_time() - c
         rss_stream = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         open_stories, closed_stories = len(grouper.state.stories.live), len(grouper.state.closed.stories)
         open_members = len(grouper.state.members.live)
@@ -380,32 +381,84 @@ def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
                 yield info
 
         n_stories = write_story_tables(counted(), Path(tmp) / "tables")
-        t_total = time.perf_counter() - t
+        t_total, c_total = time.perf_counter() - t, time.process_time() - c
         spill_mb = sum(f.stat().st_size for f in (Path(tmp) / "spill").glob("*")) / 2**20
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     q = scores_from_counts(joint)
     return {"n": n, "rate": rate, "closing": close, "stream_s": t_stream, "total_s": t_total,
-            "articles_per_s": n / t_total, "stories": n_stories, "gold_events": len({g for g, _ in joint}),
+            "articles_per_s": n / t_total, "stream_cpu_s": c_stream, "total_cpu_s": c_total,
+            "articles_per_cpu_s": n / c_total, "stories": n_stories, "gold_events": len({g for g, _ in joint}),
             "open_stories_at_end": open_stories, "closed_stories_at_end": closed_stories,
             "open_articles_at_end": open_members, "largest_story": largest[0], "spill_mb": spill_mb, "max_rss_stream_mb": rss_stream,
             "max_rss_mb": rss, "pair_f1": q["pair_f1"], "b3_f1": q["b3_f1"]}
 
 
-def scale(sizes: list[int], rate: float | None = None, close: bool = True) -> list[dict]:
-    """Each size in its own process, one after the other, so that each max RSS is its own."""
+def peer_source(rev: str) -> str:
+    """The ``src`` folder of commit ``rev`` (``git archive``), in a temporary folder: the peer
+    algorithm, measured by this very bench in the same run."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    repo = REPO if (REPO / ".git").exists() else Path.cwd()  # a snapshot of the bench: the checkout it runs in
+    dest = Path(tempfile.mkdtemp(prefix="newsfold-peer-"))
+    tar = subprocess.run(["git", "-C", str(repo), "archive", rev, "src"], check=True, capture_output=True).stdout
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(tar)) as tf:
+        tf.extractall(dest)
+    return str(dest / "src")
+
+
+def scale(sizes: list[int], rate: float | None = None, close: bool = True, peer: str | None = None,
+          parallel: bool = False) -> list[dict]:
+    """Each size in its own process, one after the other, so that each max RSS is its own.
+    ``peer``: a git revision whose story code is measured too, size by size, in the same run;
+    ``parallel``: ours and the peer at the same time (on a shared machine both then see the same
+    load; compare their CPU seconds)."""
     import subprocess
 
+    peer_src = peer_source(peer) if peer else None
     rows = []
     for n in sizes:
         cmd = [sys.executable, __file__, "--scale-one", str(n)] + (["--rate", str(rate)] if rate else []) \
             + ([] if close else ["--no-close"])
-        row = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(f"n={n:>7}  stream {row['stream_s']:7.1f}s  total {row['total_s']:7.1f}s  {row['articles_per_s']:6.0f} art/s  "
-              f"stories {row['stories']:>6} (gold {row['gold_events']}, open at end {row['open_stories_at_end']})  "
-              f"pair F1 {100*row['pair_f1']:.1f}  B3 F1 {100*row['b3_f1']:.1f}  "
-              f"max RSS {row['max_rss_mb']:.0f} MB (stream {row['max_rss_stream_mb']:.0f})  spill {row['spill_mb']:.0f} MB",
-              flush=True)
+        runs = [("ours", None)] + ([(f"peer {peer}", peer_src)] if peer_src else [])
+        procs = {}
+        for who, src in runs:
+            env = dict(os.environ)
+            env.pop("NEWSFOLD_PEER_SRC", None)
+            if src:
+                env["NEWSFOLD_PEER_SRC"] = src
+            procs[who] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            if not parallel:
+                procs[who] = (procs[who], procs[who].communicate())
+        got = {}
+        for who, _ in runs:
+            proc = procs[who]
+            proc, (out, err) = proc if isinstance(proc, tuple) else (proc, proc.communicate())
+            if proc.returncode:
+                raise SystemExit(f"{who} n={n} failed:\n{err[-3000:]}")
+            row = json.loads(out.strip().splitlines()[-1])
+            row["who"] = who
+            row["parallel"] = parallel
+            got[who] = row
+            rows.append(row)
+            print(f"{who:>12} n={n:>7}  stream {row['stream_s']:7.1f}s  total {row['total_s']:7.1f}s  "
+                  f"{row['articles_per_s']:6.0f} art/s  (CPU {row['total_cpu_s']:6.1f}s: {row['articles_per_cpu_s']:5.0f} art/CPU-s)  "
+                  f"stories {row['stories']:>6} (gold {row['gold_events']}, open at end {row['open_stories_at_end']})  "
+                  f"pair F1 {100*row['pair_f1']:.1f}  B3 F1 {100*row['b3_f1']:.1f}  "
+                  f"max RSS {row['max_rss_mb']:.0f} MB (stream {row['max_rss_stream_mb']:.0f})  spill {row['spill_mb']:.0f} MB",
+                  flush=True)
+        if peer_src:
+            o, p = got["ours"], got[f"peer {peer}"]
+            print(f"{'':>12} n={n:>7}  ours / peer: {o['articles_per_cpu_s'] / p['articles_per_cpu_s']:.2f}x articles per CPU-s, "
+                  f"{o['articles_per_s'] / p['articles_per_s']:.2f}x per wall-s; same stories: "
+                  f"{(o['stories'], o['pair_f1'], o['b3_f1']) == (p['stories'], p['pair_f1'], p['b3_f1'])}", flush=True)
+    if peer_src:
+        import shutil
+
+        shutil.rmtree(Path(peer_src).parent, ignore_errors=True)
     return rows
 
 
@@ -414,19 +467,23 @@ def main(argv=None) -> None:
     ap.add_argument("--scale", help="comma-separated numbers of synthetic articles, e.g. 10000,100000")
     ap.add_argument("--rate", type=float, default=None, help="scale: articles a day (default: any n over two years)")
     ap.add_argument("--no-close", action="store_true", help="scale: never close stories (all in RAM)")
+    ap.add_argument("--peer", help="scale: also measure the story code of this git revision (e.g. main), in the same run")
+    ap.add_argument("--parallel", action="store_true", help="scale, with --peer: run ours and the peer at the same time")
     ap.add_argument("--scale-one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--sets", default=",".join(EVENT_SETS + TOPIC_SETS))
     ap.add_argument("--workers", type=int, default=2, help="processes for the leave-one-set-out sweep")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     if args.scale_one:
-        print(json.dumps(scale_one(args.scale_one, args.rate, not args.no_close)))
+        import newsfold
+
+        print(json.dumps(dict(scale_one(args.scale_one, args.rate, not args.no_close), code=newsfold.__file__)))
         return
     out = Path(args.out)
     report = json.loads(out.read_text()) if out.exists() else {}
     if args.scale:
         key = "scale" + (f"_rate{args.rate:g}" if args.rate else "") + ("_no_close" if args.no_close else "")
-        report[key] = scale([int(x) for x in args.scale.split(",")], args.rate, not args.no_close)
+        report[key] = scale([int(x) for x in args.scale.split(",")], args.rate, not args.no_close, args.peer, args.parallel)
     else:
         rows, loso_report = benchmark(args.sets.split(","), workers=args.workers)
         print_table(rows)

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from newsfold.stages.stories.features import BLOCKS
-from newsfold.stages.stories.score import Vector
+from newsfold.stages.stories.score import Vector, _BLOCK_TAGS, vector_arrays
 
 
 class PackedIds:
@@ -144,21 +144,14 @@ class PackedVectors:
 
 
 def pack(v: Vector) -> tuple:
-    ids: list[int] = []
-    ws: list[float] = []
-    offsets = [0]
-    for b in BLOCKS:
-        i, w = v.terms[b]
-        ids.extend(i)
-        ws.extend(w)
-        offsets.append(len(ids))
-    return (np.asarray(ids, np.uint32), np.asarray(ws, np.float64), tuple(offsets), v.day, v.dense,
-            np.asarray(v.keys, np.int64))
+    arrs = vector_arrays(v)
+    offsets = tuple(int(x) for x in np.cumsum([0, *(arrs[b][0].size for b in BLOCKS)]))
+    return (np.concatenate([arrs[b][0] for b in BLOCKS]), np.concatenate([arrs[b][1] for b in BLOCKS]),
+            offsets, v.day, v.dense, np.asarray(v.keys, np.int64))
 
 
 def unpack(p: tuple) -> Vector:
     ids_a, ws_a, o, day, dense, keys = p
-    ids, ws = ids_a.tolist(), ws_a.tolist()
-    terms = {b: (ids[o[i]: o[i + 1]], ws[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
     arrays = {b: (ids_a[o[i]: o[i + 1]], ws_a[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
-    return Vector(terms, day, dense, keys.tolist(), arrays)
+    flat = (ids_a.astype(np.int64) | np.repeat(_BLOCK_TAGS, np.diff(np.asarray(o, np.int64))), ws_a)
+    return Vector(arrays, day, dense, keys.tolist(), arrays, flat)

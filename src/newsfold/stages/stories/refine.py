@@ -36,10 +36,10 @@ import numpy as np
 
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
-from newsfold.stages.stories.model import _NO_KEYS, Member, Story, member_order, story_id_for
+from newsfold.stages.stories.model import Member, Story, _NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.packed import PackedVectors, pack, unpack
 from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, block_dots, combine, index_keys,
-    score, spread_cosine, time_factor)
+    score, spread_cosine, time_factor, build_story, dots_pairs, vector_arrays)
 
 if TYPE_CHECKING:
     from newsfold.stages.stories.stream import StoryGrouper
@@ -174,15 +174,11 @@ def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bo
             scope.index.remove(prev)
         story = Story(sid, seeds.get(sid, aids[0]))
         story.join_sum, story.joins, story.last_seq = joins.get(sid, (0.0, 0, 0))
-        keys = []
-        for aid in aids:
-            v = vecs[aid]
-            add_to_story(scope.config, story, v)
-            story.members.append(aid)
-            keys.append(v.keys)
+        vs = [vecs[aid] for aid in aids]
+        build_story(scope.config, story, vs)  # = add_to_story one member at a time, in order
+        story.members.extend(aids)
         stories[sid] = story
-        for k in keys:
-            scope.index.add(story, k)
+        scope.index.add(story, [k for v in vs for k in v.keys])  # = their keys added one member at a time
     for sid, prev in built.items():
         if sid not in stories:
             scope.index.remove(prev)
@@ -192,21 +188,23 @@ def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bo
 
 
 def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
+    """A story's centroid as an article-like vector: its ``n_terms`` strongest terms per block
+    (strongest first, ties by term id), unit length.  The terms are numpy arrays, not lists."""
     terms = {}
     for b in BLOCKS:
         ids, ws = story.block(b)
         top = np.lexsort((ids, -ws))[:n_terms]  # strongest first, ties by term id
-        tw = ws[top].tolist()
-        norm = math.sqrt(math.fsum(w * w for w in tw)) or 1.0
-        terms[b] = (ids[top].tolist(), [w / norm for w in tw])
-    return Vector(terms, None, story.dense, index_keys(terms, index_n))
+        tw = ws[top]
+        norm = math.sqrt(math.fsum((tw * tw).tolist())) or 1.0
+        terms[b] = (ids[top].astype(np.uint32, copy=False), tw / norm)
+    return Vector(terms, None, story.dense, index_keys(terms, index_n), terms)
 
 
-def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story) -> float:
-    dots = block_dots(av, b)
+def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[str, float] | None = None) -> float:
+    dots = block_dots(av, b) if dots is None else dots
     cos: dict[str, float | None] = {}
     for blk in BLOCKS:
-        cos[blk] = None if not av.terms[blk][0] or b.norm2[blk] <= 0 else dots[blk] / math.sqrt(b.norm2[blk])
+        cos[blk] = None if not len(av.terms[blk][0]) or b.norm2[blk] <= 0 else dots[blk] / math.sqrt(b.norm2[blk])
     factor = 1.0
     if a.first_day is not None and b.first_day is not None:
         gap_days = max(0, a.first_day - b.last_day, b.first_day - a.last_day)  # type: ignore[operator]
@@ -217,18 +215,20 @@ def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story) -> float:
 def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
     cfg, stories = scope.config, scope.stories
     pairs = []
-    cvs: dict[str, tuple] = {}
+    cvs: dict[str, Vector] = {}  # arrays, not lists: about as small as packed
 
     def cv(sid: str) -> Vector:
-        if sid not in cvs:
-            cvs[sid] = pack(_centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms))
-        return unpack(cvs[sid])
+        v = cvs.get(sid)
+        if v is None:
+            v = cvs[sid] = _centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms)
+        return v
 
     seen: set[tuple[str, str]] = set()
     for sid in sorted(stories if scope.core is None else scope.core_sids):
         a = stories[sid]
         av = cv(sid)
         av.day = a.first_day
+        todo = []
         for b in scope.index.candidates(av, stories, exclude=sid):
             if scope.core is None:  # every story: each pair from its smaller id
                 if b.story_id <= sid:
@@ -238,7 +238,14 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
                 if pair in seen:
                     continue
                 seen.add(pair)
-            s = min(_pair_score(cfg, a, av, b), _pair_score(cfg, b, cv(b.story_id), a))
+            todo.append(b)
+        if not todo:
+            continue
+        bvs = [cv(b.story_id) for b in todo]
+        dots = dots_pairs([(av, b) for b in todo] + [(bv, a) for bv in bvs])
+        k = len(todo)
+        for j, (b, bv) in enumerate(zip(todo, bvs)):
+            s = min(_pair_score(cfg, a, av, b, dots[j]), _pair_score(cfg, b, bv, a, dots[k + j]))
             if s >= cfg.merge_threshold:
                 pairs.append((-s, min(sid, b.story_id), max(sid, b.story_id)))
     if not pairs:
@@ -269,8 +276,9 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
         if own_score >= cfg.settled * cfg.threshold:
             continue  # fits its story well: not reconsidered
         best, best_score = None, -1.0
-        for s in scope.index.candidates(v, stories, exclude=own.story_id):
-            sc = score(cfg, v, s)
+        cands = scope.index.candidates(v, stories, exclude=own.story_id)
+        for s, dots in zip(cands, dots_pairs([(v, c) for c in cands])):
+            sc = score(cfg, v, s, dots)
             if sc > best_score:
                 best, best_score = s, sc
         # to another story at the threshold; to be alone only when nothing reaches the lone bar
@@ -299,9 +307,10 @@ def _leave_one_out(config: StoryConfig, v: Vector, story: Story) -> float:
     dots = block_dots(v, story)
     cos: dict[str, float | None] = {}
     for b in BLOCKS:
-        self_dot = math.fsum(w * w for w in v.terms[b][1])
+        wa = vector_arrays(v)[b][1]
+        self_dot = math.fsum((wa * wa).tolist())
         n2 = story.norm2[b] - 2.0 * dots[b] + self_dot
-        if not v.terms[b][0] or n2 <= 1e-9:
+        if not len(v.terms[b][0]) or n2 <= 1e-9:
             cos[b] = None
         else:
             cos[b] = spread_cosine(config, dots[b] - self_dot, n2, len(story.members) - 1)

@@ -13,6 +13,7 @@ import math
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -23,13 +24,15 @@ from newsfold.stages.stories.model import _NO_KEYS, BLOCK_NO, Story
 
 @dataclass(slots=True)
 class Vector:
-    """Unit TF-IDF vectors per block (term ids and weights as Python lists), a day, a dense part."""
+    """Unit TF-IDF vectors per block (term ids and weights: uint32 and float64 numpy arrays, or
+    lists), a day, a dense part."""
 
     terms: dict[str, tuple[list[int], list[float]]]
     day: int | None
     dense: np.ndarray | None = None
     keys: list[int] = field(default_factory=list)  # index keys: strongest terms per block
     arrays: dict | None = None  # ``terms`` as numpy arrays (uint32 ids, float64 weights), made when needed
+    flat: tuple | None = None  # all blocks as block-tagged int64 keys and weights, in term order (``vector_flat``)
 
 
 def vector_arrays(vec: Vector) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -53,8 +56,73 @@ def time_factor(config: StoryConfig, day: int | None, first: int | None, last: i
     return max(config.time_floor, 0.5 ** (gap / config.time_half_life_days))
 
 
+_NB = len(BLOCKS)
+_BLOCK_TAGS = np.arange(_NB, dtype=np.int64) << 32
+
+
+def vector_flat(vec: Vector) -> tuple[np.ndarray, np.ndarray]:
+    """All of ``vec``'s blocks as one array of keys (block number << 32 | term id, int64) and
+    one of weights, each block in the vector's own term order (built once, kept on the vector)."""
+    if vec.flat is None:
+        arrs = vector_arrays(vec)
+        ks, ws = [], []
+        for i, b in enumerate(BLOCKS):
+            ids, w = arrs[b]
+            ks.append(ids.astype(np.int64) | _BLOCK_TAGS[i])
+            ws.append(w)
+        vec.flat = (np.concatenate(ks), np.concatenate(ws))
+    return vec.flat
+
+
+def story_keys(story: Story) -> np.ndarray:
+    """A story's centroid as block-tagged int64 keys (sorted: block-major, ids sorted within a
+    block), aligned with ``story.cen_w``; cached on the story while its centroid stands."""
+    c = story.flat
+    if c is None or c[0] is not story.cen_ids:
+        sizes = np.diff(np.asarray(story.cen_off, np.int64))
+        keys = story.cen_ids.astype(np.int64) | np.repeat(_BLOCK_TAGS, sizes)
+        c = story.flat = (story.cen_ids, keys)
+    return c[1]
+
+
+def dots_pairs(pairs: Sequence[tuple[Vector, Story]]) -> list[dict[str, float]]:
+    """``block_dots`` of many (article vector, story) pairs at once, in a few numpy calls each.
+
+    A vector's terms (block-tagged keys) are looked up in the story's sorted centroid keys with
+    one ``searchsorted``; the products of all pairs are then summed by one ``np.bincount``, which
+    adds them one by one in the vector's term order, as plain float64: the very sums
+    ``block_dots`` made term by term (the same products, in the same order)."""
+    n = len(pairs)
+    if not n:
+        return []
+    vals, qw, grp = [], [], []
+    for p, (v, s) in enumerate(pairs):
+        vk, vw = vector_flat(v)
+        if not vk.size:
+            continue
+        sk = story_keys(s)
+        if not sk.size:
+            continue
+        pos = sk.searchsorted(vk)
+        pos[pos == sk.size] = 0
+        x = s.cen_w[pos]
+        x[sk[pos] != vk] = 0.0
+        vals.append(x)
+        qw.append(vw)
+        grp.append((vk >> 32) + p * _NB)
+    if not vals:
+        return [dict.fromkeys(BLOCKS, 0.0) for _ in range(n)]
+    sums = np.bincount(np.concatenate(grp), np.concatenate(qw) * np.concatenate(vals), minlength=n * _NB).tolist()
+    return [dict(zip(BLOCKS, sums[p * _NB:(p + 1) * _NB])) for p in range(n)]
+
+
 def block_dots(vec: Vector, story: Story) -> dict[str, float]:
     """Raw dot products of an article's unit vectors with a story's (unnormalised) centroid."""
+    return dots_pairs(((vec, story),))[0]
+
+
+def _block_dots_loop(vec: Vector, story: Story) -> dict[str, float]:
+    """The reference form of ``block_dots``, block by block (kept for the tests)."""
     out = {}
     arrs = vector_arrays(vec)
     off, all_ids, all_w = story.cen_off, story.cen_ids, story.cen_w
@@ -111,7 +179,7 @@ def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float]
     dots = block_dots(vec, story) if dots is None else dots
     cos: dict[str, float | None] = {}
     for b in BLOCKS:
-        if not vec.terms[b][0] or story.norm2[b] <= 0:
+        if not len(vec.terms[b][0]) or story.norm2[b] <= 0:
             cos[b] = None
         else:
             cos[b] = spread_cosine(config, dots[b], story.norm2[b], len(story.members))
@@ -127,10 +195,9 @@ def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str,
     arrs = vector_arrays(vec)
     new = {}
     for b in BLOCKS:
-        ids, ws = vec.terms[b]
-        if not ids:
-            continue
         ia, wa = arrs[b]  # an article's term ids are distinct within a block
+        if not ia.size:
+            continue
         cids, cw = story.block(b)
         u = np.concatenate((cids, ia))
         u.sort()
@@ -139,7 +206,7 @@ def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str,
         uw = np.zeros(u.size, np.float64)
         uw[u.searchsorted(cids)] = cw
         uw[u.searchsorted(ia)] += wa
-        story.norm2[b] += 2.0 * dots[b] + math.fsum(w * w for w in ws)
+        story.norm2[b] += 2.0 * dots[b] + math.fsum((wa * wa).tolist())
         if u.size > 2 * config.centroid_terms:
             top = np.lexsort((u, -uw))[: config.centroid_terms]  # strongest, ties by term id
             top.sort()  # u is sorted: back to term order
@@ -151,6 +218,63 @@ def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str,
     if vec.dense is not None:
         story.dense = vec.dense.copy() if story.dense is None else story.dense + vec.dense
     story.add_day(vec.day)
+
+
+def build_story(config: StoryConfig, story: Story, vecs: Sequence[Vector]) -> None:
+    """Add ``vecs`` to an empty ``story`` in their order: the very centroid, norms and days that
+    ``add_to_story`` gives one vector at a time, in a few numpy calls per block.
+
+    A term's weight is the sum of its members' weights in member order (each occurrence's
+    running sum is made one rank at a time, as the one-by-one adds make it); each member's dot
+    product with the centroid before it is summed in its own term order (``np.bincount``, one by
+    one), and the norms follow as ``add_to_story`` updates them.  Where a block's terms would
+    exceed ``2 * centroid_terms`` (the one-by-one adds would cut the centroid on the way), the
+    story is built one vector at a time instead."""
+    if not vecs:
+        return
+    blocks = []
+    for b in BLOCKS:
+        parts = [vector_arrays(v)[b] for v in vecs]
+        sizes = np.fromiter((p[0].size for p in parts), np.int64, len(parts))
+        if not sizes.any():
+            continue
+        ids = np.concatenate([p[0] for p in parts])
+        uniq, inv = np.unique(ids, return_inverse=True)
+        if uniq.size > 2 * config.centroid_terms:
+            for v in vecs:
+                add_to_story(config, story, v)
+            return
+        blocks.append((b, parts, sizes, uniq, inv.ravel()))
+    new = {}
+    for b, parts, sizes, uniq, inv in blocks:
+        ws = np.concatenate([p[1] for p in parts])
+        order = np.argsort(inv, kind="stable")  # by term, members in order within a term
+        sinv, sw = inv[order], ws[order]
+        starts = np.flatnonzero(np.concatenate(((True,), sinv[1:] != sinv[:-1])))
+        ends = np.append(starts[1:], sinv.size)
+        rank = np.arange(sinv.size) - np.repeat(starts, ends - starts)
+        before = np.zeros(sinv.size)  # a term's weight in the centroid before this member's add
+        for r in range(1, int(rank.max()) + 1 if rank.size else 0):
+            at = np.flatnonzero(rank == r)
+            before[at] = before[at - 1] + sw[at - 1]
+        last = ends - 1
+        uw = before[last] + sw[last]
+        prior = np.empty(sinv.size)
+        prior[order] = before
+        member = np.repeat(np.arange(len(parts)), sizes)
+        dots = np.bincount(member, ws * prior, minlength=len(parts)).tolist()
+        n2 = story.norm2[b]
+        for j, (ia, wa) in enumerate(parts):
+            if ia.size:
+                n2 += 2.0 * dots[j] + math.fsum((wa * wa).tolist())
+        story.norm2[b] = n2
+        new[b] = (uniq, uw)
+    if new:
+        story.set_blocks(new)
+    for v in vecs:
+        if v.dense is not None:
+            story.dense = v.dense.copy() if story.dense is None else story.dense + v.dense
+        story.add_day(v.day)
 
 
 class CandidateIndex:
@@ -241,36 +365,54 @@ class CandidateIndex:
         story.keys = _NO_KEYS
 
     def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:
-        """The stories sharing most index keys with ``vec`` and active around its date."""
+        """The stories sharing most index keys with ``vec`` and active around its date: the first
+        ``max_candidates`` by (most keys shared, story id)."""
         cfg = self.config
-        hits: dict[int, int] = defaultdict(int)
+        single: list[int] = []
+        lists = []
         for k in vec.keys:
             lst = self.postings.get(k)
             if lst is None:
                 continue
             if type(lst) is int:
-                hits[lst] += 1
+                single.append(lst)
                 continue
             if len(lst) > cfg.max_postings:
                 self._compact(k, vec.day, stories)
                 lst = self.postings[k]
                 if len(lst) > cfg.max_postings:
                     continue  # too common to point anywhere
-            for n in lst:
-                hits[n] += 1
-        found = []
+            lists.append(np.frombuffer(lst, np.uint32))
+        if not single and not lists:
+            return []
+        if single:
+            lists.append(np.asarray(single, np.uint32))
+        hits = np.concatenate(lists) if len(lists) > 1 else lists[0]
+        nums, counts = np.unique(hits, return_counts=True)
+        # walk the counts from the highest down, a level at a time, taking the eligible stories of
+        # a level by id: the head of the list sorted by (-count, id), without sorting every hit
+        by_count = np.argsort(-counts, kind="stable")
+        nums, counts = nums[by_count].tolist(), counts[by_count].tolist()
         sids = self._sids
-        for n, c in hits.items():
-            sid = sids[n]
-            if sid == exclude:
-                continue
-            s = stories[sid]
-            if vec.day is not None and s.first_day is not None and s.last_day is not None:
-                if max(s.first_day - vec.day, vec.day - s.last_day) > cfg.active_days:
+        day = vec.day
+        out: list[Story] = []
+        i, n = 0, len(nums)
+        while i < n and len(out) < cfg.max_candidates:
+            c = counts[i]
+            level = []
+            while i < n and counts[i] == c:
+                sid = sids[nums[i]]
+                i += 1
+                if sid == exclude:
                     continue
-            found.append((-c, sid))
-        found.sort()
-        return [stories[sid] for _, sid in found[: cfg.max_candidates]]
+                s = stories[sid]
+                if day is not None and s.first_day is not None and s.last_day is not None:
+                    if max(s.first_day - day, day - s.last_day) > cfg.active_days:
+                        continue
+                level.append(sid)
+            level.sort()
+            out.extend(stories[sid] for sid in level)
+        return out[: cfg.max_candidates]
 
     def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
         """Drop from one posting list the dated stories inactive at ``day``."""
@@ -287,15 +429,17 @@ class CandidateIndex:
         self.postings[key] = keep
 
 
-def index_keys(vec_terms: dict[str, tuple[list[int], list[float]]], n: int) -> list[int]:
-    """An article's index keys: its ``n`` strongest terms per block, tagged with the block."""
-    keys = []
+def index_keys(vec_terms: dict[str, tuple], n: int) -> list[int]:
+    """An article's index keys: its ``n`` strongest terms per block, tagged with the block
+    (strongest first, ties by term id)."""
+    keys: list[int] = []
     for b in BLOCKS:
         if b == "quotes":
             continue  # a random sample of shingles: no use for finding candidates
         ids, ws = vec_terms[b]
-        if not ids:
+        if not len(ids):
             continue
-        order = sorted(range(len(ids)), key=lambda i: (-ws[i], ids[i]))[:n]
-        keys.extend((BLOCK_NO[b] << 32) | ids[i] for i in order)
+        ia = np.asarray(ids, np.int64)
+        order = np.lexsort((ia, -np.asarray(ws, np.float64)))[:n]
+        keys.extend((ia[order] | (BLOCK_NO[b] << 32)).tolist())
     return keys

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from newsfold.stages.stories.features import BLOCKS
+from newsfold.stages.stories.score import vector_arrays
 
 if TYPE_CHECKING:
     from newsfold.stages.stories.packed import PackedVectors
@@ -23,20 +24,21 @@ def member_similarities(config, vs: list["Vector"]) -> np.ndarray:
     for b, w in config.weights.items():
         if w <= 0 or b not in BLOCKS:
             continue
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
+        rows, cols, vals = [], [], []
         has = np.zeros(n)
         for i, v in enumerate(vs):
-            ids, ws = v.terms[b]
-            if ids:
+            ids, ws = vector_arrays(v)[b]
+            if ids.size:
                 has[i] = 1.0
-                rows.extend([i] * len(ids))
-                cols.extend(ids)
-                vals.extend(ws)
+                rows.append(np.full(ids.size, i, np.int64))
+                cols.append(ids)
+                vals.append(ws)
         if not vals:
             continue
-        x = sp.csr_matrix((vals, (rows, cols)), shape=(n, max(cols) + 1))
+        # the columns renumbered in their order (a monotone map onto 0..u-1): the very same
+        # matrix product, term for term and in the same order, without a 2**hash_bits-wide shape
+        uniq, inv = np.unique(np.concatenate(cols).astype(np.int64), return_inverse=True)
+        x = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), inv.ravel())), shape=(n, uniq.size))
         both = np.outer(has, has)
         num += w * (x @ x.T).toarray() * both
         den += w * both

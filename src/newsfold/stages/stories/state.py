@@ -79,14 +79,19 @@ class StoryState:
 
     def weigh(self, ids: np.ndarray, tf: np.ndarray, block: str, keep: int) -> tuple[np.ndarray, np.ndarray]:
         """TF-IDF of one block, its ``keep`` strongest terms, unit length."""
+        return self.weigh_top(ids, tf, block, keep)[:2]
+
+    def weigh_top(self, ids: np.ndarray, tf: np.ndarray, block: str, keep: int) -> tuple:
+        """``weigh``, and the positions of the terms kept (None: all of them)."""
         if ids.size == 0:
-            return ids, tf
+            return ids, tf, None
         w = tf * self.idf(block, ids)
+        top = None
         if ids.size > keep:
             top = np.sort(np.argpartition(-w, keep - 1)[:keep])
             ids, w = ids[top], w[top]
         n = float(np.sqrt(np.dot(w, w)))
-        return ids, (w / n if n else w)
+        return ids, (w / n if n else w), top
 
     # --- persistence -----------------------------------------------------------------------
     def save(self, folder: str | Path) -> None:

@@ -34,10 +34,11 @@ from newsfold.records import Article
 
 from newsfold.stages.stories.compare import sentences
 from newsfold.stages.stories.config import StoryConfig
-from newsfold.stages.stories.features import BLOCKS, ArticleFeatures, Featurizer, day_ordinal
-from newsfold.stages.stories.model import _NO_KEYS, Member, Story, member_order, story_id_for
+from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer, day_ordinal
+from newsfold.stages.stories.model import Member, Story, _NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.order import article_order, ordered
-from newsfold.stages.stories.score import CandidateIndex, Vector, add_to_story, block_dots, index_keys, score
+from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, block_dots, index_keys, score,
+    dots_pairs)
 from newsfold.stages.stories.state import StoryState
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -195,18 +196,23 @@ class StoryGrouper:
         for b in BLOCKS:
             keep = self.config.quote_shingles if b == "quotes" else self.config.max_terms
             i, w = self.state.weigh(ids[b], tf[b], b, keep)
-            terms[b] = (i.tolist(), w.tolist())
-        return Vector(terms, day, dense, index_keys(terms, self.config.index_terms))
+            terms[b] = (np.asarray(i, np.uint32), np.asarray(w, np.float64))
+        return Vector(terms, day, dense, index_keys(terms, self.config.index_terms), terms)
 
     def _assign(self, art: Article, f: ArticleFeatures) -> str:
         st, cfg = self.state, self.config
         live = st.stories.live
         ids = {b: f.blocks[b][0] for b in BLOCKS}
         tf = {b: f.blocks[b][1] for b in BLOCKS}
-        vec = self.vector(ids, tf, f.day, f.dense)
+        tops, arrays = {}, {}
+        for b in BLOCKS:
+            keep_n = cfg.quote_shingles if b == "quotes" else cfg.max_terms
+            i, w, tops[b] = st.weigh_top(ids[b], tf[b], b, keep_n)
+            arrays[b] = (np.asarray(i, np.uint32), np.asarray(w, np.float64))
+        vec = Vector(arrays, f.day, f.dense, index_keys(arrays, cfg.index_terms), arrays)
         best, best_score, best_dots = None, -1.0, None
-        for story in self.index.candidates(vec, live):
-            dots = block_dots(vec, story)
+        cands = self.index.candidates(vec, live)
+        for story, dots in zip(cands, dots_pairs([(vec, c) for c in cands])):
             s = score(cfg, vec, story, dots)
             if s < join_bar(cfg, story):
                 continue
@@ -230,10 +236,10 @@ class StoryGrouper:
         st.changed.add(best.story_id)
         self.index.add(best, vec.keys)
         # keep the strongest features only (what the vector used), for refinement and later runs
-        keep = {b: np.isin(ids[b], np.asarray(vec.terms[b][0], np.uint32)) for b in BLOCKS}
         st.members.live[f.article_id] = Member(
             f.article_id, best.story_id, f.day, art.outlet, art.title,
-            {b: ids[b][keep[b]] for b in BLOCKS}, {b: tf[b][keep[b]] for b in BLOCKS},
+            {b: ids[b] if tops[b] is None else ids[b][tops[b]] for b in BLOCKS},
+            {b: tf[b] if tops[b] is None else tf[b][tops[b]] for b in BLOCKS},
             sentences(art.text or ""), f.dense,
         )
         return best.story_id
