@@ -11,7 +11,7 @@ import pytest
 from newsfold.records import Article
 from newsfold.stages.stories import StoryConfig, StoryGrouper
 from newsfold.stages.stories.order import article_order
-from newsfold.stages.stories.result import publish
+from newsfold.stages.stories.stream import publish
 from storysets import load_story_set
 
 

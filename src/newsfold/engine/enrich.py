@@ -78,7 +78,7 @@ def update_stories(gen, cfg, changes, start: Start | None = None, crosslingual_s
     import json
 
     from newsfold.stages.stories import StoryGrouper, story_tables
-    from newsfold.stages.stories.result import publish
+    from newsfold.stages.stories.stream import publish
 
     stage = (start or _no_progress)("stories", None)  # loading the saved stories is part of it
     saved = gen.previous_state("stories")

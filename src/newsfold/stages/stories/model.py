@@ -9,10 +9,10 @@ import numpy as np
 from newsfold.stages.stories.features import BLOCKS
 
 
-_NO_IDS = np.zeros(0, np.uint32)
-_NO_TF = np.zeros(0, np.float32)
-_NO_W = np.zeros(0, np.float64)
-_NO_KEYS = np.zeros(0, np.int64)
+NO_IDS = np.zeros(0, np.uint32)
+NO_TF = np.zeros(0, np.float32)
+NO_W = np.zeros(0, np.float64)
+NO_KEYS = np.zeros(0, np.int64)
 BLOCK_NO = {b: i for i, b in enumerate(BLOCKS)}
 
 
@@ -31,12 +31,12 @@ class Story:
     last_day: int | None = None
     # the centroid, all blocks in two buffers: sorted term ids (uint32) and their summed weights
     # (float64) per block, block ``i`` at ``cen_off[i]:cen_off[i + 1]``; ``block(b)`` gives views
-    cen_ids: np.ndarray = field(default_factory=lambda: _NO_IDS)
-    cen_w: np.ndarray = field(default_factory=lambda: _NO_W)
+    cen_ids: np.ndarray = field(default_factory=lambda: NO_IDS)
+    cen_w: np.ndarray = field(default_factory=lambda: NO_W)
     cen_off: tuple = (0,) * (len(BLOCKS) + 1)
     norm2: dict[str, float] = field(default_factory=lambda: {b: 0.0 for b in BLOCKS})
     dense: np.ndarray | None = None  # sum of members' embeddings, when embeddings are on
-    keys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # sorted index keys (int64) pointing here
+    keys: np.ndarray = field(default_factory=lambda: NO_KEYS)  # sorted index keys (int64) pointing here
     join_sum: float = 0.0  # sum of the scores at which members joined (the seed excluded)
     joins: int = 0
     last_seq: int = 0  # the number of articles counted (``StoryState.n_docs``) at its last join
@@ -57,7 +57,7 @@ class Story:
             self.cen_ids = np.concatenate([p[0] for p in parts]).astype(np.uint32, copy=False)
             self.cen_w = np.concatenate([p[1] for p in parts]).astype(np.float64, copy=False)
         else:
-            self.cen_ids, self.cen_w = _NO_IDS, _NO_W
+            self.cen_ids, self.cen_w = NO_IDS, NO_W
 
     def cohesion(self) -> float | None:
         """The mean score at which members joined, None before the first join."""
@@ -87,8 +87,8 @@ class Member:
         self.article_id, self.story_id, self.day, self.outlet, self.title = article_id, story_id, day, outlet, title
         sizes = [len(ids[b]) for b in BLOCKS]
         self._offsets = tuple(int(x) for x in np.cumsum([0, *sizes]))
-        self._ids = np.concatenate([np.asarray(ids[b], np.uint32) for b in BLOCKS]) if sum(sizes) else _NO_IDS
-        self._tf = np.concatenate([np.asarray(tf[b], np.float32) for b in BLOCKS]) if sum(sizes) else _NO_TF
+        self._ids = np.concatenate([np.asarray(ids[b], np.uint32) for b in BLOCKS]) if sum(sizes) else NO_IDS
+        self._tf = np.concatenate([np.asarray(tf[b], np.float32) for b in BLOCKS]) if sum(sizes) else NO_TF
         text = "\n".join(sentences)
         self._text = zlib.compress(text.encode("utf-8", "surrogatepass"), 1) if text else b""
         self.dense = dense

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from newsfold.stages.stories.features import BLOCKS
-from newsfold.stages.stories.score import Vector, _BLOCK_TAGS, vector_arrays
+from newsfold.stages.stories.score import Vector, BLOCK_TAGS, vector_arrays
 
 
 class PackedIds:
@@ -153,5 +153,5 @@ def pack(v: Vector) -> tuple:
 def unpack(p: tuple) -> Vector:
     ids_a, ws_a, o, day, dense, keys = p
     arrays = {b: (ids_a[o[i]: o[i + 1]], ws_a[o[i]: o[i + 1]]) for i, b in enumerate(BLOCKS)}
-    flat = (ids_a.astype(np.int64) | np.repeat(_BLOCK_TAGS, np.diff(np.asarray(o, np.int64))), ws_a)
+    flat = (ids_a.astype(np.int64) | np.repeat(BLOCK_TAGS, np.diff(np.asarray(o, np.int64))), ws_a)
     return Vector(arrays, day, dense, keys.tolist(), arrays, flat)

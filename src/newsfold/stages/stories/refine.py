@@ -30,35 +30,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
-from newsfold.stages.stories.model import Member, Story, _NO_KEYS, member_order, story_id_for
+from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.packed import PackedVectors, pack, unpack
+from newsfold.stages.stories.scope import Scope
 from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, block_dots, combine, index_keys,
     score, spread_cosine, time_factor, build_story, dots_pairs, vector_arrays)
 
-if TYPE_CHECKING:
-    from newsfold.stages.stories.stream import StoryGrouper
-
-
-@dataclass
-class Scope:
-    """The open stories one refinement works on, with their members and a candidate index."""
-
-    config: StoryConfig
-    stories: dict[str, Story]
-    members: dict[str, Member]
-    index: CandidateIndex
-    core: set[str] | None  # the article ids whose stories are refined; None: all
-    exists: Callable[[str], bool]  # whether a story id is taken outside the scope
-    core_sids: set[str] = field(default_factory=set)
-
-    def is_core(self, sid: str) -> bool:
-        return self.core is None or sid in self.core_sids
 
 
 @dataclass
@@ -70,7 +53,7 @@ class Refined:
     moved: dict[str, tuple[str, str]]  # article id -> (story before, story after)
 
 
-def refine(grouper: "StoryGrouper", only: Iterable[str] | None = None) -> Refined:
+def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
     """Refine every open story, or (``only``) those stories and their neighbours."""
     st, cfg = grouper.state, grouper.config
     live, live_members = st.stories.live, st.members.live
@@ -97,7 +80,7 @@ def refine(grouper: "StoryGrouper", only: Iterable[str] | None = None) -> Refine
             if sid in core_sids:
                 stories[sid] = Story(sid, s.seed, join_sum=s.join_sum, joins=s.joins, last_seq=s.last_seq)
             else:
-                stories[sid] = clones[sid] = replace(s, members=list(s.members), norm2=dict(s.norm2), keys=_NO_KEYS)
+                stories[sid] = clones[sid] = replace(s, members=list(s.members), norm2=dict(s.norm2), keys=NO_KEYS)
                 index.add(clones[sid], s.keys.tolist())
         scope = Scope(cfg, stories, {aid: live_members[aid] for sid in ids for aid in live[sid].members}, index,
                       {aid for sid in core_sids for aid in live[sid].members},
@@ -132,7 +115,7 @@ def refine(grouper: "StoryGrouper", only: Iterable[str] | None = None) -> Refine
                 grouper.index.remove(live.pop(sid))
         for sid, story in scope.stories.items():
             if sid not in clones or story is not clones[sid]:
-                keys, story.keys = story.keys.tolist(), _NO_KEYS
+                keys, story.keys = story.keys.tolist(), NO_KEYS
                 live[sid] = story
                 grouper.index.add(story, keys)
     moved = {aid: (sid, scope.members[aid].story_id) for aid, sid in before.items()

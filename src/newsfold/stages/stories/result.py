@@ -38,8 +38,6 @@ from newsfold.stages.stories.features import feature_id, words
 from newsfold.stages.stories.model import Member, member_order
 from newsfold.stages.stories.state import StoryState
 
-if TYPE_CHECKING:
-    from newsfold.stages.stories.stream import StoryGrouper
 
 
 @dataclass(slots=True)
@@ -137,45 +135,6 @@ def build_result(state: StoryState, only: Iterable[str] | None = None) -> StoryR
     stories = sorted_infos(list(iter_infos(state, only)))
     assignments = {aid: s.story_id for s in stories for aid in s.article_ids}
     return StoryResult(dict(sorted(assignments.items())), stories, state.config.to_dict())
-
-
-def grouper_result(grouper: "StoryGrouper", refine: bool, only: Iterable[str] | None) -> StoryResult:
-    """``StoryGrouper.result``: refine (every open story, or the scope of ``only``), then build."""
-    from newsfold.stages.stories.refine import refine as run_refine
-    from newsfold.stages.stories.stream import note
-
-    st = grouper.state
-    if only is None:
-        if refine:
-            run_refine(grouper)
-        result = build_result(st)
-    else:
-        asked = set(only) | st.changed
-        if refine:
-            note(st, run_refine(grouper, only=sorted(s for s in asked if s in st.stories.live)))
-        now = {s for s in asked | st.changed if st.exists(s)}
-        result = build_result(st, now)
-        result.replaced = sorted(asked | st.changed | st.gone)
-    st.changed.clear()
-    st.gone.clear()
-    return result
-
-
-def publish(grouper: "StoryGrouper", final: Iterable[str]) -> StoryResult:
-    """The rows a run that added articles must write: refine every open story, then build every
-    story but those of ``final`` (closed stories whose published rows still hold).  ``replaced``
-    names the built stories and those gone (by renames) since the last result."""
-    from newsfold.stages.stories.refine import refine as run_refine
-
-    st = grouper.state
-    run_refine(grouper)
-    final = set(final)
-    want = sorted(set(st.stories.live) | {sid for sid in st.closed.stories if sid not in final})
-    result = build_result(st, want)
-    result.replaced = sorted(set(want) | st.gone)
-    st.changed.clear()
-    st.gone.clear()
-    return result
 
 
 def write_story_tables(stories: Iterable[StoryInfo], folder: str | Path, batch: int = 500) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
-from newsfold.stages.stories.model import _NO_KEYS, BLOCK_NO, Story
+from newsfold.stages.stories.model import NO_KEYS, BLOCK_NO, Story
 
 
 @dataclass(slots=True)
@@ -57,7 +57,7 @@ def time_factor(config: StoryConfig, day: int | None, first: int | None, last: i
 
 
 _NB = len(BLOCKS)
-_BLOCK_TAGS = np.arange(_NB, dtype=np.int64) << 32
+BLOCK_TAGS = np.arange(_NB, dtype=np.int64) << 32
 
 
 def vector_flat(vec: Vector) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +68,7 @@ def vector_flat(vec: Vector) -> tuple[np.ndarray, np.ndarray]:
         ks, ws = [], []
         for i, b in enumerate(BLOCKS):
             ids, w = arrs[b]
-            ks.append(ids.astype(np.int64) | _BLOCK_TAGS[i])
+            ks.append(ids.astype(np.int64) | BLOCK_TAGS[i])
             ws.append(w)
         vec.flat = (np.concatenate(ks), np.concatenate(ws))
     return vec.flat
@@ -80,7 +80,7 @@ def story_keys(story: Story) -> np.ndarray:
     c = story.flat
     if c is None or c[0] is not story.cen_ids:
         sizes = np.diff(np.asarray(story.cen_off, np.int64))
-        keys = story.cen_ids.astype(np.int64) | np.repeat(_BLOCK_TAGS, sizes)
+        keys = story.cen_ids.astype(np.int64) | np.repeat(BLOCK_TAGS, sizes)
         c = story.flat = (story.cen_ids, keys)
     return c[1]
 
@@ -362,7 +362,7 @@ class CandidateIndex:
                         self.compacted.pop(k, None)
             self._sids[n] = None
             self._free.append(n)
-        story.keys = _NO_KEYS
+        story.keys = NO_KEYS
 
     def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:
         """The stories sharing most index keys with ``vec`` and active around its date: the first

@@ -10,7 +10,7 @@ from newsfold.stages.stories.score import vector_arrays
 
 if TYPE_CHECKING:
     from newsfold.stages.stories.packed import PackedVectors
-    from newsfold.stages.stories.refine import Scope
+    from newsfold.stages.stories.scope import Scope
     from newsfold.stages.stories.score import Vector
 
 

@@ -30,14 +30,14 @@ from newsfold.records import Article
 from newsfold.stages.stories.closed import ClosedStories, MemberMap, StoryMap
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
-from newsfold.stages.stories.model import (_NO_IDS, _NO_KEYS, _NO_TF, _NO_W, BLOCK_NO, Member, Story, member_order,
+from newsfold.stages.stories.model import (NO_IDS, NO_KEYS, NO_TF, NO_W, BLOCK_NO, Member, Story, member_order,
     story_id_for)
 from newsfold.stages.stories.persist import (member_from_row, members_table, pending_from_table, pending_table,
     stories_from_table, stories_table)
 
 # the records lived here before ``model.py``: still importable from here
-__all__ = ["StoryState", "Member", "Story", "member_order", "story_id_for", "BLOCK_NO", "_NO_IDS", "_NO_KEYS",
-           "_NO_TF", "_NO_W"]
+__all__ = ["StoryState", "Member", "Story", "member_order", "story_id_for", "BLOCK_NO", "NO_IDS", "NO_KEYS",
+           "NO_TF", "NO_W"]
 
 
 class StoryState:

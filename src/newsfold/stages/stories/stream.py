@@ -35,10 +35,12 @@ from newsfold.records import Article
 from newsfold.stages.stories.compare import sentences
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer, day_ordinal
-from newsfold.stages.stories.model import Member, Story, _NO_KEYS, member_order, story_id_for
+from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.order import article_order, ordered
 from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, block_dots, index_keys, score,
     dots_pairs)
+from newsfold.stages.stories.refine import refine as run_refine
+from newsfold.stages.stories.result import StoryResult, build_result
 from newsfold.stages.stories.state import StoryState
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -75,7 +77,7 @@ class StoryGrouper:
             self.encoder = load_encoder(self.config)
         self.index = CandidateIndex(self.config)
         for story in sorted(self.state.stories.live.values(), key=lambda s: s.story_id):
-            keys, story.keys = story.keys.tolist(), _NO_KEYS
+            keys, story.keys = story.keys.tolist(), NO_KEYS
             self.index.add(story, keys)
 
     # --- input -------------------------------------------------------------------------------
@@ -479,7 +481,6 @@ class StoryGrouper:
         holds just those stories, and ``replaced`` names the story ids whose earlier rows it
         replaces.  Without ``only``, every story (closed ones from the spill, not refined again).
         """
-        from newsfold.stages.stories.result import grouper_result
 
         return grouper_result(self, refine, only)
 
@@ -517,3 +518,37 @@ def note(state: StoryState, refined) -> None:
         state.changed.add(new)
         if old in refined.after:
             state.changed.add(old)
+
+
+def grouper_result(grouper: StoryGrouper, refine: bool, only: Iterable[str] | None) -> StoryResult:
+    """``StoryGrouper.result``: refine (every open story, or the scope of ``only``), then build."""
+    st = grouper.state
+    if only is None:
+        if refine:
+            run_refine(grouper)
+        result = build_result(st)
+    else:
+        asked = set(only) | st.changed
+        if refine:
+            note(st, run_refine(grouper, only=sorted(s for s in asked if s in st.stories.live)))
+        now = {s for s in asked | st.changed if st.exists(s)}
+        result = build_result(st, now)
+        result.replaced = sorted(asked | st.changed | st.gone)
+    st.changed.clear()
+    st.gone.clear()
+    return result
+
+
+def publish(grouper: StoryGrouper, final: Iterable[str]) -> StoryResult:
+    """The rows a run that added articles must write: refine every open story, then build every
+    story but those of ``final`` (closed stories whose published rows still hold).  ``replaced``
+    names the built stories and those gone (by renames) since the last result."""
+    st = grouper.state
+    run_refine(grouper)
+    final = set(final)
+    want = sorted(set(st.stories.live) | {sid for sid in st.closed.stories if sid not in final})
+    result = build_result(st, want)
+    result.replaced = sorted(set(want) | st.gone)
+    st.changed.clear()
+    st.gone.clear()
+    return result
