@@ -32,7 +32,10 @@ def test_progress_reports_every_stage_in_order(tmp_path):
         assert by_stage[st][-1] == (summary.copies, summary.copies)
     assert by_stage["stories"][-1] == (23, 23) and len(by_stage["stories"]) > 10  # article by article
     assert by_stage["entities"][-1] == (summary.new_articles, summary.new_articles) and len(by_stage["entities"]) > 10
-    assert by_stage["refine stories"][0] == (0, summary.stories) and by_stage["merge entities"][0][1] > summary.entities
+    # refinement counts the clusterer's stories: those that joined a story of another language are among them
+    clustered = summary.stories + summary.stories_across_languages
+    assert summary.stories_across_languages == 2  # the German and Arabic dam articles join the dam story
+    assert by_stage["refine stories"][0] == (0, clustered) and by_stage["merge entities"][0][1] > summary.entities
     rows = sum(pq.read_table(tmp_path / "out" / f"{t}.parquet").num_rows for t in
                ("articles", "copies", "removals", "ledger", "boilerplate", "stories", "story_sentences", "entities", "mentions"))
     assert by_stage["store"][-1] == (rows, rows)
