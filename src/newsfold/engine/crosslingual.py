@@ -8,7 +8,7 @@ from typing import Sequence
 
 from newsfold.stages.stories import crosslingual as xl
 from newsfold.stages.stories.crosslingual import (MISSING, EmbeddingCache, group_links, lead, merge_infos,
-    merge_result, views)
+    views)
 
 
 def update(gen, grouper, raw, gone_raw: set[str], status: dict | None = None):

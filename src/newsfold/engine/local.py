@@ -30,7 +30,6 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import xxhash
 
 from newsfold.config import Config
 from newsfold.corpus import generation as corpus

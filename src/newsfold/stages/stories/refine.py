@@ -29,17 +29,17 @@ stays in it; a story that lost its seed takes the id of its earliest remaining m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Iterable
 
 import numpy as np
 
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
-from newsfold.stages.stories.packed import PackedVectors, pack, unpack
+from newsfold.stages.stories.packed import PackedVectors
 from newsfold.stages.stories.scope import Scope
-from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, block_dots, combine, index_keys,
+from newsfold.stages.stories.score import (CandidateIndex, Vector, block_dots, combine, index_keys,
     score, spread_cosine, time_factor, build_story, dots_pairs, vector_arrays)
 
 

@@ -37,7 +37,7 @@ from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer, day_ordinal
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.order import article_order, ordered
-from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, block_dots, index_keys, score,
+from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, index_keys, score,
     dots_pairs)
 from newsfold.stages.stories.refine import refine as run_refine
 from newsfold.stages.stories.result import StoryResult, build_result
