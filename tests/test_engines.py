@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -129,18 +130,37 @@ def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examp
     assert _tables(local_out) == _tables(tmp_path / "ray")
 
 
+def _db(out: Path) -> dict[str, list]:
+    """Every table of newsfold.db (full-text index included) as sorted rows."""
+    con = sqlite3.connect(out / "newsfold.db")
+    try:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                           "'articles_fts_%' ORDER BY name")]
+        return {n: sorted(map(repr, con.execute(f'SELECT * FROM "{n}"'))) for n in names}
+    finally:
+        con.close()
+
+
 def test_the_command_line_joins_a_running_cluster(cluster, local_examples, tmp_path):
-    """`newsfold run --engine ray --address ADDR` from another process joins the cluster (as a driver on
-    a multi-node cluster does) and gives the local engine's corpus."""
+    """`newsfold run --engine ray --address ADDR --no-db` from another process joins the cluster (as a
+    driver on a multi-node cluster does) and gives the local engine's Parquet tables and no database;
+    `newsfold db DIR` then builds the very database the local run wrote."""
     import ray
 
     address = ray.get_runtime_context().gcs_address
     out = tmp_path / "cli"
-    proc = subprocess.run([sys.executable, "-c", "from newsfold.cli import app; app()", "run", str(EXAMPLES), "--out", str(out), "--no-progress",
+    cli = [sys.executable, "-c", "from newsfold.cli import app; app()"]
+    proc = subprocess.run([*cli, "run", str(EXAMPLES), "--out", str(out), "--no-progress", "--no-db",
                            "--engine", "ray", "--address", address], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads((out / "summary.json").read_text())["engine"] == "ray"
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["engine"], summary["db"]) == ("ray", False) and not (out / "newsfold.db").exists()
     assert _tables(local_examples[0]) == _tables(out)
+    proc = subprocess.run([*cli, "stories", "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "no database (built with --no-db); run `newsfold db" in " ".join(proc.stderr.split())
+    proc = subprocess.run([*cli, "db", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _db(out) == _db(local_examples[0]) and len(_db(out)["articles"]) > 15
 
 
 def test_ray_and_local_give_the_same_corpus_on_real_pages(engines, shared_data, seeds_dir, tmp_path):
