@@ -43,12 +43,15 @@ def cluster():
 
 @pytest.fixture
 def engines(cluster, monkeypatch):
-    """``run(engine, inputs, out)``; small tasks so that both the page stages and the signatures go
-    to workers; ``ran`` lists the items each Ray executor sent to the cluster."""
+    """``run(engine, inputs, out)``; small tasks so that the page stages, the signatures and NER go
+    to workers; ``ran`` lists the items each Ray executor's
+    maps sent to the cluster."""
     from newsfold.engine import local
+    from newsfold.stages.entities import extract
 
     monkeypatch.setattr(local, "PAGES_PER_TASK", 2)
     monkeypatch.setattr(local, "POOL_MIN_TASKS", 1)
+    monkeypatch.setattr(extract, "PARALLEL_MIN_CHARS", 1)  # NER on the actors whatever the text
     ran: list = []
     made: list = []  # the Ray executors of the runs
     real = cluster.RayExecutor
@@ -68,6 +71,7 @@ def engines(cluster, monkeypatch):
     def run(engine: str, inputs: list[Path], out: Path):
         cfg = Config(progress=False, workers=1 if engine == "local" else 2)
         cfg.dedup.batch = 5  # signatures in many batches
+        cfg.entities.batch_size = 8  # NER in many batches
         if engine == "local":
             return newsfold.run(inputs, out, cfg)
         return cluster.run(inputs, out, cfg)
@@ -124,7 +128,9 @@ def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examp
     s2 = engines("ray", [EXAMPLES], tmp_path / "ray")
     assert (s1.engine, s2.engine, s2.workers) == ("local", "ray", 2)
     assert dict(engines.ran)["PageWork"] > 5 and dict(engines.ran)["sign"] > 3  # the work ran on Ray
-    assert engines.made[-1].reads > 3  # the files were read by Ray tasks
+    assert dict(engines.ran)["PieceNer"] > 3  # NER too, in batches, on the actors
+    ray_ex = engines.made[-1]
+    assert ray_ex.reads > 3  # the files were read by Ray tasks
     assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
     assert s1.duplicate_groups == s2.duplicate_groups > 0
     assert _tables(local_out) == _tables(tmp_path / "ray")
@@ -182,7 +188,8 @@ def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, s
         s = engines(second, [EXAMPLES, real], out)  # the examples again: skipped as pages the corpus holds
         assert s.engine == second and s.generation == 2 and s.skipped_pages > 0
         assert snapshot(out) == snapshot(one)
-    assert [n for n, k in engines.ran if k] == ["PageWork", "sign"] * 2  # both ray runs used the cluster
+    used = [n for n, k in engines.ran if k]  # both ray runs used the cluster: page stages, signatures, NER
+    assert used.count("PageWork") == used.count("sign") == 2 and used.count("PieceNer") >= 1, used
     assert _tables(tmp_path / "local-ray") == _tables(tmp_path / "ray-local")
 
 

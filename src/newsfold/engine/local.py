@@ -342,8 +342,11 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
         schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
         with runner.clock("entities"):
-            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes, runner.start,
-                                                             runner.summary.no_ner_model, runner.workers)
+            # the local engine's NER uses spaCy's own processes; another engine's executor takes it
+            remote = not isinstance(runner.executor, LocalExecutor)
+            runner.summary.entities = enrich.update_entities(
+                gen, cfg.entities, changes, runner.start, runner.summary.no_ner_model,
+                runner.summary.workers if remote else runner.workers, runner.executor.map if remote else None)
         schemas.update(enrich.entity_schemas())
     gen.close_writers(schemas)
     with runner.clock("store"):
