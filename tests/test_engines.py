@@ -44,7 +44,7 @@ def cluster():
 @pytest.fixture
 def engines(cluster, monkeypatch):
     """``run(engine, inputs, out)``; small tasks so that the page stages, the signatures and NER go
-    to workers; ``ran`` lists the items each Ray executor's
+    to workers, and the LSH candidates to a shuffle; ``ran`` lists the items each Ray executor's
     maps sent to the cluster."""
     from newsfold.engine import local
     from newsfold.stages.entities import extract
@@ -52,6 +52,7 @@ def engines(cluster, monkeypatch):
     monkeypatch.setattr(local, "PAGES_PER_TASK", 2)
     monkeypatch.setattr(local, "POOL_MIN_TASKS", 1)
     monkeypatch.setattr(extract, "PARALLEL_MIN_CHARS", 1)  # NER on the actors whatever the text
+    monkeypatch.setattr(cluster, "LSH_MIN_ROWS", 2)  # the candidates by a shuffle whatever the copies
     ran: list = []
     made: list = []  # the Ray executors of the runs
     real = cluster.RayExecutor
@@ -131,6 +132,7 @@ def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examp
     assert dict(engines.ran)["PieceNer"] > 3  # NER too, in batches, on the actors
     ray_ex = engines.made[-1]
     assert ray_ex.reads > 3  # the files were read by Ray tasks
+    assert ray_ex.shuffles == 1 and ray_ex.shuffled > s2.articles  # the LSH candidates by a shuffle on Ray
     assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
     assert s1.duplicate_groups == s2.duplicate_groups > 0
     assert _tables(local_out) == _tables(tmp_path / "ray")
@@ -188,8 +190,9 @@ def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, s
         s = engines(second, [EXAMPLES, real], out)  # the examples again: skipped as pages the corpus holds
         assert s.engine == second and s.generation == 2 and s.skipped_pages > 0
         assert snapshot(out) == snapshot(one)
-    used = [n for n, k in engines.ran if k]  # both ray runs used the cluster: page stages, signatures, NER
+    used = [n for n, k in engines.ran if k]  # both ray runs used the cluster: page stages, signatures, NER, LSH
     assert used.count("PageWork") == used.count("sign") == 2 and used.count("PieceNer") >= 1, used
+    assert [ex.shuffles for ex in engines.made] == [1, 1]
     assert _tables(tmp_path / "local-ray") == _tables(tmp_path / "ray-local")
 
 

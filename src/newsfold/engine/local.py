@@ -301,7 +301,8 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
     with runner.clock("learn_boilerplate"):
         learned = learn.finish(runner.sink)
     runner.start("dedup", copies)
-    folding = FoldDuplicates(dstate, cfg.dedup)
+    # an engine whose executor spreads the LSH candidates over its workers says so (``lsh_candidates``)
+    folding = FoldDuplicates(dstate, cfg.dedup, getattr(runner.executor, "lsh_candidates", None))
     runner.pass2(spool, learned, folding)
     with runner.clock("dedup"):
         folded, new = folding.finish(runner.sink)
