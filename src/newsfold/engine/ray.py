@@ -41,8 +41,11 @@ from newsfold.stages.dedup.lsh import band_buckets, bucket_codes, candidate_pair
 T = TypeVar("T")
 R = TypeVar("R")
 log = logging.getLogger("newsfold")
-# below this many new copies the LSH candidates are found on the driver: a shuffle's tasks cost more
-LSH_MIN_ROWS = 20_000
+# below this many new copies the LSH candidates are found on the driver.  Shipping the signatures out and
+# the band keys between tasks costs more than sorting them: on one 2-CPU node the shuffle took 4x the
+# driver's sort at 20,000 and 100,000 rows and 5x at 300,000 (docs/benchmarks.md, engines); it is meant
+# for runs of millions of new copies on several nodes, which could not be measured here.
+LSH_MIN_ROWS = 1_000_000
 
 
 class _Worker:
