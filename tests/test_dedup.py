@@ -303,6 +303,27 @@ def test_candidates_include_all_verified_pairs_and_lsh_misses_are_rare():
     assert strong <= cand
 
 
+def test_the_candidate_shuffle_gives_the_candidates_whatever_the_slices_and_buckets():
+    """band_buckets (map) -> bucket_codes (reduce) -> codes_to_pairs, as the Ray engine runs them, equal
+    candidate_pairs: near copies, exact copies (long runs of one key) and empty rows (never paired)."""
+    from newsfold.stages.dedup.lsh import band_buckets, bucket_codes, codes_to_pairs
+
+    cfg = DedupConfig()
+    texts, _ = corpus(3, n=240, dup_every=3)
+    texts[7] = texts[8] = texts[9] = texts[5]  # a key shared by four rows in every band
+    texts[11] = texts[12] = ""
+    sigs = MinHasher(cfg).signatures(texts)
+    want = candidate_pairs(sigs, cfg)
+    assert len(want) > 80 and not {11, 12} & set(want.ravel().tolist())
+    n = len(sigs)
+    for step, parts in ((n, 1), (50, 2), (17, 5), (1, 3)):
+        maps = [band_buckets(sigs[s:s + step], s, cfg, parts) for s in range(0, n, step)]
+        codes = [bucket_codes([m[p] for m in maps], n) for p in range(parts)]
+        assert np.array_equal(codes_to_pairs(codes, n), want), (step, parts)
+    assert np.array_equal(near_duplicate_pairs(sigs, cfg, lambda s, c: codes_to_pairs(
+        [bucket_codes(band_buckets(s, 0, c, 1), len(s))], len(s))), near_duplicate_pairs(sigs, cfg))
+
+
 # ----------------------------------------------------------------------------------------
 # incremental index
 

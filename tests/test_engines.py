@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -42,12 +43,16 @@ def cluster():
 
 @pytest.fixture
 def engines(cluster, monkeypatch):
-    """``run(engine, inputs, out)``; small tasks so that both the page stages and the signatures go
-    to workers; ``ran`` lists the items each Ray executor sent to the cluster."""
+    """``run(engine, inputs, out)``; small tasks so that the page stages, the signatures and NER go
+    to workers, and the LSH candidates to a shuffle; ``ran`` lists the items each Ray executor's
+    maps sent to the cluster."""
     from newsfold.engine import local
+    from newsfold.stages.entities import extract
 
     monkeypatch.setattr(local, "PAGES_PER_TASK", 2)
     monkeypatch.setattr(local, "POOL_MIN_TASKS", 1)
+    monkeypatch.setattr(extract, "PARALLEL_MIN_CHARS", 1)  # NER on the actors whatever the text
+    monkeypatch.setattr(cluster, "LSH_MIN_ROWS", 2)  # the candidates by a shuffle whatever the copies
     ran: list = []
     made: list = []  # the Ray executors of the runs
     real = cluster.RayExecutor
@@ -67,6 +72,7 @@ def engines(cluster, monkeypatch):
     def run(engine: str, inputs: list[Path], out: Path):
         cfg = Config(progress=False, workers=1 if engine == "local" else 2)
         cfg.dedup.batch = 5  # signatures in many batches
+        cfg.entities.batch_size = 8  # NER in many batches
         if engine == "local":
             return newsfold.run(inputs, out, cfg)
         return cluster.run(inputs, out, cfg)
@@ -123,24 +129,46 @@ def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examp
     s2 = engines("ray", [EXAMPLES], tmp_path / "ray")
     assert (s1.engine, s2.engine, s2.workers) == ("local", "ray", 2)
     assert dict(engines.ran)["PageWork"] > 5 and dict(engines.ran)["sign"] > 3  # the work ran on Ray
-    assert engines.made[-1].reads > 3  # the files were read by Ray tasks
+    assert dict(engines.ran)["PieceNer"] > 3  # NER too, in batches, on the actors
+    ray_ex = engines.made[-1]
+    assert ray_ex.reads > 3  # the files were read by Ray tasks
+    assert ray_ex.shuffles == 1 and ray_ex.shuffled > s2.articles  # the LSH candidates by a shuffle on Ray
     assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
     assert s1.duplicate_groups == s2.duplicate_groups > 0
     assert _tables(local_out) == _tables(tmp_path / "ray")
 
 
+def _db(out: Path) -> dict[str, list]:
+    """Every table of newsfold.db (full-text index included) as sorted rows."""
+    con = sqlite3.connect(out / "newsfold.db")
+    try:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                           "'articles_fts_%' ORDER BY name")]
+        return {n: sorted(map(repr, con.execute(f'SELECT * FROM "{n}"'))) for n in names}
+    finally:
+        con.close()
+
+
 def test_the_command_line_joins_a_running_cluster(cluster, local_examples, tmp_path):
-    """`newsfold run --engine ray --address ADDR` from another process joins the cluster (as a driver on
-    a multi-node cluster does) and gives the local engine's corpus."""
+    """`newsfold run --engine ray --address ADDR --no-db` from another process joins the cluster (as a
+    driver on a multi-node cluster does) and gives the local engine's Parquet tables and no database;
+    `newsfold db DIR` then builds the very database the local run wrote."""
     import ray
 
     address = ray.get_runtime_context().gcs_address
     out = tmp_path / "cli"
-    proc = subprocess.run([sys.executable, "-c", "from newsfold.cli import app; app()", "run", str(EXAMPLES), "--out", str(out), "--no-progress",
+    cli = [sys.executable, "-c", "from newsfold.cli import app; app()"]
+    proc = subprocess.run([*cli, "run", str(EXAMPLES), "--out", str(out), "--no-progress", "--no-db",
                            "--engine", "ray", "--address", address], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads((out / "summary.json").read_text())["engine"] == "ray"
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["engine"], summary["db"]) == ("ray", False) and not (out / "newsfold.db").exists()
     assert _tables(local_examples[0]) == _tables(out)
+    proc = subprocess.run([*cli, "stories", "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "no database (built with --no-db); run `newsfold db" in " ".join(proc.stderr.split())
+    proc = subprocess.run([*cli, "db", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _db(out) == _db(local_examples[0]) and len(_db(out)["articles"]) > 15
 
 
 def test_ray_and_local_give_the_same_corpus_on_real_pages(engines, shared_data, seeds_dir, tmp_path):
@@ -162,7 +190,9 @@ def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, s
         s = engines(second, [EXAMPLES, real], out)  # the examples again: skipped as pages the corpus holds
         assert s.engine == second and s.generation == 2 and s.skipped_pages > 0
         assert snapshot(out) == snapshot(one)
-    assert [n for n, k in engines.ran if k] == ["PageWork", "sign"] * 2  # both ray runs used the cluster
+    used = [n for n, k in engines.ran if k]  # both ray runs used the cluster: page stages, signatures, NER, LSH
+    assert used.count("PageWork") == used.count("sign") == 2 and used.count("PieceNer") >= 1, used
+    assert [ex.shuffles for ex in engines.made] == [1, 1]
     assert _tables(tmp_path / "local-ray") == _tables(tmp_path / "ray-local")
 
 

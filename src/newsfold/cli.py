@@ -131,6 +131,7 @@ def run(
     workers: Annotated[Optional[int], typer.Option("--workers", help="Processes for the parallel stages (default: every core).")] = None,
     engine: Annotated[str, typer.Option("--engine", help="local (this machine) or ray (a Ray cluster: pip install newsfold[ray]).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="The Ray cluster to join (ray engine; default: start one here).")] = None,
+    no_db: Annotated[bool, typer.Option("--no-db", help="Parquet only: a new corpus gets no newsfold.db (very large corpora; `newsfold db DIR` builds it later).")] = False,
 ) -> None:
     """Read INPUTS, segment, clean and deduplicate them, and write the corpus into --out."""
     console = _err()
@@ -149,6 +150,8 @@ def run(
         cfg.reader.exclude = [*cfg.reader.exclude, *(exclude or ())]
         if workers is not None:
             cfg.workers = workers
+        if no_db:
+            cfg.db = False
         cfg.validate()
     except ConfigError as exc:  # every bad setting, one line each, before anything is written
         for line in exc.errors:
@@ -302,6 +305,25 @@ def verify(out: OutOpt, as_json: JsonOpt = False) -> None:
         show.verify(Console(), rep)
     if not rep["ok"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def db(folder: Annotated[Path, typer.Argument(help="A corpus built with --no-db.")]) -> None:
+    """Build newsfold.db (what the read commands and the web UI read) for a corpus built with --no-db."""
+    from newsfold.corpus.generation import CorpusError
+    from newsfold.corpus.guard import build_db
+    from newsfold.engine.local import CorpusLocked, RunLock
+
+    console = _err()
+    try:
+        if not folder.is_dir():
+            raise CorpusError(f"no corpus at {folder}: the folder does not exist")
+        with RunLock(folder):
+            g = build_db(folder, lambda msg: console.print(f"[yellow]warning:[/] {inert(msg)}", highlight=False))
+    except (CorpusError, CorpusLocked) as exc:
+        console.print(f"[red]error:[/] {inert(str(exc))}", highlight=False)
+        raise typer.Exit(1)
+    Console().print(f"{inert(str(folder / 'newsfold.db'))}: built from generation {g}", highlight=False)
 
 
 @app.command()

@@ -122,6 +122,10 @@ class Config:
     # processes for the parallel stages (segment, clean, language, signatures, NER); 0: every core this
     # process may use.  Results never depend on it, so it is not compared when adding to a corpus.
     workers: int = 0
+    # keep newsfold.db, the SQLite store the read commands and the web UI use; False (`--no-db`): Parquet
+    # only, for very large corpora (`newsfold db DIR` builds it later).  Said by a new corpus's first run:
+    # a corpus built without it stays so until `newsfold db`, and one that has it keeps it up to date.
+    db: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

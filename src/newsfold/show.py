@@ -105,3 +105,6 @@ def verify(c: Console, report: dict[str, Any]) -> None:
     counts = ", ".join(f"{n} {k}" for k, n in report["checked"].items())
     n = len(report["problems"])
     c.print(("[green]✓ ok[/]" if report["ok"] else f"[red]{plural(n, 'problem')}[/]") + f"  ({inert(counts)})", highlight=False)
+    if not report.get("database", True):
+        c.print("no newsfold.db: this corpus was built with --no-db (the Parquet tables were checked); "
+                "`newsfold db DIR` builds it", highlight=False)

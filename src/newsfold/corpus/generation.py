@@ -12,7 +12,9 @@ Each table is a folder of Parquet parts (pyarrow, pandas, polars, duckdb and Spa
 folder as one table).  A run builds generation ``g+1`` in ``.gens/g+1.tmp``: unchanged parts are
 hard links to generation ``g``'s files, parts that hold changed rows are rewritten, new rows go to
 new parts.  Publishing is three atomic steps: rename ``.tmp`` to its final name, commit the
-database transaction that records ``g+1`` (the commit point), then swap ``current``.  A run killed
+database transaction that records ``g+1`` (the commit point), then swap ``current``.  A corpus kept
+without a database (``newsfold run --no-db``: its generations' config.json say ``"db": false``) has
+no transaction: sealing (the rename) is its commit point.  A run killed
 before the commit leaves generation ``g`` untouched; one killed after it is rolled forward by the
 next run (:func:`recover`).  Sealing writes ``manifest.json`` (``manifest.py``); ``guard.py`` checks
 a folder before a run builds on it.
@@ -75,9 +77,35 @@ def db_generation(out: Path) -> int:
     return int(value) if value and value.isdigit() else 0
 
 
+def with_db(gen_dir: Path) -> bool:
+    """Whether the run that made this generation kept ``newsfold.db`` (its config.json ``db``; a
+    generation made before the setting existed always did)."""
+    try:
+        return json.loads((Path(gen_dir) / "config.json").read_text()).get("db", True) is not False
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
+def dbless_generation(out: Path) -> int:
+    """The committed generation of a corpus kept without a database (``--no-db``): with no
+    ``newsfold.db`` there, the newest sealed generation, when its run kept no database (sealing is
+    then the commit point).  0 otherwise: a corpus that has, or should have, a database."""
+    out = Path(out)
+    if (out / DB).exists() or (out / DB).is_symlink() or not (out / GENS).is_dir():
+        return 0
+    gens = [int(m.group(1)) for p in (out / GENS).iterdir() if (m := _GEN_DIR.match(p.name)) and not m.group(2)]
+    return max(gens) if gens and not with_db(out / GENS / gen_name(max(gens))) else 0
+
+
+def committed_generation(out: Path) -> int:
+    """The committed generation: the one newsfold.db records, or that of a corpus without a database
+    (``dbless_generation``); 0 for none."""
+    return db_generation(out) or dbless_generation(out)
+
+
 def committed(out: Path) -> Path | None:
     """The folder of the committed generation, or None for an empty (or legacy) folder."""
-    g = db_generation(out)
+    g = committed_generation(out)
     path = Path(out) / GENS / gen_name(g)
     return path if g and path.is_dir() else None
 
@@ -106,14 +134,15 @@ def recover(out: Path, warn: Callable[[str], None]) -> int:
     """Bring the folder to its committed generation: drop unfinished ones, roll ``current``
     forward if a run died between its commit and the swap, and remove generations older than the
     previous one (kept for readers still reading it).  Only folders named as newsfold names them
-    are touched; none is removed unless the database records a generation.  Returns that one."""
+    are touched; none is removed unless the database records a generation (or, in a corpus kept
+    without one, ``dbless_generation`` finds it).  Returns that one."""
     out = Path(out)
     gens = out / GENS
     if not gens.exists():
         if (out / "articles.parquet").is_file():
             raise CorpusError(f"{out} holds a corpus in the old single-file layout; write to a new --out folder")
         return 0
-    g = db_generation(out)
+    g = committed_generation(out)
     for p in sorted(gens.iterdir()):
         m = _GEN_DIR.match(p.name)
         if m is None:

@@ -9,7 +9,10 @@ on what is there.
   that generation passes its checksums (the damaged file is kept beside it); a sealed generation is
   never deleted because the database cannot say it was committed.  A generation that disagrees with
   its manifest or with the database's row counts, or lacks the state the next run needs, is not
-  built on: the run refuses and points at ``newsfold verify``.
+  built on: the run refuses and points at ``newsfold verify``.  A corpus kept without a database
+  (``--no-db``, said by its newest generation's config.json) is recognised by its marker and its
+  generations, never by ``newsfold.db``: its newest sealed generation is checked and built on, and no
+  database is made for it (``build_db``, ``newsfold db DIR``, makes one when asked).
 """
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ from typing import Callable
 import pyarrow.parquet as pq
 
 from newsfold.corpus import manifest
-from newsfold.corpus.generation import (CURRENT, DB, FILES, GENS, CorpusError, published_names, gen_name,
-    meta_generation, parts_of, recover)
+from newsfold.corpus.generation import (CURRENT, DB, FILES, GENS, CorpusError, dbless_generation, published_names,
+    gen_name, meta_generation, parts_of, recover)
 
 MARKER = ".newsfold-corpus"
 LOCK = ".newsfold.lock"
@@ -227,13 +230,9 @@ def _rebuild(out: Path, n: int, problem: str, warn: Callable[[str], None]) -> in
 def replace_db(out: Path, n: int, problem: str, warn: Callable[[str], None]) -> None:
     """Build newsfold.db afresh from sealed generation ``n`` (the commit point: one rename); the
     damaged file, if any, is kept beside it."""
-    from newsfold.corpus.sqlite import build_sqlite
-
-    gen = out / GENS / gen_name(n)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     kept = None
-    tmp = out / ".newsfold.db.tmp"
-    build_sqlite(tmp, {p.name[: -len(".parquet")]: p for p in sorted(gen.glob("*.parquet")) if p.is_dir()}, n)
+    tmp = _db_from(out, n)
     for suffix in ("", "-wal", "-shm"):
         p = out / (DB + suffix)
         if p.exists() and p.stat().st_size > 0:
@@ -243,6 +242,40 @@ def replace_db(out: Path, n: int, problem: str, warn: Callable[[str], None]) -> 
             p.unlink()
     os.replace(tmp, out / DB)
     warn(f"newsfold.db {problem}; rebuilt it from generation {n}" + (f" (the old file is kept as {kept})" if kept else ""))
+
+
+def _db_from(out: Path, n: int) -> Path:
+    """``.newsfold.db.tmp`` built from every table of sealed generation ``n`` (not yet in place)."""
+    from newsfold.corpus.sqlite import build_sqlite
+
+    gen = out / GENS / gen_name(n)
+    tmp = out / ".newsfold.db.tmp"
+    build_sqlite(tmp, {p.name[: -len(".parquet")]: p for p in sorted(gen.glob("*.parquet")) if p.is_dir()}, n)
+    return tmp
+
+
+def build_db(out: Path, warn: Callable[[str], None]) -> int:
+    """``newsfold db DIR`` (under the run lock): build ``newsfold.db`` for a corpus kept without one
+    (``--no-db``) from its committed generation, checked in full first; from then on every run keeps
+    it up to date.  Returns the generation; refuses a folder that is not such a corpus."""
+    out = Path(out)
+    if not is_corpus(out):
+        raise CorpusError(f"{out} is not a newsfold corpus" if out.is_dir() else f"{out} does not exist")
+    if (out / DB).exists():
+        raise CorpusError(f"{out} has a database already ({DB}); every run keeps it up to date")
+    g = open_corpus(out, warn)  # checks the generation, clears what a killed run left; rebuilds a lost database
+    if (out / DB).exists():
+        return g
+    if not g:
+        raise CorpusError(f"{out} holds no sealed generation to build a database from")
+    bad = generation_problems(out / GENS / gen_name(g), full=True)
+    if bad:
+        raise _refuse_damage(out, bad)
+    for suffix in ("-wal", "-shm"):
+        if (out / (DB + suffix)).exists():
+            (out / (DB + suffix)).unlink()
+    os.replace(_db_from(out, g), out / DB)
+    return g
 
 
 def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
@@ -264,6 +297,8 @@ def open_corpus(out: Path, warn: Callable[[str], None]) -> int:
                           f"{'is a file or folder' if one else 'are files or folders'} of someone else's; nothing was "
                           f"changed: move {'it' if one else 'them'} away and run again")
     g, problem, counts = _database(out, gens)
+    if problem == "is missing" and dbless_generation(out):
+        g, problem = dbless_generation(out), None  # kept without a database: the sealed generation is the corpus
     if problem is not None:
         if not gens and problem == "is missing":
             return recover(out, warn)  # a new corpus (or a first run that did not get to seal)

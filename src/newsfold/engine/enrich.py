@@ -182,11 +182,13 @@ def count_languages(path: Path) -> dict[str, int]:
 
 
 def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dict[str, int] | None = None,
-                    workers: int = 1) -> int:
+                    workers: int = 1, map: Callable | None = None) -> int:
     """NER on the fresh articles in a language the model knows (``ner_gate``; the others are counted
     in ``no_model``), then canonicalisation over every stored mention; rewrites ``entities`` and
     ``mentions``.  Returns the number of entities.  Progress (``start``): the stage ``entities``
-    counts the articles NER has taken, ``merge entities`` the mentions merged."""
+    counts the articles NER has taken, ``merge entities`` the mentions merged.  ``map``: an
+    executor's map, where NER runs on ``workers`` of the engine's workers (the Ray engine's actors)
+    rather than spaCy's own processes."""
     from newsfold.stages.entities import EntityExtractor, Mention, article_contexts, canonicalize, entity_tables
 
     stage = (start or _no_progress)("entities", len(set(changes.fresh)))  # loading the model is part of it
@@ -198,7 +200,7 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
             for r in rb.to_pylist():
                 if r["article_id"] not in drop:
                     mentions.append(Mention(**r))
-    extractor = EntityExtractor(cfg, workers=workers)
+    extractor = EntityExtractor(cfg, workers=workers, map=map)
     fresh = stage.counted(iter_articles(gen.readable("articles"), ids=changes.fresh))
     mentions.extend(extractor.extract(ner_gate(fresh, no_model)))
     folder = gen.state / "entities"

@@ -86,6 +86,7 @@ class RunSummary:
     generation: int = 0
     nothing_new: bool = False  # every page was already in the corpus: no new generation was made
     workers: int = 1  # processes the parallel stages ran on
+    db: bool = True  # newsfold.db was written (False: a corpus kept as Parquet only, --no-db)
     engine: str = "local"
     out: str = ""
 
@@ -272,11 +273,13 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
     prev = out / corpus.GENS / corpus.gen_name(g) if g else None
     if prev is not None:
         check_settings(prev, cfg)
+    with_db = _with_db(out, prev, cfg, warn)
     gen = corpus.Generation(out, g + 1, prev)
     runner = Runner(cfg, warn, progress, executor)
     runner.summary.generation = gen.number
     runner.summary.out = str(out)
     runner.summary.engine = engine
+    runner.summary.db = with_db
     dstate = DedupState.load(prev / "state" / "dedup", cfg.dedup) if prev else DedupState(cfg.dedup)
     bstate = BoilerplateState.load(prev / "state" / "boilerplate") if prev else BoilerplateState()
     known = np.load(prev / "state" / "pages.npy") if prev else np.zeros(0, np.uint64)
@@ -298,7 +301,8 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
     with runner.clock("learn_boilerplate"):
         learned = learn.finish(runner.sink)
     runner.start("dedup", copies)
-    folding = FoldDuplicates(dstate, cfg.dedup)
+    # an engine whose executor spreads the LSH candidates over its workers says so (``lsh_candidates``)
+    folding = FoldDuplicates(dstate, cfg.dedup, getattr(runner.executor, "lsh_candidates", None))
     runner.pass2(spool, learned, folding)
     with runner.clock("dedup"):
         folded, new = folding.finish(runner.sink)
@@ -339,21 +343,41 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
         schemas.update(enrich.story_schemas())
     if cfg.steps.entities:
         with runner.clock("entities"):
-            runner.summary.entities = enrich.update_entities(gen, cfg.entities, changes, runner.start,
-                                                             runner.summary.no_ner_model, runner.workers)
+            # the local engine's NER uses spaCy's own processes; another engine's executor takes it
+            remote = not isinstance(runner.executor, LocalExecutor)
+            runner.summary.entities = enrich.update_entities(
+                gen, cfg.entities, changes, runner.start, runner.summary.no_ner_model,
+                runner.summary.workers if remote else runner.workers, runner.executor.map if remote else None)
         schemas.update(enrich.entity_schemas())
     gen.close_writers(schemas)
     with runner.clock("store"):
         runner.summary.languages = enrich.count_languages(gen.table("articles"))
-        gen.write_json("config.json", cfg.to_dict())
+        gen.write_json("config.json", {**cfg.to_dict(), "db": with_db})  # what this corpus keeps
         runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
         gen.write_json("summary.json", runner.summary.to_dict())
         gen.seal()
-        _commit(out, gen, prev, schemas, warn, runner.start("store"))
+        if with_db:
+            _commit(out, gen, prev, schemas, warn, runner.start("store"))
+        else:  # Parquet only: sealing was the commit point
+            corpus.publish_links(out, gen.number, corpus.published_names(gen.dir))
     runner.stage.finish()
     runner.summary.seconds = {k: round(v, 3) for k, v in runner.clock.seconds.items()}
     corpus.recover(out, warn)  # drops generations older than the previous one
     return runner.summary
+
+
+def _with_db(out: Path, prev: Path | None, cfg: Config, warn) -> bool:
+    """Whether this run writes newsfold.db: a new corpus as ``cfg.db`` says; a corpus that has one keeps
+    it up to date; one kept without it (``--no-db``) stays so (``newsfold db DIR`` builds it)."""
+    if prev is None:
+        return cfg.db
+    has = (out / corpus.DB).exists()
+    if has and not cfg.db:
+        warn(f"{out} has a database ({corpus.DB}); it is kept up to date (--no-db applies to a new corpus)")
+    elif not has and cfg.db:
+        warn(f"{out} has no database (built with --no-db); this run adds Parquet only; run `newsfold db {out}` "
+             "to build it")
+    return has
 
 
 def _rows(parts: Iterable[Path]) -> int:

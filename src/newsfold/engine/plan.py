@@ -45,14 +45,16 @@ def build_plan(cfg: Config) -> list[Step]:
                           "stages/boilerplate"))
     steps += [
         Step("signatures", "stage", True, "exact keys and MinHash signatures per copy", "stages/dedup/signatures.py"),
-        Step("fold", "barrier", False, "LSH pairs + union-find into the stored duplicate groups", "stages/dedup/fold.py"),
+        Step("fold", "barrier", False, "LSH pairs (on Ray: the candidates by a shuffle of band keys) + union-find "
+             "into the stored duplicate groups", "stages/dedup/fold.py"),
         Step("write", "sink", False, "rows of the next generation (Parquet parts)", "engine/write.py"),
     ]
     if cfg.steps.stories:
         steps.append(Step("stories", "barrier", False, "the streaming story clusterer", "stages/stories"))
     if cfg.steps.entities:
         steps.append(Step("entities", "barrier", True, "NER (parallel) + canonical entities", "stages/entities"))
-    steps.append(Step("publish", "sink", False, "seal the generation, commit newsfold.db", "corpus/"))
+    steps.append(Step("publish", "sink", False, "seal the generation, commit newsfold.db" if cfg.db else
+                      "seal the generation (the commit point: Parquet only, no newsfold.db)", "corpus/"))
     return steps
 
 

@@ -3,14 +3,18 @@
 ``run`` joins the cluster at ``address`` (``ray start --head`` on one machine, ``ray start
 --address=HEAD:6379`` on the others), or starts a local one with ``config.workers`` CPUs (default:
 every core), and hands ``engine.local.run`` a ``RayExecutor``.  Everything else is the local engine:
-reading on the driver, the barriers (learned boilerplate, fold, stories, entity canonicalisation) and
-the commit on the driver, so a corpus built on Ray is the one the local engine builds, and either
-engine can add to a corpus the other built.
+the barriers (learned boilerplate, union-find and canonical copies, stories, entity canonicalisation),
+writing the Parquet parts and the commit on the driver, so a corpus built on Ray is the one the local
+engine builds, and either engine can add to a corpus the other built.
 
-What goes to the cluster: the page stages (segment, clean, language, outlet) over chunks of pages, and
-the signatures over batches of spooled copies.  Each map call starts one actor per worker from the task
-(shipped once, ``ray.put``), so a ``PageWork`` builds its stages once per actor; items go round-robin,
-at most ``2 x actors`` in flight, and come back in input order.
+What goes to the cluster: reading files (Ray tasks on the driver's node), the page stages (segment,
+clean, language, outlet) over chunks of pages, the signatures over batches of spooled copies, NER over
+batches of text pieces (``EntityExtractor(map=...)``), and the LSH candidates among the new copies as a
+shuffle of band keys (``lsh_candidates``: map tasks bucket each band key by hash, reduce tasks pair the
+rows sharing a key; the driver verifies the pairs and folds).  Each map call starts one actor per worker
+from the task (shipped once, ``ray.put``), so a ``PageWork`` builds its stages, and a ``PieceNer`` loads
+its spaCy model, once per actor; items go round-robin, at most ``2 x actors`` in flight, and come back
+in input order.
 
 This is the only module that imports ``ray`` (``pip install 'newsfold[ray]'``).
 """
@@ -22,19 +26,26 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
+import numpy as np
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from newsfold.config import Config
+from newsfold.config import Config, DedupConfig
 from newsfold.corpus.generation import CorpusError
 from newsfold.engine import local
 from newsfold.engine.executor import worth_workers
 from newsfold.engine.plan import workers as plan_workers
 from newsfold.progress import Report
+from newsfold.stages.dedup.lsh import band_buckets, bucket_codes, candidate_pairs, codes_to_pairs
 
 T = TypeVar("T")
 R = TypeVar("R")
 log = logging.getLogger("newsfold")
+# below this many new copies the LSH candidates are found on the driver.  Shipping the signatures out and
+# the band keys between tasks costs more than sorting them: on one 2-CPU node the shuffle took 4x the
+# driver's sort at 20,000 and 100,000 rows and 5x at 300,000 (docs/benchmarks.md, engines); it is meant
+# for runs of millions of new copies on several nodes, which could not be measured here.
+LSH_MIN_ROWS = 1_000_000
 
 
 class _Worker:
@@ -59,13 +70,16 @@ class RayExecutor:
     With fewer than ``min_items`` items (or one worker) they run in this process, as on the local
     engine: starting an actor costs about as much as starting a process.  ``workers``: actors per
     map (default: the cluster's CPUs).  ``tasks`` counts the items that ran on the cluster, ``reads``
-    the files read by Ray tasks (``map_files``)."""
+    the files read by Ray tasks (``map_files``).  The engine also hands ``map`` to NER (one spaCy
+    model per actor) and ``lsh_candidates`` to the fold (a shuffle of band keys)."""
 
     def __init__(self, workers: int | None = None):
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, min(int(workers), cpus) if workers else cpus)
         self.tasks = 0
         self.reads = 0
+        self.shuffles = 0  # LSH candidate shuffles run on the cluster (``lsh_candidates``) ...
+        self.shuffled = 0  # ... and the rows they took
 
     def map(self, task: Callable[[T], R], items: Iterable[T], min_items: int = 2) -> Iterator[R]:
         items, parallel = worth_workers(items, self.workers, min_items)
@@ -110,9 +124,37 @@ class RayExecutor:
             yield ray.get(pending.popleft())
 
 
+    def lsh_candidates(self, sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
+        """The LSH candidate pairs among ``sigs`` (``lsh.candidate_pairs``) as a shuffle on the cluster:
+        map tasks take slices of the rows and split their (band, key, row) triples by key into one
+        bucket per worker (``lsh.band_buckets``), reduce tasks each gather one bucket from every map
+        and pair the rows that share a band key (``lsh.bucket_codes``); the driver unions the pairs.
+        Fewer than ``LSH_MIN_ROWS`` rows (or one worker): ``candidate_pairs`` here."""
+        n = len(sigs)
+        if n < LSH_MIN_ROWS or self.workers < 2:
+            return candidate_pairs(sigs, cfg)
+        parts = self.workers
+        step = -(-n // (2 * parts))  # two map tasks per worker
+        maps = [_lsh_map.options(num_returns=parts).remote(sigs[s:s + step], s, cfg, parts) for s in range(0, n, step)]
+        codes = ray.get([_lsh_reduce.remote(n, *(m[p] for m in maps)) for p in range(parts)])
+        self.shuffles += 1
+        self.shuffled += n
+        return codes_to_pairs(codes, n)
+
+
 @ray.remote(num_cpus=0)
 def _apply(task: Callable, item):
     return task(item)
+
+
+@ray.remote(num_cpus=1)
+def _lsh_map(sigs: np.ndarray, first: int, cfg: DedupConfig, parts: int) -> list[np.ndarray]:
+    return band_buckets(sigs, first, cfg, parts)
+
+
+@ray.remote(num_cpus=1)
+def _lsh_reduce(n: int, *buckets: np.ndarray) -> np.ndarray:
+    return bucket_codes(list(buckets), n)
 
 
 def connect(address: str | None, cpus: int) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from newsfold.stages.segment import split_lines
 from newsfold.corpus.sqlite import QueryError
+from newsfold.read.handle import missing_db
 
 # the largest code point: every id that starts with a prefix sorts below prefix + _TOP
 _TOP = "\U0010ffff"
@@ -17,7 +18,7 @@ MAX_ID_CHARS = 200
 def _connect(out: Path) -> sqlite3.Connection:
     db = Path(out) / "newsfold.db"
     if not db.exists():
-        raise FileNotFoundError(f"{db} not found: run `newsfold run INPUT --out {out}` first")
+        raise FileNotFoundError(missing_db(Path(out)))
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     return con

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from newsfold.corpus.generation import dbless_generation
 from newsfold.corpus.sqlite import QueryError
 
 # ids are content hashes with a one-letter kind (a, c, s, e, p); anything else from a URL is refused
@@ -46,6 +47,13 @@ def loads(value: Any, default: Any) -> Any:
     return json.loads(value)
 
 
+def missing_db(path: Path) -> str:
+    """What to do about a folder without newsfold.db: build it (a corpus made with --no-db), or run."""
+    if dbless_generation(path):
+        return f"this corpus has no database (built with --no-db); run `newsfold db {path}` to build it"
+    return f"{Path(path) / 'newsfold.db'} not found: run `newsfold run INPUT --out {path}` first"
+
+
 class Corpus:
     """A corpus folder, opened read-only: ``Corpus("out/example").stories()``."""
 
@@ -61,7 +69,7 @@ class Corpus:
         if not self.path.is_dir():
             raise FileNotFoundError(f"{self.path} is not a folder: no corpus there")
         if not self.db.is_file():
-            raise FileNotFoundError(f"{self.db} not found: run `newsfold run INPUT --out {self.path}` first")
+            raise FileNotFoundError(missing_db(self.path))
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

@@ -1,5 +1,6 @@
 """Integrity check of a corpus folder: the database can be read and records a generation that is
-there, ``current`` and the fixed names link to it, every file of the generation matches the checksum
+there (a corpus built with --no-db has none: its newest sealed generation is checked, Parquet alone),
+``current`` and the fixed names link to it, every file of the generation matches the checksum
 written when it was sealed, the state the next run needs is there, every ledger entry leads to an
 article or a reason, every copy leads to an article, and the Parquet files and the database agree."""
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from newsfold.corpus import guard
-from newsfold.corpus.generation import GENS, gen_name
+from newsfold.corpus.generation import GENS, dbless_generation, gen_name
 
 REQUIRED = ("articles", "copies", "ledger", "removals")
 OPTIONAL = ("boilerplate", "stories", "story_sentences", "entities", "mentions")
@@ -23,13 +24,14 @@ OPTIONAL = ("boilerplate", "stories", "story_sentences", "entities", "mentions")
 class Report:
     problems: list[str] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
+    database: bool = True  # False: a corpus kept without newsfold.db (--no-db); the Parquet tables alone are checked
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "problems": self.problems, "checked": self.checked}
+        return {"ok": self.ok, "problems": self.problems, "checked": self.checked, "database": self.database}
 
 
 def verify(out: Path, max_listed: int = 20) -> Report:
@@ -45,6 +47,7 @@ def verify(out: Path, max_listed: int = 20) -> Report:
     base, db_ok = _generation(out, problem)
     if base is None:
         return rep
+    rep.database = not dbless_generation(out)
     for p in guard.link_problems(out, base) + guard.generation_problems(base, full=True):
         problem(p)
     tables: dict[str, list[dict]] = {}
@@ -153,6 +156,8 @@ def _generation(out: Path, problem) -> tuple[Path | None, bool]:
         problem(f"{out} is not a newsfold corpus" if out.is_dir() else f"{out} does not exist")
         return None, False
     g, wrong = guard.read_db(out)
+    if wrong == "is missing" and dbless_generation(out):  # built with --no-db: its newest sealed generation
+        return out / GENS / gen_name(dbless_generation(out)), False
     if wrong is not None:
         problem(f"newsfold.db {wrong}")
     elif not (out / GENS / gen_name(g)).is_dir():  # type: ignore[arg-type]

@@ -40,13 +40,18 @@ def config(folder: Path, port: int = 8000, host: str | None = None):
 def serve(folder: Path, port: int = 8000, host: str | None = None, say: Callable[[str], None] = print) -> None:
     import uvicorn
 
+    from newsfold.corpus.generation import dbless_generation
+    from newsfold.read.handle import missing_db
+
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no corpus at {folder}: the folder does not exist")
     address, warning = bind_address(host)
     if warning:
         say(f"[yellow]warning:[/] {warning}")
-    if not (folder / "newsfold.db").exists():
+    if dbless_generation(folder):
+        say(f"[yellow]warning:[/] {missing_db(folder)}; pages answer 503 until it is built")
+    elif not (folder / "newsfold.db").exists():
         say(f"[yellow]warning:[/] {folder} holds no corpus yet; pages answer 503 until `newsfold run` publishes one")
     shown = f"[{address}]" if ":" in address else address
     say(f"serving {folder} read-only at http://{shown}:{port}/  (Ctrl-C to stop)")

@@ -9,7 +9,7 @@ numpy passes over 8-byte arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -61,8 +61,10 @@ def _canonicals(rows: np.ndarray, label: np.ndarray, length: np.ndarray, content
 
 
 def fold(state: DedupState, key: np.ndarray, length: np.ndarray, sigs: np.ndarray, cfg,
-         tie: np.ndarray, cid: np.ndarray) -> Folded:
-    """``tie`` (hash of title and text) and ``cid`` (copy id) of the new rows break canonical ties."""
+         tie: np.ndarray, cid: np.ndarray, candidates: Callable | None = None) -> Folded:
+    """``tie`` (hash of title and text) and ``cid`` (copy id) of the new rows break canonical ties.
+    ``candidates(sigs, cfg)``: how the LSH candidates among the new rows are found (default
+    ``lsh.candidate_pairs`` here; an engine may shuffle band keys over its workers instead)."""
     n_old, n_new = state.n, len(key)
     all_key = np.concatenate([state.arrays["key"], key])
     all_len = np.concatenate([state.arrays["length"], length])
@@ -78,7 +80,7 @@ def fold(state: DedupState, key: np.ndarray, length: np.ndarray, sigs: np.ndarra
     pairs.append(np.stack([ex[:, 0] + n_old, ex[:, 1]], axis=1))
     # near: among new rows, and new against stored
     if len(live_new) > 1:
-        sub = near_duplicate_pairs(sigs[live_new], cfg)
+        sub = near_duplicate_pairs(sigs[live_new], cfg, candidates)
         if len(sub):
             pairs.append(live_new[sub] + n_old)
     near = state.near_pairs(sigs)
@@ -124,13 +126,15 @@ def page_status(rows: np.ndarray, folded: Folded) -> tuple[str, int, int]:
 
 class FoldDuplicates:
     """Barrier: the signed copies of a run (``Signed`` batches, in input order) folded into the
-    stored duplicate groups; ``finish`` gives the ``Folded`` result and the run's copies as one batch."""
+    stored duplicate groups; ``finish`` gives the ``Folded`` result and the run's copies as one batch.
+    ``candidates``: see ``fold``."""
 
     name = "fold"
 
-    def __init__(self, state: DedupState, cfg):
+    def __init__(self, state: DedupState, cfg, candidates: Callable | None = None):
         self.state = state
         self.cfg = cfg
+        self.candidates = candidates
         self.parts: list[Signed] = []
 
     def observe(self, batches: Iterable[Signed], sink: Sink) -> None:
@@ -142,4 +146,4 @@ class FoldDuplicates:
     def finish(self, sink: Sink) -> tuple[Folded, Signed]:
         new = Signed.concat(self.parts, self.cfg.num_perm, layout(self.cfg).dtype)
         self.parts = []
-        return fold(self.state, new.key, new.length, new.sigs, self.cfg, new.tie, new.cid), new
+        return fold(self.state, new.key, new.length, new.sigs, self.cfg, new.tie, new.cid, self.candidates), new

@@ -212,14 +212,56 @@ def candidate_pairs(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     return acc.pairs()
 
 
-def near_duplicate_pairs(sigs: np.ndarray, cfg: DedupConfig | None = None) -> np.ndarray:
+# The candidates as a shuffle, for an engine that spreads them over workers: ``band_buckets`` (map:
+# a slice of the rows -> their (band, key, row) triples, split by key into ``parts`` buckets), then
+# ``bucket_codes`` (reduce: one bucket from every map -> the pairs sharing a band key), then
+# ``codes_to_pairs``.  Every (band, key) lands in one bucket, so the union is ``candidate_pairs``.
+
+def band_buckets(sigs: np.ndarray, first: int, cfg: DedupConfig, parts: int) -> list[np.ndarray]:
+    """Map side: the (band, key, row) of every band of the non-empty rows of ``sigs`` (rows
+    numbered from ``first``), as ``parts`` (k, 3) uint64 arrays; bucket ``key % parts``."""
+    _check(sigs, cfg)
+    live = np.flatnonzero(~empty_rows(sigs)) if len(sigs) else np.empty(0, np.int64)
+    keys = band_keys(sigs[live], cfg).ravel()  # row-major: (row, band)
+    bands = np.tile(np.arange(cfg.bands, dtype=np.uint64), len(live))
+    rows = np.repeat((live + first).astype(np.uint64), cfg.bands)
+    triples = np.stack((bands, keys, rows), axis=1)
+    bucket = keys % np.uint64(parts)
+    return [triples[bucket == p] for p in range(parts)]
+
+
+def bucket_codes(buckets: list[np.ndarray], n: int) -> np.ndarray:
+    """Reduce side: the unique codes (``lo * n + hi``) of the row pairs that share a band key among
+    the triples of one bucket (gathered from every map)."""
+    t = np.concatenate([b for b in buckets if len(b)] or [np.empty((0, 3), np.uint64)])
+    order = np.lexsort((t[:, 2], t[:, 1], t[:, 0]))  # by band, then key (rows in order within a run)
+    t = t[order]
+    group = np.empty(len(t), np.uint64)  # one id per (band, key) run: equal ids are one run
+    if len(t):
+        group[0] = 0
+        group[1:] = np.cumsum((t[1:, 0] != t[:-1, 0]) | (t[1:, 1] != t[:-1, 1]))
+    a, b = _pairs_in_runs(group, np.arange(len(t)))
+    return np.unique(_codes(t[a, 2].astype(np.int64), t[b, 2].astype(np.int64), max(n, 1)))
+
+
+def codes_to_pairs(codes: list[np.ndarray], n: int) -> np.ndarray:
+    """The (m, 2) unique pairs i < j of the codes the reducers gave, as ``candidate_pairs`` gives them."""
+    acc = CodeSet(max(n, 1))
+    for c in codes:
+        acc.add(c)
+    return acc.pairs()
+
+
+def near_duplicate_pairs(sigs: np.ndarray, cfg: DedupConfig | None = None, candidates=None) -> np.ndarray:
     """(m, 2) int64 row pairs i<j (sorted) whose estimated Jaccard >= cfg.threshold.
 
     LSH banding (cfg.bands x cfg.rows) proposes candidates; each is verified on all slots.
+    ``candidates(sigs, cfg)``: another way to the same candidates (an engine's shuffle over its
+    workers, from ``band_buckets`` and ``bucket_codes``); default ``candidate_pairs``.
     """
     cfg = cfg or DedupConfig()
     sigs = np.asarray(sigs)
-    cand = candidate_pairs(sigs, cfg)
+    cand = (candidates or candidate_pairs)(sigs, cfg)
     if not len(cand):
         return cand
     return cand[verify_pairs(sigs, cand, cfg)]

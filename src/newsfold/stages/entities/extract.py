@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,23 +164,57 @@ def trim_span(text: str, start: int, end: int, etype: str | None) -> tuple[int, 
     return start, end
 
 
-class EntityExtractor:
-    """Finds PERSON, ORG and PLACE mentions in articles with a spaCy pipeline."""
+def load_nlp(config: EntityConfig) -> Any:
+    """The spaCy pipeline of ``config.model`` with only the components NER needs."""
+    import spacy
 
-    def __init__(self, config: EntityConfig | None = None, nlp: Any = None, workers: int = 1):
+    names = spacy.info(config.model).get("components", [])
+    keep = set(config.components or names)
+    nlp = spacy.load(config.model, exclude=[n for n in names if n not in keep])
+    nlp.max_length = max(nlp.max_length, config.max_length)
+    return nlp
+
+
+class PieceNer:
+    """The task an engine's workers run for ``EntityExtractor(map=...)``: a batch of ``(piece, key)``
+    -> ``[(entities as (start, end, label), key)]``, in order.  It ships without a model and loads
+    its own on first use, so each worker loads the model once."""
+
+    def __init__(self, config: EntityConfig):
+        self.config = config
+        self._nlp: Any = None
+
+    def __getstate__(self) -> dict:
+        return {"config": self.config}  # never the model
+
+    def __setstate__(self, state: dict) -> None:
+        self.config, self._nlp = state["config"], None
+
+    def __call__(self, batch: list[tuple[str, Any]]) -> list[tuple[list[tuple[int, int, str]], Any]]:
+        if self._nlp is None:
+            self._nlp = load_nlp(self.config)
+        return [([(e.start_char, e.end_char, e.label_) for e in doc.ents], key)
+                for doc, key in self._nlp.pipe(batch, as_tuples=True, batch_size=len(batch))]
+
+
+class EntityExtractor:
+    """Finds PERSON, ORG and PLACE mentions in articles with a spaCy pipeline.
+
+    ``map``: how an engine runs a task over items on its own workers, in order (``map(task, items,
+    min_items)``, the engine's executor); with it and ``workers`` > 1, NER goes there in batches
+    (``PieceNer``) instead of spaCy's own processes.  The entities are the same either way."""
+
+    def __init__(self, config: EntityConfig | None = None, nlp: Any = None, workers: int = 1,
+                 map: Callable | None = None):
         self.config = config or EntityConfig()
         self._nlp = nlp
         self.workers = max(1, workers)  # NER processes (the engine's ``workers``)
+        self.map = map
 
     @property
     def nlp(self) -> Any:
         if self._nlp is None:
-            import spacy
-
-            names = spacy.info(self.config.model).get("components", [])
-            keep = set(self.config.components or names)
-            self._nlp = spacy.load(self.config.model, exclude=[n for n in names if n not in keep])
-            self._nlp.max_length = max(self._nlp.max_length, self.config.max_length)
+            self._nlp = load_nlp(self.config)
         return self._nlp
 
     def _inputs(self, articles: Iterable[Article], prepare: bool
@@ -211,8 +245,9 @@ class EntityExtractor:
         NER runs once per distinct piece text (``_distinct``): a caption, headline or boilerplate
         paragraph repeated across articles is read once and its entities reused.  With more than one
         worker (``workers``) and enough text, ``nlp.pipe`` runs in that many processes,
-        each taking ``batch_size`` pieces of at most ``chunk_chars`` at a time; otherwise in this
-        one, in batches bounded in texts and characters (chunks.py).  The entities are the same."""
+        each taking ``batch_size`` pieces of at most ``chunk_chars`` at a time (or, with ``map``, the
+        engine's workers take the batches below); otherwise in this one, in batches bounded in texts
+        and characters (chunks.py).  The entities are the same."""
         cfg = self.config
         known: dict[bytes, list[tuple[int, int, str]]] = {}
         queue: deque = deque()  # (key, context) of every piece read, not yet given back
@@ -228,19 +263,26 @@ class EntityExtractor:
             else:
                 procs = 1
         todo = itertools.chain(head, todo)
-        if procs > 1:
-            docs = self.nlp.pipe(todo, as_tuples=True, batch_size=cfg.batch_size, n_process=procs)
+        if procs > 1 and self.map is not None:  # the engine's workers, one model each
+            found = (r for rs in self.map(PieceNer(cfg), bounded_batches(todo, cfg.batch_size, cfg.batch_chars), 2)
+                     for r in rs)
+        elif procs > 1:
+            found = self._found(self.nlp.pipe(todo, as_tuples=True, batch_size=cfg.batch_size, n_process=procs))
         else:
-            docs = (d for batch in bounded_batches(todo, cfg.batch_size, cfg.batch_chars)
-                    for d in self.nlp.pipe(batch, as_tuples=True, batch_size=len(batch)))
-        for doc, key in docs:
-            known[key] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            found = self._found(d for batch in bounded_batches(todo, cfg.batch_size, cfg.batch_chars)
+                                for d in self.nlp.pipe(batch, as_tuples=True, batch_size=len(batch)))
+        for ents, key in found:
+            known[key] = ents
             while queue and queue[0][0] in known:  # nlp.pipe keeps the order: all before are known
                 k, ctx = queue.popleft()
                 yield known[k], ctx
         while queue:
             k, ctx = queue.popleft()
             yield known[k], ctx
+
+    @staticmethod
+    def _found(docs: Iterable[tuple[Any, bytes]]) -> Iterator[tuple[list[tuple[int, int, str]], bytes]]:
+        return (([(e.start_char, e.end_char, e.label_) for e in doc.ents], key) for doc, key in docs)
 
     @staticmethod
     def _distinct(inputs: Iterable[tuple[str, Any]], known: dict, queue: deque) -> Iterator[tuple[str, bytes]]:
