@@ -1,0 +1,279 @@
+"""Names across scripts: an Arabic-script spelling of a name the story's other articles name in
+Latin letters ("مقتدى الصدر" in a story that says "Muqtada al-Sadr").
+
+Both spellings are reduced to one coarse consonant skeleton per token (``latin_key``,
+``arabic_key``): the Arabic article (ال, and a clitic و/ف/ب/ك before it) and the Latin "al-"
+are cut off, short vowels are not written in Arabic so every vowel goes, and so do the long
+vowels and glides (ا و ي ى, a e i o u w y), hamza and ʿayn; letters that romanisations write
+alike share a class (ق ك غ / q k g gh c; ت ط د ض ذ ظ ث / t d th dh; س ص ز / s z; ح ه خ /
+h kh; ب پ / b p; ف ڤ / f v; ش / sh ch), doubled classes count once, a final h (ة, ه / "-ah")
+is dropped, and a final ي / -i -y -ee (the nisba of "al-Asadi", not in "al-Assad") is kept as
+a mark.  A small table rather than a romanisation library: the keys only have to agree with
+each other, and a library's one romanisation (``anyascii``: "mqtd~ alSdr") would still need this
+folding to meet the many ways news writes one name in Latin letters.
+
+A skeleton alone is never enough ("never a merge on script alone").  ``link_story`` links only
+within one story, only to the entities NER found in its other articles, and:
+
+- a name of several tokens needs every token to match, in order (given name and surname);
+- a one-token name of an organisation or a place needs at least ``MIN_CONSONANTS`` consonants,
+  and the long vowels the Arabic writes must appear, in order, among the Latin vowels
+  (``vowels_fit``: "حكومة" (hukuma, a ``و``) is not "Hakim");
+- a surname alone (الصدر) links only where the story has exactly one entity with that surname
+  skeleton and where the story's Arabic articles wrote that person's full name with this very
+  Arabic surname (the Arabic spelling is learnt from the full name, as ``canon`` lets a surname
+  join the full name of its article);
+- a skeleton shared by two entities of the story links to neither.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+
+from newsfold.stages.dedup.scripts import fold_scripts
+
+MIN_CONSONANTS = 3  # a key with fewer consonants never links on its own
+MAX_TOKENS = 4  # the longest name looked for
+ARABIC_SCRIPT = frozenset({"ar"})  # languages linked by default; fa, ur share most of the letters below
+
+_ARABIC_CLASS = {
+    **dict.fromkeys("بپ", "B"), **dict.fromkeys("تطدضذظث", "T"), **dict.fromkeys("جژ", "J"),
+    **dict.fromkeys("حهخ", "H"), "ر": "R", **dict.fromkeys("سصز", "S"), **dict.fromkeys("شچ", "X"),
+    **dict.fromkeys("قكغگ", "K"), **dict.fromkeys("فڤ", "F"), "ل": "L", "م": "M", "ن": "N",
+}
+_ARABIC_VOWEL = {"ا": "a", "و": "u", "ي": "i"}  # long vowels and glides; hamza and ʿayn give nothing
+_LATIN_DIGRAPH = re.compile(r"sh|ch|kh|gh|th|dh|ph")
+_DIGRAPH_CLASS = {"sh": "X", "ch": "X", "kh": "H", "gh": "K", "th": "T", "dh": "T", "ph": "F"}
+_LATIN_CLASS = {
+    **dict.fromkeys("bp", "B"), **dict.fromkeys("td", "T"), "j": "J", "h": "H", "r": "R",
+    **dict.fromkeys("sz", "S"), **dict.fromkeys("qkgc", "K"), **dict.fromkeys("fv", "F"), "l": "L",
+    "m": "M", "n": "N", "x": "KS",
+}
+_LATIN_VOWEL = {"a": "a", "e": "e", "i": "i", "y": "i", "o": "u", "u": "u", "w": "u"}
+_LATIN_PREFIX = re.compile(r"^(?:al|el|ul|ad|ar|as|ash|at|az|an)-")
+_NG = re.compile(r"ng(?=[^aeiouy])")  # Washington: Arabic writes no g
+_DOUBLE = re.compile(r"(.)\1+")
+# a run of Arabic letters (with their diacritics and tatweel), without Arabic punctuation and digits
+ARABIC_WORD = re.compile("[\u0610-\u061a\u0620-\u065f\u066e-\u06d3\u06d5-\u06ff\u0750-\u077f\u08a0-\u08ff"
+                         "\ufb50-\ufdff\ufe70-\ufeff]+")
+_CLITICS = "وفبك"  # "and", "so", "with", "like" written onto an article: "والصدر"
+PARTICLES = frozenset({"بن", "ابن", "بنت"})  # bin, ibn, bint: dropped as names.PARTICLES drops them
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One token's skeleton and the long vowels written in it."""
+
+    consonants: str  # letter classes; a final "I" marks a final i (nisba)
+    vowels: str  # "a", "u", "i" (Arabic long vowels) or "a", "e", "i", "u" (every Latin vowel)
+
+    @property
+    def size(self) -> int:
+        return len(self.consonants.rstrip("I"))
+
+
+def _finish(classes: list[str], final_i: bool) -> str:
+    s = _DOUBLE.sub(r"\1", "".join(classes))
+    if len(s) > 1 and s.endswith("H"):  # Fatimah/فاطمة, Abdullah/عبدالله, Saleh/صالح
+        s = s[:-1]
+    return s + "I" if final_i else s
+
+
+def latin_key(token: str) -> Key:
+    """The key of one folded Latin name token ("al-assadi" -> STI)."""
+    s = re.sub(r"[^a-z]", "", _LATIN_PREFIX.sub("", token.lower()))
+    final_i = s.endswith(("i", "y", "ee"))
+    s = _NG.sub("n", s)
+    classes, vowels = [], []
+    i = 0
+    while i < len(s):
+        pair = s[i:i + 2]
+        if pair in _DIGRAPH_CLASS:
+            classes.append(_DIGRAPH_CLASS[pair])
+            i += 2
+            continue
+        c = s[i]
+        if c in _LATIN_VOWEL:
+            vowels.append(_LATIN_VOWEL[c])
+        elif c == "c" and s[i + 1:i + 2] in ("e", "i"):
+            classes.append("S")
+        elif c in _LATIN_CLASS:
+            classes.append(_LATIN_CLASS[c])
+        i += 1
+    return Key(_finish(classes, final_i), "".join(vowels))
+
+
+def arabic_core(word: str) -> tuple[int, str]:
+    """(characters cut from the front, the folded word without its article): "والصدر" -> (1, "صدر")."""
+    bare = "".join(c for c in word if not unicodedata.combining(c) and c != "\u0640")
+    folded = fold_scripts(bare[:-1] + "ا" if bare.endswith("ى") else bare)  # alef maqsura is an a
+    cut = 0
+    if len(folded) > 4 and folded[0] in _CLITICS and folded[1:3] == "ال":
+        cut, folded = 1, folded[1:]
+    if len(folded) > 3 and folded.startswith(("ال", "لل")):
+        folded = folded[2:]
+    return cut, folded
+
+
+def arabic_keys(core: str, ta: bool) -> tuple[Key, ...]:
+    """The keys of a folded Arabic word without its article; two when it ends in a teh marbuta
+    (``ta``): silent ("Fatima") or read t in a construct ("Hayat Tahrir")."""
+    classes, vowels = [], []
+    for i, c in enumerate(core):
+        if c in _ARABIC_CLASS:
+            classes.append(_ARABIC_CLASS[c])
+        elif c in _ARABIC_VOWEL and i > 0:  # a first alef carries a short vowel; a first و/ي is w/y
+            vowels.append(_ARABIC_VOWEL[c])
+    final_i = len(core) > 1 and core.endswith("ي")
+    if final_i:
+        vowels = vowels[:-1]
+    key = Key(_finish(classes, final_i), "".join(vowels))
+    if not ta:
+        return (key,)
+    return key, Key(_DOUBLE.sub(r"\1", key.consonants + "T"), key.vowels)
+
+
+def vowels_fit(arabic: str, latin: str) -> bool:
+    """The Arabic long vowels appear in order among the Latin vowels (a Latin e stands for an a
+    or an i: "Heather"/"هيذر", "Nauert"/"نويرت")."""
+    it = iter(latin)
+    return all(any(v == w or w == "e" and v in "ai" for w in it) for v in arabic)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    start: int
+    end: int
+    core: str  # folded, without article or clitic
+    keys: tuple[Key, ...]
+
+
+def arabic_tokens(text: str) -> list[Token]:
+    """The Arabic words of a text with their offsets (a clitic before the article left out)."""
+    out = []
+    for m in ARABIC_WORD.finditer(text):
+        cut, core = arabic_core(m.group())
+        bare = m.group().rstrip("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0640")
+        out.append(Token(m.start() + cut, m.end(), core, arabic_keys(core, bare.endswith("ة"))))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A name an entity of the story goes by, in its Latin spelling."""
+
+    root: Hashable  # the entity (a cluster of ``canon``)
+    etype: str
+    parts: tuple[str, ...]  # folded name tokens (``names.Name.parts``)
+
+
+class StoryNames:
+    """The Latin names of one story's entities, by key, with the keys two entities share."""
+
+    def __init__(self, known: Iterable[Known], person: str):
+        self.person = person
+        self.full: dict[tuple[str, ...], dict] = defaultdict(dict)  # consonant keys -> {root: vowel keys}
+        self.single: dict[str, dict] = defaultdict(dict)  # one token: its key -> {root: (etype, vowels)}
+        self.types: dict[Hashable, str] = {}
+        for k in known:
+            keys = [latin_key(p) for p in k.parts]
+            if not keys or not all(key.consonants for key in keys):
+                continue
+            self.types[k.root] = k.etype
+            if len(keys) > 1:
+                self.full[tuple(key.consonants for key in keys)].setdefault(k.root, tuple(key.vowels for key in keys))
+            last = keys[-1]
+            if len(keys) == 1 or k.etype == person:  # a person's surname is one of the story's single names
+                self.single[last.consonants].setdefault(k.root, (k.etype if len(keys) == 1 else person, last.vowels))
+
+    def match_full(self, tokens: list[Token]) -> Hashable | None:
+        """The one entity whose name of several tokens these tokens spell."""
+        if len(tokens) < 2:
+            return None
+        hits = set()
+        for combo in _combos([t.keys for t in tokens]):
+            for root, vowels in self.full.get(tuple(k.consonants for k in combo), {}).items():
+                if (sum(k.size for k in combo) >= MIN_CONSONANTS
+                        and all(vowels_fit(k.vowels, v) for k, v in zip(combo, vowels))):
+                    hits.add(root)
+            if len(self.full.get(tuple(k.consonants for k in combo), {})) > 1:
+                return None  # two entities share the key: neither
+        return hits.pop() if len(hits) == 1 else None
+
+    def match_single(self, token: Token) -> Hashable | None:
+        """The one organisation or place whose one-token name this token spells."""
+        hits = set()
+        for k in token.keys:
+            entries = self.single.get(k.consonants, {})
+            if len(entries) > 1:
+                return None
+            for root, (etype, vowels) in entries.items():
+                if etype != self.person and k.size >= MIN_CONSONANTS and vowels_fit(k.vowels, vowels):
+                    hits.add(root)
+        return hits.pop() if len(hits) == 1 else None
+
+    def surname_owner(self, token: Token) -> Hashable | None:
+        """The one entity of the story (a person) whose surname has this token's skeleton."""
+        owners = {r for k in token.keys for r in self.single.get(k.consonants, {})}
+        return owners.pop() if len(owners) == 1 else None
+
+
+def _combos(keys: list[tuple[Key, ...]]) -> Iterable[tuple[Key, ...]]:
+    out: list[tuple[Key, ...]] = [()]
+    for alternatives in keys:
+        out = [c + (k,) for c in out for k in alternatives]
+    return out
+
+
+def _runs(text: str, tokens: list[Token]) -> list[list[Token]]:
+    """Runs of tokens separated by single spaces only (a name is never cut by punctuation), with
+    the particles bin/ibn left out."""
+    runs: list[list[Token]] = []
+    run: list[Token] = []
+    prev_end = None
+    for t in tokens:
+        if prev_end is not None and text[prev_end:t.start] != " ":
+            runs.append(run)
+            run = []
+        prev_end = t.end
+        run.append(t)
+    runs.append(run)
+    return [[t for t in r if t.core not in PARTICLES] for r in runs if r]
+
+
+Link = tuple[str, str, int, int, Hashable]  # (article_id, field, start, end, entity)
+
+
+def link_story(names: StoryNames, texts: Mapping[str, Mapping[str, str]]) -> list[Link]:
+    """The Arabic-script spans of one story's articles (``texts``: article_id -> field -> text) that
+    spell a name of ``names``, by the rules of this module."""
+    links: list[Link] = []
+    spelled: dict[str, set] = defaultdict(set)  # Arabic surname -> the people whose full name it ended
+    left: list[tuple[str, str, Token]] = []  # tokens no full name took, for the second round
+    for aid in sorted(texts):
+        for field, text in texts[aid].items():
+            for run in _runs(text, arabic_tokens(text)):
+                i = 0
+                while i < len(run):
+                    for n in range(min(MAX_TOKENS, len(run) - i), 1, -1):
+                        root = names.match_full(run[i:i + n])
+                        if root is not None:
+                            links.append((aid, field, run[i].start, run[i + n - 1].end, root))
+                            if names.types[root] == names.person:
+                                spelled[run[i + n - 1].core].add(root)
+                            i += n
+                            break
+                    else:
+                        left.append((aid, field, run[i]))
+                        i += 1
+    for aid, field, t in left:
+        root = names.match_single(t)
+        if root is None and len(spelled.get(t.core, ())) == 1:
+            person = next(iter(spelled[t.core]))
+            root = person if names.surname_owner(t) == person else None
+        if root is not None:
+            links.append((aid, field, t.start, t.end, root))
+    return sorted(links, key=lambda link: (link[0], link[1], link[2]))
