@@ -16,9 +16,10 @@ A skeleton alone is never enough ("never a merge on script alone").  ``link_stor
 within one story, only to the entities NER found in its other articles, and:
 
 - a name of several tokens needs every token to match, in order (given name and surname);
-- a one-token name of an organisation or a place needs at least ``MIN_CONSONANTS`` consonants,
-  and the long vowels the Arabic writes must appear, in order, among the Latin vowels
-  (``vowels_fit``: "حكومة" (hukuma, a ``و``) is not "Hakim");
+- vowels agree both ways (``fits``): the long vowels the Arabic writes appear, in order, among
+  the Latin vowels ("حكومة", hukuma, is not "Hakim"), and a Latin vowel pair that writes a long
+  vowel has an Arabic letter for it ("Hussein" is "حسين", not "حسن");
+- a one-token name of an organisation or a place needs at least ``MIN_CONSONANTS`` consonants;
 - a surname alone (الصدر) links only where the story has exactly one entity with that surname
   skeleton and where the story's Arabic articles wrote that person's full name with this very
   Arabic surname (the Arabic spelling is learnt from the full name, as ``canon`` lets a surname
@@ -53,6 +54,10 @@ _LATIN_CLASS = {
     "m": "M", "n": "N", "x": "KS",
 }
 _LATIN_VOWEL = {"a": "a", "e": "e", "i": "i", "y": "i", "o": "u", "u": "u", "w": "u"}
+_LATIN_LONG = re.compile(r"ei|ai|ay|ey|ee|ie|ii|ou|oo|au|aw|ow|uu|aa")
+_LONG_CLASS = {"ei": "i", "ai": "i", "ay": "i", "ey": "i", "ee": "i", "ie": "i", "ii": "i", "ou": "u", "oo": "u",
+               "au": "u", "aw": "u", "ow": "u", "uu": "u", "aa": "a"}
+_ARABIC_LONG = {"ا": "a", "و": "u", "ؤ": "u", "ي": "i", "ئ": "i"}
 _LATIN_PREFIX = re.compile(r"^(?:al|el|ul|ad|ar|as|ash|at|az|an)-")
 _NG = re.compile(r"ng(?=[^aeiouy])")  # Washington: Arabic writes no g
 _DOUBLE = re.compile(r"(.)\1+")
@@ -69,6 +74,9 @@ class Key:
 
     consonants: str  # letter classes; a final "I" marks a final i (nisba)
     vowels: str  # "a", "u", "i" (Arabic long vowels) or "a", "e", "i", "u" (every Latin vowel)
+    # Latin: the long vowels its vowel pairs write ("ei" in Hussein: "i"); Arabic: every letter
+    # that can write one (ا أ: "a", و ؤ: "u", ي ئ: "i"), first and last included
+    long: str = ""
 
     @property
     def size(self) -> int:
@@ -103,7 +111,7 @@ def latin_key(token: str) -> Key:
         elif c in _LATIN_CLASS:
             classes.append(_LATIN_CLASS[c])
         i += 1
-    return Key(_finish(classes, final_i), "".join(vowels))
+    return Key(_finish(classes, final_i), "".join(vowels), "".join(_LONG_CLASS[m] for m in _LATIN_LONG.findall(s)))
 
 
 def arabic_core(word: str) -> tuple[int, str]:
@@ -130,10 +138,10 @@ def arabic_keys(core: str, ta: bool) -> tuple[Key, ...]:
     final_i = len(core) > 1 and core.endswith("ي")
     if final_i:
         vowels = vowels[:-1]
-    key = Key(_finish(classes, final_i), "".join(vowels))
+    key = Key(_finish(classes, final_i), "".join(vowels), "".join(_ARABIC_LONG.get(c, "") for c in core))
     if not ta:
         return (key,)
-    return key, Key(_DOUBLE.sub(r"\1", key.consonants + "T"), key.vowels)
+    return key, Key(_DOUBLE.sub(r"\1", key.consonants + "T"), key.vowels, key.long)
 
 
 def vowels_fit(arabic: str, latin: str) -> bool:
@@ -141,6 +149,14 @@ def vowels_fit(arabic: str, latin: str) -> bool:
     or an i: "Heather"/"هيذر", "Nauert"/"نويرت")."""
     it = iter(latin)
     return all(any(v == w or w == "e" and v in "ai" for w in it) for v in arabic)
+
+
+def fits(arabic: Key, latin: Key) -> bool:
+    """Vowels agree both ways: the Arabic long vowels are among the Latin vowels (``vowels_fit``),
+    and the Latin vowel pairs that write a long vowel have an Arabic letter for it ("Hussein"
+    is "حسين", not "حسن")."""
+    return (vowels_fit(arabic.vowels, latin.vowels)
+            and all(latin.long.count(c) <= arabic.long.count(c) for c in set(latin.long)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +191,8 @@ class StoryNames:
 
     def __init__(self, known: Iterable[Known], person: str):
         self.person = person
-        self.full: dict[tuple[str, ...], dict] = defaultdict(dict)  # consonant keys -> {root: vowel keys}
-        self.single: dict[str, dict] = defaultdict(dict)  # one token: its key -> {root: (etype, vowels)}
+        self.full: dict[tuple[str, ...], dict] = defaultdict(dict)  # consonant keys -> {root: Latin keys}
+        self.single: dict[str, dict] = defaultdict(dict)  # one token: its key -> {root: (etype, Latin key)}
         self.types: dict[Hashable, str] = {}
         for k in known:
             keys = [latin_key(p) for p in k.parts]
@@ -184,10 +200,10 @@ class StoryNames:
                 continue
             self.types[k.root] = k.etype
             if len(keys) > 1:
-                self.full[tuple(key.consonants for key in keys)].setdefault(k.root, tuple(key.vowels for key in keys))
+                self.full[tuple(key.consonants for key in keys)].setdefault(k.root, tuple(keys))
             last = keys[-1]
             if len(keys) == 1 or k.etype == person:  # a person's surname is one of the story's single names
-                self.single[last.consonants].setdefault(k.root, (k.etype if len(keys) == 1 else person, last.vowels))
+                self.single[last.consonants].setdefault(k.root, (k.etype if len(keys) == 1 else person, last))
 
     def match_full(self, tokens: list[Token]) -> Hashable | None:
         """The one entity whose name of several tokens these tokens spell."""
@@ -195,9 +211,8 @@ class StoryNames:
             return None
         hits = set()
         for combo in _combos([t.keys for t in tokens]):
-            for root, vowels in self.full.get(tuple(k.consonants for k in combo), {}).items():
-                if (sum(k.size for k in combo) >= MIN_CONSONANTS
-                        and all(vowels_fit(k.vowels, v) for k, v in zip(combo, vowels))):
+            for root, latin in self.full.get(tuple(k.consonants for k in combo), {}).items():
+                if sum(k.size for k in combo) >= MIN_CONSONANTS and all(map(fits, combo, latin)):
                     hits.add(root)
             if len(self.full.get(tuple(k.consonants for k in combo), {})) > 1:
                 return None  # two entities share the key: neither
@@ -210,8 +225,8 @@ class StoryNames:
             entries = self.single.get(k.consonants, {})
             if len(entries) > 1:
                 return None
-            for root, (etype, vowels) in entries.items():
-                if etype != self.person and k.size >= MIN_CONSONANTS and vowels_fit(k.vowels, vowels):
+            for root, (etype, latin) in entries.items():
+                if etype != self.person and k.size >= MIN_CONSONANTS and fits(k, latin):
                     hits.add(root)
         return hits.pop() if len(hits) == 1 else None
 
