@@ -1,8 +1,10 @@
 """Names across scripts (issue 13, entities/script.py): Arabic spellings of the names a story's other
 articles give join those entities, by skeleton and only with the story's support -- never a merge on
-script alone.  Mentions here are written by hand (no spaCy), so every test is fast; the seeds with
-the Arabic page run end to end in tests/test_crosslingual.py."""
+script alone.  Mentions here are written by hand (no spaCy; one test reads fundus's real Arabic page),
+so every test is fast; the seeds with the Arabic page run end to end in tests/test_crosslingual.py."""
 from __future__ import annotations
+
+import json
 
 from newsfold.stages.entities import ArticleContext, EntityConfig, Mention, canonicalize
 from newsfold.stages.entities.script import arabic_tokens, latin_key, vowels_fit
@@ -115,3 +117,28 @@ def test_a_surname_two_people_share_links_to_neither():
     # no "علي"); the vowel check keeps "علي حسن" (Hassan) off Hussein
     ms = _mentions("en1", en2, [("Ali Hussein", PERSON)])
     assert _run(ctx2, ms)[1] == [("ar1", "حسين", "Ali Hussein"), ("ar1", "علي حسين", "Ali Hussein")]
+
+
+def test_a_real_arabic_page_two_trumps(shared_data):
+    """fundus's one Arabic page (LBCI, on Donald Trump's hair) in a story whose English article names
+    Donald Trump, Ivanka Trump, Washington and the Daily Mail: each full name links to its person, a
+    lone ترامب to neither; with Ivanka elsewhere in the corpus only, the lone ترامب is Donald, and
+    "إيفانكا ترامب" is nobody of the story."""
+    rows = [json.loads(line) for line in (shared_data / "fundus" / "fundus_index.jsonl").open()]
+    page = next(r for r in rows if r["publisher"] == "LBCGroup")
+    ar = {"title": page["title"], "text": page["body_text"]}
+    en = "Donald Trump spoke in Washington, the Daily Mail reported. Ivanka Trump said her father dyes his hair."
+    names = [("Donald Trump", PERSON), ("Washington", "PLACE"), ("Daily Mail", ORG), ("Ivanka Trump", PERSON)]
+    ctx = {"en1": _ctx("s1", en, "en"), "ar1": ArticleContext("s1", ar, None, None, "ar")}
+    _, script = _run(ctx, _mentions("en1", en, names))
+    assert script == sorted([("ar1", "دونالد ترامب", "Donald Trump")] * 2 + [
+        ("ar1", "إيفانكا ترامب", "Ivanka Trump"), ("ar1", "واشنطن", "Washington"),
+        ("ar1", "دايلي ميل", "Daily Mail"), ("ar1", "ديلي ميل", "Daily Mail")])
+    ivanka = "Ivanka Trump visited a salon."
+    ctx["en2"] = _ctx("s2", ivanka, "en")
+    mentions = _mentions("en1", en, names[:3]) + _mentions("en2", ivanka, names[3:])
+    _, script = _run(ctx, mentions)
+    assert [s for s in script if "ترامب" in s[1]] == [("ar1", "ترامب", "Donald Trump")] * 2 + [
+        ("ar1", "دونالد ترامب", "Donald Trump")] * 2
+    ctx["ar1"] = ArticleContext(None, ar, None, None, "ar")  # in no story: nothing
+    assert _run(ctx, mentions)[1] == []

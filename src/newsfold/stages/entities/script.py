@@ -24,14 +24,16 @@ within one story, only to the entities NER found in its other articles, and:
   skeleton and where the story's Arabic articles wrote that person's full name with this very
   Arabic surname (the Arabic spelling is learnt from the full name, as ``canon`` lets a surname
   join the full name of its article);
-- a skeleton shared by two entities of the story links to neither.
+- a skeleton shared by two entities of the story links to neither, and a word alone does not
+  link where it follows a word with which it spells the full name of a person the corpus knows
+  (a lone "ترامب" after "إيفانكا" is not Donald Trump where the corpus names Ivanka Trump).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 from newsfold.stages.dedup.scripts import fold_scripts
@@ -145,10 +147,11 @@ def arabic_keys(core: str, ta: bool) -> tuple[Key, ...]:
 
 
 def vowels_fit(arabic: str, latin: str) -> bool:
-    """The Arabic long vowels appear in order among the Latin vowels (a Latin e stands for an a
-    or an i: "Heather"/"هيذر", "Nauert"/"نويرت")."""
+    """The Arabic long vowels appear in order among the Latin vowels: an Arabic i (ي) needs a
+    Latin e, i or y ("Heather"/"هيذر"), a u (و) an o, u or w, and an a (ا) any vowel, since
+    English vowels that sound as an a are written so ("Trump"/"ترامب", "Biden"/"بايدن")."""
     it = iter(latin)
-    return all(any(v == w or w == "e" and v in "ai" for w in it) for v in arabic)
+    return all(any(v == w or v == "a" or w == "e" and v == "i" for w in it) for v in arabic)
 
 
 def fits(arabic: Key, latin: Key) -> bool:
@@ -189,8 +192,11 @@ class Known:
 class StoryNames:
     """The Latin names of one story's entities, by key, with the keys two entities share."""
 
-    def __init__(self, known: Iterable[Known], person: str):
+    def __init__(self, known: Iterable[Known], person: str, elsewhere: Collection[tuple[str, str]] = ()):
         self.person = person
+        # given name and surname keys of the people of the whole corpus: a lone word after a given
+        # name is someone's surname ("إيفانكا ترامب" is not Donald Trump where the corpus knows Ivanka)
+        self.elsewhere = elsewhere
         self.full: dict[tuple[str, ...], dict] = defaultdict(dict)  # consonant keys -> {root: Latin keys}
         self.single: dict[str, dict] = defaultdict(dict)  # one token: its key -> {root: (etype, Latin key)}
         self.types: dict[Hashable, str] = {}
@@ -267,7 +273,7 @@ def link_story(names: StoryNames, texts: Mapping[str, Mapping[str, str]]) -> lis
     spell a name of ``names``, by the rules of this module."""
     links: list[Link] = []
     spelled: dict[str, set] = defaultdict(set)  # Arabic surname -> the people whose full name it ended
-    left: list[tuple[str, str, Token]] = []  # tokens no full name took, for the second round
+    left: list[tuple[str, str, Token, Token | None]] = []  # tokens no full name took (and the one before)
     for aid in sorted(texts):
         for field, text in texts[aid].items():
             for run in _runs(text, arabic_tokens(text)):
@@ -282,9 +288,12 @@ def link_story(names: StoryNames, texts: Mapping[str, Mapping[str, str]]) -> lis
                             i += n
                             break
                     else:
-                        left.append((aid, field, run[i]))
+                        left.append((aid, field, run[i], run[i - 1] if i else None))
                         i += 1
-    for aid, field, t in left:
+    for aid, field, t, before in left:
+        if before is not None and any((a.consonants, b.consonants) in names.elsewhere
+                                      for a in before.keys for b in t.keys):
+            continue  # the surname of another person the corpus names
         root = names.match_single(t)
         if root is None and len(spelled.get(t.core, ())) == 1:
             person = next(iter(spelled[t.core]))
