@@ -35,6 +35,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from newsfold.stages.dedup.scripts import fold_scripts
 
@@ -92,6 +93,7 @@ def _finish(classes: list[str], final_i: bool) -> str:
     return s + "I" if final_i else s
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and called for the same names in every story
 def latin_key(token: str) -> Key:
     """The key of one folded Latin name token ("al-assadi" -> STI)."""
     s = re.sub(r"[^a-z]", "", _LATIN_PREFIX.sub("", token.lower()))
@@ -170,13 +172,19 @@ class Token:
     keys: tuple[Key, ...]
 
 
+@lru_cache(maxsize=1 << 17)  # pure, and a corpus writes the same words again and again
+def _word(word: str) -> tuple[int, str, tuple[Key, ...]]:
+    cut, core = arabic_core(word)
+    bare = word.rstrip("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0640")
+    return cut, core, arabic_keys(core, bare.endswith("ة"))
+
+
 def arabic_tokens(text: str) -> list[Token]:
     """The Arabic words of a text with their offsets (a clitic before the article left out)."""
     out = []
     for m in ARABIC_WORD.finditer(text):
-        cut, core = arabic_core(m.group())
-        bare = m.group().rstrip("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0640")
-        out.append(Token(m.start() + cut, m.end(), core, arabic_keys(core, bare.endswith("ة"))))
+        cut, core, keys = _word(m.group())
+        out.append(Token(m.start() + cut, m.end(), core, keys))
     return out
 
 
@@ -200,6 +208,8 @@ class StoryNames:
         self.full: dict[tuple[str, ...], dict] = defaultdict(dict)  # consonant keys -> {root: Latin keys}
         self.single: dict[str, dict] = defaultdict(dict)  # one token: its key -> {root: (etype, Latin key)}
         self.types: dict[Hashable, str] = {}
+        self.firsts: set[str] = set()  # first-token keys of the names of several tokens
+        self.lengths: set[int] = set()  # and their numbers of tokens
         for k in known:
             keys = [latin_key(p) for p in k.parts]
             if not keys or not all(key.consonants for key in keys):
@@ -207,13 +217,15 @@ class StoryNames:
             self.types[k.root] = k.etype
             if len(keys) > 1:
                 self.full[tuple(key.consonants for key in keys)].setdefault(k.root, tuple(keys))
+                self.firsts.add(keys[0].consonants)
+                self.lengths.add(len(keys))
             last = keys[-1]
             if len(keys) == 1 or k.etype == person:  # a person's surname is one of the story's single names
                 self.single[last.consonants].setdefault(k.root, (k.etype if len(keys) == 1 else person, last))
 
     def match_full(self, tokens: list[Token]) -> Hashable | None:
         """The one entity whose name of several tokens these tokens spell."""
-        if len(tokens) < 2:
+        if len(tokens) not in self.lengths or not any(k.consonants in self.firsts for k in tokens[0].keys):
             return None
         hits = set()
         for combo in _combos([t.keys for t in tokens]):
