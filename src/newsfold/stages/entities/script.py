@@ -17,8 +17,8 @@ within one story, only to the entities NER found in its other articles, and:
 
 - a name of several tokens needs every token to match, in order (given name and surname);
 - vowels agree both ways (``fits``): the long vowels the Arabic writes appear, in order, among
-  the Latin vowels ("حكومة", hukuma, is not "Hakim"), and a Latin vowel pair that writes a long
-  vowel has an Arabic letter for it ("Hussein" is "حسين", not "حسن");
+  the Latin vowels ("حكومة", hukuma, is not "Hakim"), and a Latin vowel pair that writes a ي
+  (ei, ai, ay, ey, ee, ie) has one ("Hussein" is "حسين", not "حسن");
 - a one-token name of an organisation or a place needs at least ``MIN_CONSONANTS`` consonants;
 - a surname alone (الصدر) links only where the story has exactly one entity with that surname
   skeleton and where the story's Arabic articles wrote that person's full name with this very
@@ -41,7 +41,6 @@ from newsfold.stages.dedup.scripts import fold_scripts
 
 MIN_CONSONANTS = 3  # a key with fewer consonants never links on its own
 MAX_TOKENS = 4  # the longest name looked for
-ARABIC_SCRIPT = frozenset({"ar"})  # languages linked by default; fa, ur share most of the letters below
 
 _ARABIC_CLASS = {
     **dict.fromkeys("بپ", "B"), **dict.fromkeys("تطدضذظث", "T"), **dict.fromkeys("جژ", "J"),
@@ -49,7 +48,6 @@ _ARABIC_CLASS = {
     **dict.fromkeys("قكغگ", "K"), **dict.fromkeys("فڤ", "F"), "ل": "L", "م": "M", "ن": "N",
 }
 _ARABIC_VOWEL = {"ا": "a", "و": "u", "ي": "i"}  # long vowels and glides; hamza and ʿayn give nothing
-_LATIN_DIGRAPH = re.compile(r"sh|ch|kh|gh|th|dh|ph")
 _DIGRAPH_CLASS = {"sh": "X", "ch": "X", "kh": "H", "gh": "K", "th": "T", "dh": "T", "ph": "F"}
 _LATIN_CLASS = {
     **dict.fromkeys("bp", "B"), **dict.fromkeys("td", "T"), "j": "J", "h": "H", "r": "R",
@@ -57,15 +55,15 @@ _LATIN_CLASS = {
     "m": "M", "n": "N", "x": "KS",
 }
 _LATIN_VOWEL = {"a": "a", "e": "e", "i": "i", "y": "i", "o": "u", "u": "u", "w": "u"}
-_LATIN_LONG = re.compile(r"ei|ai|ay|ey|ee|ie|ii|ou|oo|au|aw|ow|uu|aa")
-_LONG_CLASS = {"ei": "i", "ai": "i", "ay": "i", "ey": "i", "ee": "i", "ie": "i", "ii": "i", "ou": "u", "oo": "u",
-               "au": "u", "aw": "u", "ow": "u", "uu": "u", "aa": "a"}
+# Latin vowel pairs that write an Arabic ي ("Hussein", "Zaid", "Sheikh"); "ou" and "aa" do not count:
+# French "Mourad" writes a short u (مراد), "Saad" an ʿayn (سعد)
+_LATIN_LONG = re.compile(r"ei|ai|ay|ey|ee|ie")
 _ARABIC_LONG = {"ا": "a", "و": "u", "ؤ": "u", "ي": "i", "ئ": "i"}
 _LATIN_PREFIX = re.compile(r"^(?:al|el|ul|ad|ar|as|ash|at|az|an)-")
 _NG = re.compile(r"ng(?=[^aeiouy])")  # Washington: Arabic writes no g
 _DOUBLE = re.compile(r"(.)\1+")
 # a run of Arabic letters (with their diacritics and tatweel), without Arabic punctuation and digits
-ARABIC_WORD = re.compile("[\u0610-\u061a\u0620-\u065f\u066e-\u06d3\u06d5-\u06ff\u0750-\u077f\u08a0-\u08ff"
+ARABIC_WORD = re.compile("[\u0610-\u061a\u0620-\u065f\u066e-\u06d3\u06d5-\u06ef\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
                          "\ufb50-\ufdff\ufe70-\ufeff]+")
 _CLITICS = "وفبك"  # "and", "so", "with", "like" written onto an article: "والصدر"
 PARTICLES = frozenset({"بن", "ابن", "بنت"})  # bin, ibn, bint: dropped as names.PARTICLES drops them
@@ -77,8 +75,8 @@ class Key:
 
     consonants: str  # letter classes; a final "I" marks a final i (nisba)
     vowels: str  # "a", "u", "i" (Arabic long vowels) or "a", "e", "i", "u" (every Latin vowel)
-    # Latin: the long vowels its vowel pairs write ("ei" in Hussein: "i"); Arabic: every letter
-    # that can write one (ا أ: "a", و ؤ: "u", ي ئ: "i"), first and last included
+    # Latin: an "i" for each vowel pair that writes a ي ("ei" in Hussein); Arabic: every letter that
+    # can write a long vowel (ا: "a", و ؤ: "u", ي ئ: "i"), first and last included
     long: str = ""
 
     @property
@@ -115,7 +113,7 @@ def latin_key(token: str) -> Key:
         elif c in _LATIN_CLASS:
             classes.append(_LATIN_CLASS[c])
         i += 1
-    return Key(_finish(classes, final_i), "".join(vowels), "".join(_LONG_CLASS[m] for m in _LATIN_LONG.findall(s)))
+    return Key(_finish(classes, final_i), "".join(vowels), "i" * len(_LATIN_LONG.findall(s)))
 
 
 def arabic_core(word: str) -> tuple[int, str]:
@@ -124,7 +122,10 @@ def arabic_core(word: str) -> tuple[int, str]:
     folded = fold_scripts(bare[:-1] + "ا" if bare.endswith("ى") else bare)  # alef maqsura is an a
     cut = 0
     if len(folded) > 4 and folded[0] in _CLITICS and folded[1:3] == "ال":
-        cut, folded = 1, folded[1:]
+        folded = folded[1:]
+        cut = 1  # the clitic and its vowel marks
+        while cut < len(word) and (unicodedata.combining(word[cut]) or word[cut] == "\u0640"):
+            cut += 1
     if len(folded) > 3 and folded.startswith(("ال", "لل")):
         folded = folded[2:]
     return cut, folded
@@ -158,8 +159,8 @@ def vowels_fit(arabic: str, latin: str) -> bool:
 
 def fits(arabic: Key, latin: Key) -> bool:
     """Vowels agree both ways: the Arabic long vowels are among the Latin vowels (``vowels_fit``),
-    and the Latin vowel pairs that write a long vowel have an Arabic letter for it ("Hussein"
-    is "حسين", not "حسن")."""
+    and each Latin vowel pair that writes a ي has an Arabic letter for it ("Hussein" is "حسين",
+    not "حسن")."""
     return (vowels_fit(arabic.vowels, latin.vowels)
             and all(latin.long.count(c) <= arabic.long.count(c) for c in set(latin.long)))
 
