@@ -104,6 +104,21 @@ def test_seeds_and_arabic_one_run(one_run: Path):
 
 
 @needs_encoder
+def test_the_entities_command_shows_the_arabic_spellings(one_run: Path):
+    from typer.testing import CliRunner
+
+    from newsfold.cli import app
+
+    r = CliRunner().invoke(app, ["entities", "--entity", "Muqtada al-Sadr", "--out", str(one_run), "--json"])
+    assert r.exit_code == 0, r.output
+    view = json.loads(r.output)
+    forms = {f["form"]: f["count"] for f in view["entity"]["surface_forms"]}
+    assert view["entity"]["name"] == "Muqtada al-Sadr" and forms["مقتدى الصدر"] == 1 and forms["الصدر"] == 4
+    r = CliRunner().invoke(app, ["entities", "--entity", "مقتدى الصدر", "--out", str(one_run)])
+    assert r.exit_code == 0 and "Muqtada al-Sadr (PERSON)" in r.output  # found by its Arabic spelling too
+
+
+@needs_encoder
 def test_names_across_scripts_merge_no_two_entities(one_run: Path):
     """The pass only adds mentions to entities: canonicalising the same NER mentions without it
     gives the same entities (ids, names, types), PERSON ones included."""
