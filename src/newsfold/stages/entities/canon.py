@@ -38,7 +38,7 @@ from newsfold.stages.entities.names import (NONE, TYPO, VARIANT, Name, acronym, 
     parse_name, person_match, skeleton, token_match, translit)
 from newsfold.stages.entities.output import Entity, EntityResult, build_result  # noqa: F401
 from newsfold.stages.entities.repair import fix_types, repair
-from newsfold.stages.entities.script import Known, StoryNames, latin_key, link_story
+from newsfold.stages.entities.script import across_scripts
 from newsfold.stages.entities.votes import vote_types
 
 
@@ -149,32 +149,6 @@ def canonicalize(mentions: Iterable[Mention], context: Mapping[str, Any] | None 
         both = sorted(zip(mentions, unit_of), key=lambda p: order(p[0]))
         mentions, unit_of = [m for m, _ in both], [u for _, u in both]
     return build_result(mentions, unit_of, clusters.find, ctx, cfg)
-
-
-def across_scripts(names: Mapping[Unit, Name], find, ctx: Mapping[str, ArticleContext],
-                   scripts: Mapping[str, ArticleContext], cfg: EntityConfig) -> list[tuple[Mention, Unit]]:
-    """Mentions in the articles ``scripts`` (Arabic script, without NER) of the names their story's
-    other articles give its entities (``find``: a unit's entity), each with its entity; see script.py."""
-    aids_of: dict[str, list[str]] = defaultdict(list)
-    for aid in sorted(scripts):
-        aids_of[story_of(scripts, aid)].append(aid)
-    known: dict[str, list[Known]] = defaultdict(list)
-    people: set[tuple[str, str]] = set()  # given name and surname keys of the corpus's people
-    for u in sorted(names):
-        story = story_of(ctx, u[2])
-        if story in aids_of and u[2] not in scripts:
-            known[story].append(Known(find(u), u[0], names[u].parts))
-        if u[0] == PERSON and names[u].is_full:
-            people.add((latin_key(names[u].parts[-2]).consonants, latin_key(names[u].parts[-1]).consonants))
-    out = []
-    for story, aids in aids_of.items():
-        if story not in known:
-            continue
-        texts = {aid: {f: t[:cfg.read_chars] for f, t in scripts[aid].fields.items()} for aid in aids}
-        for aid, field, start, end, root in link_story(StoryNames(known[story], PERSON, people), texts):
-            surface = texts[aid][field][start:end]
-            out.append((Mention(aid, field, start, end, surface, "SCRIPT", root[0], "script"), root))
-    return out
 
 
 class _Linker:

@@ -33,11 +33,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 from newsfold.stages.dedup.scripts import fold_scripts
+from newsfold.stages.entities.config import PERSON, EntityConfig
+from newsfold.stages.entities.context import ArticleContext, story_of
+from newsfold.stages.entities.extract import Mention
+from newsfold.stages.entities.names import Name
 
 MIN_CONSONANTS = 3  # a key with fewer consonants never links on its own
 MAX_TOKENS = 4  # the longest name looked for
@@ -201,8 +205,7 @@ class Known:
 class StoryNames:
     """The Latin names of one story's entities, by key, with the keys two entities share."""
 
-    def __init__(self, known: Iterable[Known], person: str, elsewhere: Collection[tuple[str, str]] = ()):
-        self.person = person
+    def __init__(self, known: Iterable[Known], elsewhere: Collection[tuple[str, str]] = ()):
         # given name and surname keys of the people of the whole corpus: a lone word after a given
         # name is someone's surname ("إيفانكا ترامب" is not Donald Trump where the corpus knows Ivanka)
         self.elsewhere = elsewhere
@@ -221,8 +224,8 @@ class StoryNames:
                 self.firsts.add(keys[0].consonants)
                 self.lengths.add(len(keys))
             last = keys[-1]
-            if len(keys) == 1 or k.etype == person:  # a person's surname is one of the story's single names
-                self.single[last.consonants].setdefault(k.root, (k.etype if len(keys) == 1 else person, last))
+            if len(keys) == 1 or k.etype == PERSON:  # a person's surname is one of the story's single names
+                self.single[last.consonants].setdefault(k.root, (k.etype, last))
 
     def match_full(self, tokens: list[Token]) -> Hashable | None:
         """The one entity whose name of several tokens these tokens spell."""
@@ -245,7 +248,7 @@ class StoryNames:
             if len(entries) > 1:
                 return None
             for root, (etype, latin) in entries.items():
-                if etype != self.person and k.size >= MIN_CONSONANTS and fits(k, latin):
+                if etype != PERSON and k.size >= MIN_CONSONANTS and fits(k, latin):
                     hits.add(root)
         return hits.pop() if len(hits) == 1 else None
 
@@ -296,7 +299,7 @@ def link_story(names: StoryNames, texts: Mapping[str, Mapping[str, str]]) -> lis
                         root = names.match_full(run[i:i + n])
                         if root is not None:
                             links.append((aid, field, run[i].start, run[i + n - 1].end, root))
-                            if names.types[root] == names.person:
+                            if names.types[root] == PERSON:
                                 spelled[run[i + n - 1].core].add(root)
                             i += n
                             break
@@ -314,3 +317,30 @@ def link_story(names: StoryNames, texts: Mapping[str, Mapping[str, str]]) -> lis
         if root is not None:
             links.append((aid, field, t.start, t.end, root))
     return sorted(links, key=lambda link: (link[0], link[1], link[2]))
+
+
+def across_scripts(names: Mapping[tuple, Name], find: Callable[[tuple], tuple], ctx: Mapping[str, ArticleContext],
+                   scripts: Mapping[str, ArticleContext], cfg: EntityConfig) -> list[tuple[Mention, tuple]]:
+    """Mentions in the articles ``scripts`` (Arabic script, without NER) of the names their story's
+    other articles give its entities, each with its entity.  ``names``: canon's units (type, key,
+    article_id) and their names; ``find``: a unit's entity (the root unit of its cluster)."""
+    aids_of: dict[str, list[str]] = defaultdict(list)
+    for aid in sorted(scripts):
+        aids_of[story_of(scripts, aid)].append(aid)
+    known: dict[str, list[Known]] = defaultdict(list)
+    people: set[tuple[str, str]] = set()  # given name and surname keys of the corpus's people
+    for u in sorted(names):
+        story = story_of(ctx, u[2])
+        if story in aids_of and u[2] not in scripts:
+            known[story].append(Known(find(u), u[0], names[u].parts))
+        if u[0] == PERSON and names[u].is_full:
+            people.add((latin_key(names[u].parts[-2]).consonants, latin_key(names[u].parts[-1]).consonants))
+    out = []
+    for story, aids in aids_of.items():
+        if story not in known:
+            continue
+        texts = {aid: {f: t[:cfg.read_chars] for f, t in scripts[aid].fields.items()} for aid in aids}
+        for aid, field, start, end, root in link_story(StoryNames(known[story], people), texts):
+            surface = texts[aid][field][start:end]
+            out.append((Mention(aid, field, start, end, surface, "SCRIPT", root[0], "script"), root))
+    return out
