@@ -2,10 +2,13 @@
 A1 and A4 give one story with all three; an unrelated Arabic page stays alone; every article carries
 its language; articles in different languages never join on shared numbers or names alone; adding
 the Arabic page in a later run gives what one run gives; without the encoder the step is off and says so.
+The Arabic page then takes its story's names across scripts (entities/script.py; more in
+tests/test_entities_script.py), the same in one run and in two.
 
 The two Arabic pages are ours (tests/fixtures/xling), not shared data."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -50,26 +53,101 @@ def _check_sadr(out: Path) -> None:
     assert sorted(ids) == sorted(a["article_id"] for a in arts.values())  # every article in one story row
 
 
-@needs_encoder
-def test_seeds_and_arabic_one_run(seeds_dir: Path, tmp_path: Path):
-    inp = tmp_path / "in"
+# The Arabic page's names across scripts (entities/script.py), checked by hand: each Arabic spelling
+# and the entity its story's English articles (A1, A4) name.  Not found, rightly: translations
+# (الولايات المتحدة, جيش المهدي, التيار الصدري, الأمم المتحدة), العراق (too short: RK), يان كوبيتش (no
+# such entity in the story).
+ACROSS = sorted([("مقتدى الصدر", "Muqtada al-Sadr")] + [("الصدر", "Muqtada al-Sadr")] * 4
+                + [("ضياء الأسدي", "Dhiaa al-Asadi"), ("الأسدي", "Dhiaa al-Asadi"), ("هيذر نويرت", "Heather Nauert"),
+                   ("رويترز", "Reuters")] + [("سائرون", "Sairoun")] * 3 + [("واشنطن", "Washington")] * 2)
+
+
+def _table(out: Path, name: str) -> list[dict]:
+    return sorted(pq.read_table(out / f"{name}.parquet").to_pylist(), key=lambda r: sorted(r.items()))
+
+
+def _check_names_across_scripts(out: Path) -> None:
+    arts = _articles(out)
+    ents = {e["entity_id"]: e for e in _table(out, "entities")}
+    mentions = _table(out, "mentions")
+    across = [m for m in mentions if m["source"] == "script"]
+    assert {m["article_id"] for m in across} == {arts[SADR_AR]["article_id"]}  # none in the dates page
+    assert not any(m["article_id"] == arts[DATES_AR]["article_id"] for m in mentions)
+    assert sorted((m["surface"], ents[m["entity_id"]]["name"]) for m in across) == ACROSS
+    for m in across:  # real offsets into the Arabic field
+        assert arts[SADR_AR][m["field"]][m["start"]:m["end"]] == m["surface"] and m["label"] == "SCRIPT"
+    sadr = next(e for e in ents.values() if e["name"] == "Muqtada al-Sadr")
+    assert {"مقتدى الصدر", "الصدر", "Moqtada al-Sadr", "Sadr"} <= {f["form"] for f in sadr["surface_forms"]}
+    assert json.loads((out / "summary.json").read_text())["script_mentions"] == len(ACROSS)
+
+
+@pytest.fixture(scope="module")
+def one_run(seeds_dir: Path, tmp_path_factory) -> Path:
+    if not xl.available():
+        pytest.skip(xl.MISSING)
+    tmp = tmp_path_factory.mktemp("xling")
+    inp = tmp / "in"
     shutil.copytree(seeds_dir, inp)
     for p in FIXTURES.glob("*.txt"):
         shutil.copy(p, inp / p.name)
-    summary = newsfold.run([inp], tmp_path / "out", Config(progress=False))
+    summary = newsfold.run([inp], tmp / "out", Config(progress=False))
     assert summary.stories_across_languages == 1 and summary.stories == 7
     assert summary.languages == {"en": 7, "ar": 2}
-    _check_sadr(tmp_path / "out")
+    assert summary.no_ner_model == {"ar": 2} and summary.script_mentions == len(ACROSS)
+    return tmp / "out"
 
 
 @needs_encoder
-def test_arabic_added_in_a_later_run(seeds_dir: Path, tmp_path: Path):
+def test_seeds_and_arabic_one_run(one_run: Path):
+    _check_sadr(one_run)
+    _check_names_across_scripts(one_run)
+
+
+@needs_encoder
+def test_the_entities_command_shows_the_arabic_spellings(one_run: Path):
+    from typer.testing import CliRunner
+
+    from newsfold.cli import app
+
+    r = CliRunner().invoke(app, ["entities", "--entity", "Muqtada al-Sadr", "--out", str(one_run), "--json"])
+    assert r.exit_code == 0, r.output
+    view = json.loads(r.output)
+    forms = {f["form"]: f["count"] for f in view["entity"]["surface_forms"]}
+    assert view["entity"]["name"] == "Muqtada al-Sadr" and forms["مقتدى الصدر"] == 1 and forms["الصدر"] == 4
+    r = CliRunner().invoke(app, ["entities", "--entity", "مقتدى الصدر", "--out", str(one_run)])
+    assert r.exit_code == 0 and "Muqtada al-Sadr (PERSON)" in r.output  # found by its Arabic spelling too
+
+
+@needs_encoder
+def test_names_across_scripts_merge_no_two_entities(one_run: Path):
+    """The pass only adds mentions to entities: canonicalising the same NER mentions without it
+    gives the same entities (ids, names, types), PERSON ones included."""
+    from newsfold.engine.enrich import iter_articles
+    from newsfold.stages.entities import EntityConfig, Mention, article_contexts, canonicalize
+
+    stored = one_run / "current" / "state" / "entities" / "mentions.parquet"
+    raw = [Mention(**r) for r in pq.read_table(stored).to_pylist()]
+    assert not any(m.source == "script" for m in raw)  # found again in every run, never stored
+    ctx = article_contexts(iter_articles(one_run / "articles.parquet"))
+    on, off = (canonicalize(raw, ctx, EntityConfig(script_languages=langs)) for langs in (("ar",), ()))
+    assert {(e.entity_id, e.name, e.type) for e in on.entities} == {(e.entity_id, e.name, e.type) for e in off.entities}
+    assert sum(e.type == "PERSON" for e in on.entities) == sum(e.type == "PERSON" for e in off.entities) > 10
+    assert len(on.mentions) - len(off.mentions) == len(ACROSS)
+    assert {e["entity_id"] for e in _table(one_run, "entities")} == {e.entity_id for e in on.entities}
+
+
+@needs_encoder
+def test_arabic_added_in_a_later_run(seeds_dir: Path, tmp_path: Path, one_run: Path):
     out = tmp_path / "out"
-    newsfold.run([seeds_dir], out, Config(progress=False))
+    first = newsfold.run([seeds_dir], out, Config(progress=False))
+    assert first.script_mentions == 0
     arts = _articles(out)
     assert arts[A["A1"]]["story_id"] == arts[A["A4"]]["story_id"]
     newsfold.run([FIXTURES], out, Config(progress=False))
     _check_sadr(out)
+    _check_names_across_scripts(out)
+    for name in ("entities", "mentions"):  # what one run gives
+        assert _table(out, name) == _table(one_run, name), name
     sentences = pq.read_table(out / "story_sentences.parquet").to_pylist()
     sid = _articles(out)[SADR_AR]["story_id"]
     assert {r["article_id"] for r in sentences if r["story_id"] == sid} == \

@@ -141,7 +141,8 @@ def test_stories_across_languages(tables, by_title, out):
 
 def test_languages(tables, by_title, out):
     """Every article knows its language; the Arabic repost that differs only in vowel marks, tatweel and
-    alef forms is an exact duplicate; NER (an English model) finds nothing in German or Arabic."""
+    alef forms is an exact duplicate; NER (an English model) finds nothing in German or Arabic, and the Arabic
+    article takes the names of its story across scripts (entities/script.py)."""
     langs = {a["title"]: a["language"] for a in tables["articles"]}
     assert langs.pop("Staudamm-Unglück in Al-Rawdah: Tausende verlieren ihr Zuhause") == "de"
     assert langs.pop(ARABIC_TITLE) == "ar"
@@ -157,7 +158,19 @@ def test_languages(tables, by_title, out):
     german = by_title["Staudamm-Unglück in Al-Rawdah: Tausende verlieren ihr Zuhause"]
     assert "Lesen Sie auch, was die Prüfer damals empfahlen" in german["text"]  # a sentence stays
     mentions = pq.read_table(out / "mentions.parquet").to_pylist()
-    assert mentions and not {m["article_id"] for m in mentions} & {german["article_id"], arabic["article_id"]}
+    ner = [m for m in mentions if m["source"] != "script"]
+    assert ner and not {m["article_id"] for m in ner} & {german["article_id"], arabic["article_id"]}
+    # the Arabic article names across scripts what its story's English articles name (entities/script.py)
+    names = {e["entity_id"]: e["name"] for e in pq.read_table(out / "entities.parquet").to_pylist()}
+    across = sorted((m["surface"], names[m["entity_id"]]) for m in mentions if m["source"] == "script")
+    dam = by_title["Dam Gate Failure Floods Villages in Al-Rawdah, Thousands Displaced"]
+    if arabic["story_id"] == dam["story_id"]:
+        assert {m["article_id"] for m in mentions if m["source"] == "script"} == {arabic["article_id"]}
+        assert across == [("أم طريف", "Umm Tarif"), ("الهاشمي", "Khalid al-Hashimi"),
+                          ("خالد الهاشمي", "Khalid al-Hashimi"), ("طارِق مَنصور", "Tariq Mansour"),
+                          ("وادي صارم", "Wadi Sarim"), ("وادي صارم", "Wadi Sarim"), ("وخربة سلمى", "Khirbat Salma")]
+    else:  # no encoder: the Arabic article is in a story of its own, with no names to take
+        assert across == []
 
 
 def test_learned_footer(tables):

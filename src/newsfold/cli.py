@@ -109,6 +109,8 @@ def _summary_table(s) -> Table:  # a pipeline.RunSummary
         t.add_row("stories joined across languages", str(s.stories_across_languages))
     if s.no_ner_model:
         t.add_row("no entities (no NER model for)", inert(", ".join(f"{k} {n}" for k, n in sorted(s.no_ner_model.items()))))
+    if s.script_mentions:
+        t.add_row("entity mentions found across scripts", str(s.script_mentions))
     for reason, n in sorted(s.skipped_files.items()):
         t.add_row(f"files not read: {inert(reason)}", str(n))
     for reason, n in sorted(s.dropped.items()):

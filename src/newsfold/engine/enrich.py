@@ -182,13 +182,18 @@ def count_languages(path: Path) -> dict[str, int]:
 
 
 def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dict[str, int] | None = None,
-                    workers: int = 1, map: Callable | None = None) -> int:
+                    workers: int = 1, map: Callable | None = None, status: dict | None = None) -> int:
     """NER on the fresh articles in a language the model knows (``ner_gate``; the others are counted
     in ``no_model``), then canonicalisation over every stored mention; rewrites ``entities`` and
     ``mentions``.  Returns the number of entities.  Progress (``start``): the stage ``entities``
     counts the articles NER has taken, ``merge entities`` the mentions merged.  ``map``: an
     executor's map, where NER runs on ``workers`` of the engine's workers (the Ray engine's actors)
-    rather than spaCy's own processes."""
+    rather than spaCy's own processes.
+
+    The mentions found across scripts (Arabic spellings of the names of their story, source
+    "script") are not stored with NER's: canonicalisation finds them again in every run, over the
+    stories as they are now (a later article can move an Arabic one into another story); their
+    number goes to ``status["script_mentions"]``."""
     from newsfold.stages.entities import EntityExtractor, Mention, article_contexts, canonicalize, entity_tables
 
     stage = (start or _no_progress)("entities", len(set(changes.fresh)))  # loading the model is part of it
@@ -214,6 +219,8 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
     tables = entity_tables(result)
     for name, t in tables.items():
         gen.replace_all(name, t)
+    if status is not None:
+        status["script_mentions"] = sum(m.source == "script" for m in result.mentions)
     return tables["entities"].num_rows
 
 

@@ -83,6 +83,7 @@ class RunSummary:
     entities: int = 0
     languages: dict[str, int] = field(default_factory=dict)  # distinct articles per language (ISO 639-1, "und")
     no_ner_model: dict[str, int] = field(default_factory=dict)  # this run's articles per language NER has no model for
+    script_mentions: int = 0  # mentions found across scripts (Arabic spellings of a story's names; entities/script.py)
     generation: int = 0
     nothing_new: bool = False  # every page was already in the corpus: no new generation was made
     workers: int = 1  # processes the parallel stages ran on
@@ -181,7 +182,7 @@ def _nothing_new(runner: Runner, gen: corpus.Generation, prev: Path) -> RunSumma
     s = runner.summary
     before = json.loads((prev / "summary.json").read_text()) if (prev / "summary.json").exists() else {}
     for name in ("articles", "duplicate_groups", "duplicate_copies", "learned_boilerplate", "stories", "entities", "languages",
-                 "stories_across_languages"):
+                 "stories_across_languages", "script_mentions"):
         setattr(s, name, before.get(name, 0))
     s.generation = before.get("generation", s.generation - 1)
     s.nothing_new = True
@@ -345,9 +346,12 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
         with runner.clock("entities"):
             # the local engine's NER uses spaCy's own processes; another engine's executor takes it
             remote = not isinstance(runner.executor, LocalExecutor)
+            across: dict = {}
             runner.summary.entities = enrich.update_entities(
                 gen, cfg.entities, changes, runner.start, runner.summary.no_ner_model,
-                runner.summary.workers if remote else runner.workers, runner.executor.map if remote else None)
+                runner.summary.workers if remote else runner.workers, runner.executor.map if remote else None,
+                across)
+            runner.summary.script_mentions = across.get("script_mentions", 0)
         schemas.update(enrich.entity_schemas())
     gen.close_writers(schemas)
     with runner.clock("store"):

@@ -16,7 +16,10 @@ names in one entity (different given names, different organisation cores):
 4. partial person names (a surname, or a given name) join the one full name they fit in the
    same article, else in the same story, unless their honorifics disagree ("Lady Starmer" is not
    "Sir Keir Starmer"); a partial name left over joins the one full name that
-   shares enough rare co-occurring entities, or stays an entity of its own.
+   shares enough rare co-occurring entities, or stays an entity of its own;
+5. names across scripts (``script``): in an article of ``script_languages`` (Arabic script, no NER
+   model) of a story, the spellings of the names the story's other articles give its entities
+   ("مقتدى الصدر" for "Muqtada al-Sadr") join those entities, and never join two entities.
 
 A PERSON never joins an ORG or a PLACE: units of different types are never compared.
 """
@@ -29,12 +32,13 @@ from dataclasses import replace
 from typing import Any
 
 from newsfold.stages.entities.config import PERSON, EntityConfig
-from newsfold.stages.entities.context import ArticleContext, as_contexts, story_of, vocabulary
+from newsfold.stages.entities.context import ArticleContext, as_contexts, in_languages, story_of, vocabulary
 from newsfold.stages.entities.extract import Mention
 from newsfold.stages.entities.names import (NONE, TYPO, VARIANT, Name, acronym, fold, honorific_gender, org_core,
     parse_name, person_match, skeleton, token_match, translit)
 from newsfold.stages.entities.output import Entity, EntityResult, build_result  # noqa: F401
 from newsfold.stages.entities.repair import fix_types, repair
+from newsfold.stages.entities.script import across_scripts
 from newsfold.stages.entities.votes import vote_types
 
 
@@ -55,6 +59,11 @@ class _Clusters:
             self.parent[u] = self.parent[self.parent[u]]
             u = self.parent[u]
         return u
+
+    def add(self, u: Unit, name: Name) -> None:
+        if u not in self.parent:
+            self.parent[u] = u
+            self.anchors[u] = {name} if name.is_full else set()
 
     def union(self, a: Unit, b: Unit) -> bool:
         ra, rb = self.find(a), self.find(b)
@@ -127,6 +136,18 @@ def canonicalize(mentions: Iterable[Mention], context: Mapping[str, Any] | None 
     for a, b in _defined_acronyms(mentions, ctx):
         clusters.union(unit_of[a], unit_of[b])
     linker.run()
+    scripts = in_languages(context, cfg.script_languages)
+    if scripts:  # 5. names across scripts: each joins the one entity it spells, nothing else joins
+        for m, root in across_scripts(names, clusters.find, ctx, scripts, cfg):
+            unit = (root[0], names[root].key, m.article_id)
+            if unit in clusters.parent and clusters.find(unit) != clusters.find(root):
+                continue  # never a join of two entities through an Arabic spelling
+            clusters.add(unit, names[root])
+            if clusters.union(unit, root):
+                mentions.append(m)
+                unit_of.append(unit)
+        both = sorted(zip(mentions, unit_of), key=lambda p: order(p[0]))
+        mentions, unit_of = [m for m, _ in both], [u for _, u in both]
     return build_result(mentions, unit_of, clusters.find, ctx, cfg)
 
 

@@ -39,6 +39,9 @@ class EntityConfig:
     min_typo_len: int = 5  # a one-edit spelling difference counts only between tokens this long
     min_shared_neighbours: int = 2  # co-occurring entities that license a merge across stories
     resolve_partials_globally: bool = True  # a lone "Sadr" joins the one full name sharing neighbours
+    # languages written in Arabic script whose articles take the names of their story across
+    # scripts ("مقتدى الصدر" = "Muqtada al-Sadr"; see script.py); () turns it off
+    script_languages: tuple[str, ...] = ("ar",)
 
     @property
     def read_chars(self) -> int:

@@ -15,6 +15,7 @@ class ArticleContext:
     fields: dict[str, str] = field(default_factory=dict)  # field name -> text (for the second pass)
     title: str | None = None
     outlet: str | None = None
+    language: str | None = None
 
 
 def article_contexts(articles: Iterable[Article]) -> dict[str, ArticleContext]:
@@ -22,7 +23,8 @@ def article_contexts(articles: Iterable[Article]) -> dict[str, ArticleContext]:
     out = {}
     for a in articles:
         if a.article_id:
-            out[a.article_id] = ArticleContext(a.story_id, dict(article_fields(a)), a.title, a.outlet)
+            out[a.article_id] = ArticleContext(a.story_id, dict(article_fields(a)), a.title, a.outlet,
+                                                a.language)
     return out
 
 
@@ -37,13 +39,24 @@ def as_contexts(context: Mapping[str, object] | None, article_ids: Iterable[str]
             out[aid] = value
         elif isinstance(value, Mapping):
             out[aid] = ArticleContext(value.get("story_id"), dict(value.get("fields") or {}),
-                                      value.get("title"), value.get("outlet"))
+                                      value.get("title"), value.get("outlet"), value.get("language"))
         elif isinstance(value, Article):
             out[aid] = ArticleContext(value.story_id, dict(article_fields(value)), value.title,
-                                      value.outlet)
+                                      value.outlet, value.language)
         else:
             out[aid] = ArticleContext(value if isinstance(value, str) else None)
     return out
+
+
+def in_languages(context: Mapping[str, object] | None, languages: Iterable[str]) -> dict[str, ArticleContext]:
+    """The contexts of the articles in one of ``languages`` that belong to a story (only contexts
+    that know their language: ArticleContext, Article or a dict with a "language")."""
+    want = set(languages)
+    if not want or not context:
+        return {}
+    ids = [aid for aid, v in context.items()
+           if (v.get("language") if isinstance(v, Mapping) else getattr(v, "language", None)) in want]
+    return {aid: c for aid, c in as_contexts(context, sorted(ids)).items() if c.story_id}
 
 
 def story_of(ctx: Mapping[str, ArticleContext], article_id: str) -> str:

@@ -71,7 +71,7 @@ class Mention:
     surface: str
     label: str  # the NER label ("PERSON", "GPE", "NORP"…) or "GAZETTEER"
     type: str | None  # "PERSON", "ORG", "PLACE"; None for a candidate that must earn a type
-    source: str = "ner"  # "ner", "gazetteer" (second pass) or "split" (a repaired NER span)
+    source: str = "ner"  # "ner", "gazetteer" (second pass), "split" (a repaired NER span) or "script" (canon rule 5)
 
 
 def article_fields(article: Article) -> list[tuple[str, str]]:

@@ -64,7 +64,9 @@ def canonical_name(ms: list[Mention], etype: str) -> str:
     """The name to show: the most-used form outside headlines (most articles, then most body
     mentions, then most found by NER itself, then the longest), preferring a person's full name,
     or a name written out rather than its acronym, when it is used in at least a quarter of the
-    entity's articles."""
+    entity's articles.  Spellings found across scripts (source "script") name an entity only when it
+    has no other: they never change the name, nor the id, its Latin spellings give it."""
+    ms = [m for m in ms if m.source != "script"] or ms
     stats: dict[str, list] = {}
     for m in ms:
         s = stats.setdefault(m.surface, [set(), 0, 0, 0])

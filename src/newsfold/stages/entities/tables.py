@@ -31,8 +31,8 @@ MENTIONS_SCHEMA = pa.schema([
     ("end", pa.int64()),
     ("surface", pa.string()),
     ("type", pa.string()),
-    ("label", pa.string()),  # the NER label, or "GAZETTEER"
-    ("source", pa.string()),  # "ner", "split" or "gazetteer"
+    ("label", pa.string()),  # the NER label, or "GAZETTEER", or "SCRIPT"
+    ("source", pa.string()),  # "ner", "split", "gazetteer" or "script" (found across scripts)
 ])
 
 
