@@ -208,6 +208,15 @@ def day_ordinal(published: str | None) -> int | None:
         return None
 
 
+def feature_key(article: Article) -> int:
+    """A digest of what ``Featurizer.featurize`` reads of an article (id, title, text, URL, date,
+    language): equal digests give equal features, so features kept under it can be reused."""
+    h = xxhash.xxh3_64()
+    for value in (article.article_id, article.title, article.text, article.url, article.published, article.language):
+        h.update(b"\x00" if value is None else b"\x01" + value.encode("utf-8", "surrogatepass") + b"\x00")
+    return h.intdigest()
+
+
 def feature_id(feature: str, block: str, mask: int, lang_seed: int = 0) -> int:
     """The hash bucket of one feature in one block (of one language: ``language_seed``)."""
     return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"),
