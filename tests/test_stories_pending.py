@@ -4,7 +4,6 @@ their language, and the stories still equal one run's."""
 from __future__ import annotations
 
 import dataclasses
-import random
 
 import pyarrow.parquet as pq
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from newsfold.stages.stories import StoryConfig, StoryGrouper
 from newsfold.stages.stories.order import article_order
 from newsfold.stages.stories.stream import publish
-from storysets import load_story_set
+from storysets import load_story_set, runs_in_time
 
 
 @pytest.fixture(scope="module")
@@ -22,16 +21,6 @@ def articles(shared_data):
     # a third of them as the language step would mark articles it read as German: their features
     # are hashed apart (``language_seed``), so a language lost between runs changes the stories
     return [dataclasses.replace(a, language="de" if i % 3 == 0 else "en") for i, a in enumerate(arts)]
-
-
-def _runs(arts, n: int):
-    ordered = sorted(arts, key=article_order)
-    rng = random.Random(11)
-    cuts = sorted(rng.sample(range(1, len(ordered)), n - 1))
-    runs = [ordered[a:b] for a, b in zip([0] + cuts, cuts + [len(ordered)])]
-    for r in runs:
-        rng.shuffle(r)
-    return runs
 
 
 def _counting(grouper: StoryGrouper, made: list[str]) -> None:
@@ -52,7 +41,7 @@ def test_runs_featurize_their_new_articles_only_and_equal_one_run(articles, tmp_
     want = publish(one, ())
 
     state, seen = None, set()
-    for i, run in enumerate(_runs(articles, 5)):
+    for i, run in enumerate(runs_in_time(articles, 5, seed=11)):
         seen |= {a.article_id for a in run}
         g = StoryGrouper.load(state) if state else StoryGrouper(cfg)
         if state is not None:
