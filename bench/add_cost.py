@@ -10,9 +10,12 @@ article is renamed and its rows rewritten) and 5% exact re-scrapes of recent art
 
 The peer is what a tool without incremental adding must do: rebuild the corpus from all its
 inputs (base + batch), measured in the same run (at 1M, the base build stands in for the rebuild,
-which can only be slower).  Each run is a child process; its wall time and max RSS are reported.
-Stories and entities are off by default (``--stories`` turns story grouping on; building a 1M corpus
-with stories takes over an hour on 2 cores, so that mode is measured at 10k and 100k).
+which can only be slower).  Each run is a child process; its wall time, CPU seconds (its own and its
+workers': on a shared machine less noisy than wall time) and max RSS are reported.
+Stories and entities are off by default (``--stories`` turns story grouping on, ``--entities`` entity
+extraction; building a 1M corpus with stories takes over an hour on 2 cores, so those modes are measured
+at 10k and 100k).  ``--reuse-build`` keeps each built base corpus (``built-N-MODE``) and adds to a copy of
+it, so that a second invocation measures the adds without building again.
 """
 from __future__ import annotations
 
@@ -32,8 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 from scale import generate  # noqa: E402
 
-def config_text(stories: bool) -> str:
-    return f"[steps]\nstories = {'true' if stories else 'false'}\nentities = false\n"
+def config_text(stories: bool, entities: bool = False) -> str:
+    on = lambda b: "true" if b else "false"  # noqa: E731
+    return f"[steps]\nstories = {on(stories)}\nentities = {on(entities)}\n"
 
 
 def recent_records(base: Path, k: int = 2000) -> list[dict]:
@@ -75,7 +79,9 @@ def child(inputs: list[str], out: str, config: str) -> None:
     s = newsfold.run(inputs, out, Config.load(config), warn=lambda m: None)
     wall = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": round(wall, 2), "max_rss_mb": round(rss), "pages": s.pages, "skipped": s.skipped_pages,
+    # CPU seconds of the run and its worker processes: less sensitive than wall time to a shared machine
+    cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+    print(json.dumps({"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "max_rss_mb": round(rss), "pages": s.pages, "skipped": s.skipped_pages,
                       "articles": s.articles, "new_articles": s.new_articles, "stages": s.seconds}))
 
 
@@ -94,7 +100,10 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsfold-add"))
     ap.add_argument("--rebuild-max", type=int, default=100_000, help="measure the rebuild peer up to this size")
     ap.add_argument("--keep", action="store_true", help="keep the corpora (for profiling)")
-    ap.add_argument("--stories", action="store_true", help="with story grouping on (entities stay off)")
+    ap.add_argument("--stories", action="store_true", help="with story grouping on")
+    ap.add_argument("--entities", action="store_true", help="with entity extraction on")
+    ap.add_argument("--reuse-build", action="store_true", help="keep the built base and add to a copy of it")
+    ap.add_argument("--no-rebuild", action="store_true", help="skip the rebuild peer")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "add_cost.json")
     args = ap.parse_args()
@@ -102,8 +111,9 @@ def main() -> None:
         out, config, *inputs = args.child
         return child(inputs, out, config)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    config = args.workdir / ("config-stories.toml" if args.stories else "config.toml")
-    config.write_text(config_text(args.stories))
+    mode = "-".join(m for m, on in (("stories", args.stories), ("entities", args.entities)) if on)
+    config = args.workdir / f"config{'-' + mode if mode else ''}.toml"
+    config.write_text(config_text(args.stories, args.entities))
     rows = []
     for n in args.sizes:
         base = args.workdir / f"base-{n}" / "wire"
@@ -115,13 +125,21 @@ def main() -> None:
             if not folder.exists():
                 make_batch(base, folder, args.batch, seed=100 + b)
             batches.append(folder)
-        out = args.workdir / f"out-{n}{'-stories' if args.stories else ''}"
+        out = args.workdir / f"out-{n}{'-' + mode if mode else ''}"
         if out.exists():
             shutil.rmtree(out)
-        build = run([base], out, config)
+        built = args.workdir / f"built-{n}{'-' + mode if mode else ''}"
+        if args.reuse_build and built.with_name(built.name + ".json").exists():
+            build = json.loads(built.with_name(built.name + ".json").read_text())
+        else:
+            build = run([base], built if args.reuse_build else out, config)
+            if args.reuse_build:
+                built.with_name(built.name + ".json").write_text(json.dumps(build))
+        if args.reuse_build:
+            shutil.copytree(built, out, symlinks=True)
         adds = [run([b], out, config) for b in batches]
         row = {"articles": n, "build": build, "adds": adds}
-        if n <= args.rebuild_max:
+        if n <= args.rebuild_max and not args.no_rebuild:
             rb = args.workdir / f"rebuild-{n}"
             if rb.exists():
                 shutil.rmtree(rb)

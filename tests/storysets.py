@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from newsfold.records import Article
+from newsfold.stages.stories.order import article_order
 
 
 def load_story_set(folder: Path) -> tuple[list[Article], list[str]]:
@@ -39,3 +40,16 @@ def load_wikiref(folder: Path) -> tuple[list[Article], list[str]]:
                             published=None, article_id=file))
         gold.append(topic)
     return arts, gold
+
+
+def runs_in_time(arts: list[Article], n: int, seed: int = 7) -> list[list[Article]]:
+    """``n`` runs that follow each other in time (cut at random places), each shuffled."""
+    import random
+
+    ordered = sorted(arts, key=article_order)
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(1, len(ordered)), n - 1))
+    runs = [ordered[a:b] for a, b in zip([0] + cuts, cuts + [len(ordered)])]
+    for r in runs:
+        rng.shuffle(r)
+    return runs

@@ -4,7 +4,6 @@ points and the refinement at closing fall where they fall in one run."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 
 import pytest
 
@@ -12,7 +11,7 @@ from newsfold.records import Article
 from newsfold.stages.stories import StoryConfig, StoryGrouper
 from newsfold.stages.stories.order import article_order
 from newsfold.stages.stories.stream import publish
-from storysets import load_story_set
+from storysets import load_story_set, runs_in_time
 
 
 def _partition(assignments: dict[str, str]) -> list[list[str]]:
@@ -31,13 +30,7 @@ def giveme(shared_data):
 
 def _runs(arts: list[Article], n: int) -> list[list[Article]]:
     """``n`` runs that follow each other in time, each shuffled."""
-    ordered = sorted(arts, key=article_order)
-    rng = random.Random(7)
-    cuts = sorted(rng.sample(range(1, len(ordered)), n - 1))
-    runs = [ordered[a:b] for a, b in zip([0] + cuts, cuts + [len(ordered)])]
-    for r in runs:
-        rng.shuffle(r)
-    return runs
+    return runs_in_time(arts, n, seed=7)
 
 
 def _one_run(cfg: StoryConfig, arts: list[Article]):

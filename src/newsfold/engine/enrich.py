@@ -214,7 +214,9 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
     pq.write_table(pa.Table.from_pylist([{k: getattr(m, k) for k in fields} for m in mentions],
                                         schema=_raw_schema()), folder / "mentions.parquet", compression="zstd")
     stage = (start or _no_progress)("merge entities", len(mentions))
-    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"))), cfg)
+    # canonicalisation reads the articles that hold mentions, no other (``canonicalize`` keeps their contexts only)
+    mentioned = {m.article_id for m in mentions}
+    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"), ids=mentioned)), cfg)
     stage.finish()
     tables = entity_tables(result)
     for name, t in tables.items():

@@ -19,24 +19,43 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import xxhash
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from newsfold.records import Article
 
 from newsfold.stages.stories.config import StoryConfig
 
 BLOCKS = ("body", "entities", "numbers", "title", "quotes")
+
+
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words (``ENGLISH_STOP_WORDS``), read from the module that holds
+    them without importing scikit-learn itself, whose import takes seconds of every run's start."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")  # finds the package; imports nothing
+    path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py" if spec and spec.origin else None
+    if path is None or not path.exists():  # another layout: the public import
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(ENGLISH_STOP_WORDS)
+    words = importlib.util.spec_from_file_location("newsfold_english_stop_words", path)
+    module = importlib.util.module_from_spec(words)
+    words.loader.exec_module(module)
+    return frozenset(module.ENGLISH_STOP_WORDS)
+
+
 _EXTRA_STOP = {
     "said", "says", "say", "told", "according", "also", "just", "like", "new", "year", "years",
     "time", "people", "would", "could", "one", "two", "http", "https", "www", "com", "html",
     "htm", "php", "aspx", "read", "image", "photo", "caption", "copyright", "getty", "images",
     "reuters", "ap", "afp", "video", "click", "share", "advertisement", "mr", "ms", "mrs",
 }
-STOP = frozenset(ENGLISH_STOP_WORDS | _EXTRA_STOP)
+STOP = frozenset(_english_stop_words() | _EXTRA_STOP)
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,:]\s?\d+)*")
 # a capitalised word, possibly behind a lower-case particle ("al-Sadr", "bin Salman" is two words)
@@ -68,12 +87,18 @@ def stop_words(language: str | None) -> frozenset:
         return STOP
     if language not in _LANG_STOP:
         import importlib
+        import importlib.util
 
-        try:
-            mod = importlib.import_module(f"spacy.lang.{ {'no': 'nb'}.get(language, language) }.stop_words")
-            extra = frozenset(w.lower() for w in mod.STOP_WORDS)
-        except Exception:
-            extra = frozenset()
+        code = {'no': 'nb'}.get(language, language)
+        spacy = importlib.util.find_spec("spacy")  # finds the package; imports nothing
+        extra = frozenset()
+        # spaCy has no list for most codes ("zxx", "und"): looked up by path, not by importing spaCy
+        if spacy is None or spacy.origin is None or (Path(spacy.origin).parent / "lang" / code / "stop_words.py").exists():
+            try:
+                mod = importlib.import_module(f"spacy.lang.{code}.stop_words")
+                extra = frozenset(w.lower() for w in mod.STOP_WORDS)
+            except Exception:
+                pass
         _LANG_STOP[language] = STOP | extra
     return _LANG_STOP[language]
 
@@ -206,6 +231,15 @@ def day_ordinal(published: str | None) -> int | None:
         return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).toordinal()
     except ValueError:
         return None
+
+
+def feature_key(article: Article) -> int:
+    """A digest of what ``Featurizer.featurize`` reads of an article (id, title, text, URL, date,
+    language): equal digests give equal features, so features kept under it can be reused."""
+    h = xxhash.xxh3_64()
+    for value in (article.article_id, article.title, article.text, article.url, article.published, article.language):
+        h.update(b"\x00" if value is None else b"\x01" + value.encode("utf-8", "surrogatepass") + b"\x00")
+    return h.intdigest()
 
 
 def feature_id(feature: str, block: str, mask: int, lang_seed: int = 0) -> int:

@@ -4,7 +4,9 @@
   statistics, the article count at its last join);
 - ``members_table``: one row per member (id, story, date, outlet, title, sentences, and, unless
   ``features=False`` as in the spill, its strongest hashed features per block and embedding);
-- ``pending_table``: one row per article not clustered yet (what clustering reads of it).
+- ``pending_table``: one row per article not clustered yet (what clustering reads of it);
+- ``features_table``: the hashed features of those articles, with the digest of what they were
+  made from (``features.feature_key``), so that a later run need not make them again.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pyarrow as pa
 
 from newsfold.records import Article, distinct_article
 
-from newsfold.stages.stories.features import BLOCKS
+from newsfold.stages.stories.features import BLOCKS, ArticleFeatures
 from newsfold.stages.stories.model import Member, Story
 
 STORY_SCHEMA = pa.schema(
@@ -33,7 +35,12 @@ MEMBER_SCHEMA = pa.schema(
 SPILL_SCHEMA = pa.schema(_MEMBER_BASE)
 PENDING_SCHEMA = pa.schema(
     [("article_id", pa.string()), ("source", pa.string()), ("title", pa.string()), ("text", pa.string()),
-     ("outlet", pa.string()), ("url", pa.string()), ("published", pa.string()), ("captions", pa.list_(pa.string()))]
+     ("outlet", pa.string()), ("url", pa.string()), ("published", pa.string()), ("captions", pa.list_(pa.string())),
+     ("language", pa.string())]  # states saved before it was kept lack it (read as None)
+)
+FEATURES_SCHEMA = pa.schema(
+    [("article_id", pa.string()), ("key", pa.uint64()), ("day", pa.int64())]
+    + [f for b in BLOCKS for f in ((f"{b}_ids", pa.list_(pa.uint32())), (f"{b}_tf", pa.list_(pa.float32())))]
 )
 
 
@@ -112,3 +119,28 @@ def pending_table(articles: list[Article]) -> pa.Table:
 
 def pending_from_table(table: pa.Table) -> list[Article]:
     return [distinct_article(r) for r in table.to_pylist()]
+
+
+def features_table(features: dict[str, tuple[int, ArticleFeatures]]) -> pa.Table:
+    """article id -> (``feature_key``, its features) as a table (dense vectors are not kept)."""
+    aids = sorted(features)
+    cols: dict[str, list] = {"article_id": aids, "key": [features[a][0] for a in aids],
+                             "day": [features[a][1].day for a in aids]}
+    for b in BLOCKS:
+        cols[f"{b}_ids"] = [features[a][1].blocks[b][0] for a in aids]
+        cols[f"{b}_tf"] = [features[a][1].blocks[b][1] for a in aids]
+    return pa.table(cols, schema=FEATURES_SCHEMA)
+
+
+def features_from_table(table: pa.Table) -> dict[str, tuple[int, ArticleFeatures]]:
+    def lists(name: str, dtype) -> list[np.ndarray]:
+        arr = table.column(name).combine_chunks()
+        offsets = arr.offsets.to_numpy()
+        values = np.array(arr.values.to_numpy(zero_copy_only=False), dtype)  # a writable copy
+        return [values[offsets[i]:offsets[i + 1]] for i in range(len(arr))]
+
+    ids = {b: lists(f"{b}_ids", np.uint32) for b in BLOCKS}
+    tfs = {b: lists(f"{b}_tf", np.float32) for b in BLOCKS}
+    keys, days = table.column("key").to_pylist(), table.column("day").to_pylist()
+    return {aid: (keys[i], ArticleFeatures(aid, days[i], {b: (ids[b][i], tfs[b][i]) for b in BLOCKS}))
+            for i, aid in enumerate(table.column("article_id").to_pylist())}

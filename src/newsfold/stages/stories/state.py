@@ -10,6 +10,8 @@ write and read it as plain files in one folder:
   article clustered, and the stories changed since the last result;
 - ``pending.parquet``: the articles received but not clustered yet (``StoryGrouper.commit``:
   fewer than a chunk), with what clustering reads of them;
+- ``pending_features.parquet``: their hashed features, with the digest of what each was made
+  from (a later run reuses them where the digest still matches);
 - ``stories.parquet``: one row per open story (id, seed article, dates, centroid per block, the
   index terms that lead candidates to it);
 - ``articles.parquet``: one row per member of an open story (id, story, outlet, date, title, its
@@ -32,8 +34,8 @@ from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import (NO_IDS, NO_KEYS, NO_TF, NO_W, BLOCK_NO, Member, Story, member_order,
     story_id_for)
-from newsfold.stages.stories.persist import (member_from_row, members_table, pending_from_table, pending_table,
-    stories_from_table, stories_table)
+from newsfold.stages.stories.persist import (features_from_table, features_table, member_from_row, members_table,
+    pending_from_table, pending_table, stories_from_table, stories_table)
 
 # the records lived here before ``model.py``: still importable from here
 __all__ = ["StoryState", "Member", "Story", "member_order", "story_id_for", "BLOCK_NO", "NO_IDS", "NO_KEYS",
@@ -57,6 +59,8 @@ class StoryState:
         self.gone: set[str] = set()  # stories that ceased to exist since the last result
         self.horizon: tuple = (None, None)  # the closing horizons of the last scan (``close_stale``)
         self.pending: dict[str, Article] = {}  # received, not clustered yet (``StoryGrouper.commit``)
+        # the features of pending articles: article id -> (``feature_key`` of the article, its features)
+        self.features: dict = {}
         self.frontier: tuple | None = None  # the stream position (``article_order``) of the last article clustered
 
     def story_of(self, article_id: str) -> str | None:
@@ -104,6 +108,8 @@ class StoryState:
             "horizon": list(self.horizon), "frontier": None if self.frontier is None else list(self.frontier),
         }, indent=1))
         pq.write_table(pending_table(list(self.pending.values())), folder / "pending.parquet")
+        pq.write_table(features_table({a: f for a, f in self.features.items() if a in self.pending}),
+                       folder / "pending_features.parquet")
         stories = sorted(self.stories.live.values(), key=lambda s: s.story_id)
         pq.write_table(stories_table(stories), folder / "stories.parquet")
         members = sorted(self.members.live.values(), key=lambda m: m.article_id)
@@ -128,6 +134,8 @@ class StoryState:
             state.frontier = tuple(meta["frontier"]) if meta.get("frontier") else None  # older states lack it
         if (folder / "pending.parquet").exists():
             state.pending = {a.article_id: a for a in pending_from_table(pq.read_table(folder / "pending.parquet"))}
+        if (folder / "pending_features.parquet").exists():  # older states lack it: features are made again
+            state.features = features_from_table(pq.read_table(folder / "pending_features.parquet"))
         for s in stories_from_table(pq.read_table(folder / "stories.parquet")):
             state.stories.live[s.story_id] = s
         for row in pq.read_table(folder / "articles.parquet").to_pylist():

@@ -34,7 +34,7 @@ from newsfold.records import Article
 
 from newsfold.stages.stories.compare import sentences
 from newsfold.stages.stories.config import StoryConfig
-from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer, day_ordinal
+from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer, day_ordinal, feature_key
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.order import article_order, ordered
 from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, index_keys, score,
@@ -146,22 +146,39 @@ class StoryGrouper:
             last = day_ordinal(chunk[-1].published)
             if last is not None and newest is not None and last >= newest - cfg.commit_lag_days:
                 break
-            for aid in self._cluster(chunk):
+            for aid in self._cluster(chunk, feats=self.pending_features(chunk)):
                 del st.pending[aid]
+                st.features.pop(aid, None)
             done += size
+        self.pending_features(queue[done:])  # kept with the pending articles by ``save``
+        st.features = {aid: f for aid, f in st.features.items() if aid in st.pending}
         return done
+
+    def pending_features(self, queue: Sequence[Article]) -> list[ArticleFeatures]:
+        """The features of ``queue``'s articles (pending ones), kept in ``state.features`` for later
+        runs: an article whose ``feature_key`` is unchanged reuses the features made before
+        (the same to the bit: features depend on nothing but the article and the config)."""
+        cache = self.state.features
+        todo = [(a, k) for a in queue if cache.get(a.article_id, (None,))[0] != (k := feature_key(a))]
+        made = self.featurizer.featurize([a for a, _ in todo]) if todo else []
+        for (a, k), f in zip(todo, made):
+            cache[a.article_id] = (k, f)
+        return [dataclasses.replace(cache[a.article_id][1], dense=None) for a in queue]
 
     def flush(self) -> list[str]:
         """Cluster the pending articles, the end of the stream so far, in chunks that close
         nothing (as ``add_many``'s last chunk closes nothing).  Returns their ids."""
         st = self.state
         queue = sorted(st.pending.values(), key=article_order)
-        st.pending = {}
         size = self.config.chunk_size
-        return [aid for i in range(0, len(queue), size) for aid in self._cluster(queue[i:i + size], close=False)]
+        done = [aid for i in range(0, len(queue), size)
+                for aid in self._cluster(queue[i:i + size], close=False, feats=self.pending_features(queue[i:i + size]))]
+        st.pending, st.features = {}, {}
+        return done
 
-    def _cluster(self, chunk: list[Article], close: bool = True) -> list[str]:
-        feats = self.featurizer.featurize(chunk)
+    def _cluster(self, chunk: list[Article], close: bool = True, feats: list[ArticleFeatures] | None = None
+                 ) -> list[str]:
+        feats = self.featurizer.featurize(chunk) if feats is None else feats
         if close:
             days = [f.day for f in feats if f.day is not None]
             self.close_stale(min(days) if days else None)
