@@ -214,9 +214,10 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
     pq.write_table(pa.Table.from_pylist([{k: getattr(m, k) for k in fields} for m in mentions],
                                         schema=_raw_schema()), folder / "mentions.parquet", compression="zstd")
     stage = (start or _no_progress)("merge entities", len(mentions))
-    # canonicalisation reads the articles that hold mentions, no other (``canonicalize`` keeps their contexts only)
-    mentioned = {m.article_id for m in mentions}
-    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"), ids=mentioned)), cfg)
+    # canonicalisation reads the articles that hold mentions and those in a language whose names it looks
+    # for across scripts (``cfg.script_languages``), no other
+    wanted = {m.article_id for m in mentions} | in_languages(gen.readable("articles"), cfg.script_languages)
+    result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"), ids=wanted)), cfg)
     stage.finish()
     tables = entity_tables(result)
     for name, t in tables.items():
@@ -224,6 +225,19 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
     if status is not None:
         status["script_mentions"] = sum(m.source == "script" for m in result.mentions)
     return tables["entities"].num_rows
+
+
+def in_languages(path: Path, languages) -> set[str]:
+    """The ids of the articles of an articles table written in one of ``languages``."""
+    languages = set(languages)
+    if not languages:
+        return set()
+    ids: set[str] = set()
+    for rb in iter_batches(path, 20000, columns=["article_id", "language"]):
+        for aid, code in zip(rb.column("article_id").to_pylist(), rb.column("language").to_pylist()):
+            if code in languages:
+                ids.add(aid)
+    return ids
 
 
 def _raw_schema() -> pa.Schema:
