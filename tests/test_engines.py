@@ -44,15 +44,17 @@ def cluster():
 @pytest.fixture
 def engines(cluster, monkeypatch):
     """``run(engine, inputs, out)``; small tasks so that the page stages, the signatures and NER go
-    to workers, and the LSH candidates to a shuffle; ``ran`` lists the items each Ray executor's
+    to workers, the LSH candidates to a shuffle and the new copies' parts to Ray tasks; ``ran`` lists the items each Ray executor's
     maps sent to the cluster."""
-    from newsfold.engine import local
+    from newsfold.engine import local, write
     from newsfold.stages.entities import extract
 
     monkeypatch.setattr(local, "PAGES_PER_TASK", 2)
     monkeypatch.setattr(local, "POOL_MIN_TASKS", 1)
     monkeypatch.setattr(extract, "PARALLEL_MIN_CHARS", 1)  # NER on the actors whatever the text
     monkeypatch.setattr(cluster, "LSH_MIN_ROWS", 2)  # the candidates by a shuffle whatever the copies
+    monkeypatch.setattr(cluster, "PARTS_MIN_ROWS", 2)  # the new copies' parts written by Ray tasks ...
+    monkeypatch.setattr(write, "SPOOL_CHUNK", 7)  # ... several of them (the local runs too: in chunks of 7)
     ran: list = []
     made: list = []  # the Ray executors of the runs
     real = cluster.RayExecutor
@@ -133,6 +135,11 @@ def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examp
     ray_ex = engines.made[-1]
     assert ray_ex.reads > 3  # the files were read by Ray tasks
     assert ray_ex.shuffles == 1 and ray_ex.shuffled > s2.articles  # the LSH candidates by a shuffle on Ray
+    assert ray_ex.part_tasks == -(-ray_ex.shuffled // 7) > 3  # every chunk's parts written by a Ray task ...
+    written = sorted(p.name for p in (tmp_path / "ray" / "copies.parquet").iterdir())
+    assert written[0].startswith("part-00000001-w000000-") and len(written) == ray_ex.part_tasks  # ... in order
+    same = lambda s: {k: v for k, v in s.to_dict().items() if k not in ("seconds", "workers", "engine", "out")}  # noqa: E731
+    assert same(s1) == same(s2)  # the same summary
     assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
     assert s1.duplicate_groups == s2.duplicate_groups > 0
     assert _tables(local_out) == _tables(tmp_path / "ray")
@@ -176,6 +183,7 @@ def test_ray_and_local_give_the_same_corpus_on_real_pages(engines, shared_data, 
     s1 = engines("local", [src], tmp_path / "local")
     s2 = engines("ray", [src], tmp_path / "ray")
     assert dict(engines.ran)["PageWork"] > 10 and engines.made[-1].reads == 10  # every file read by a Ray task
+    assert engines.made[-1].part_tasks > 10  # the new copies' parts written by Ray tasks
     assert s1.articles == s2.articles > 60 and s1.stories == s2.stories > 1 and s1.entities == s2.entities > 0
     assert _tables(tmp_path / "local") == _tables(tmp_path / "ray")
 
@@ -193,6 +201,7 @@ def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, s
     used = [n for n, k in engines.ran if k]  # both ray runs used the cluster: page stages, signatures, NER, LSH
     assert used.count("PageWork") == used.count("sign") == 2 and used.count("PieceNer") >= 1, used
     assert [ex.shuffles for ex in engines.made] == [1, 1]
+    assert all(ex.part_tasks > 1 for ex in engines.made)  # and the new copies' parts written by Ray tasks
     assert _tables(tmp_path / "local-ray") == _tables(tmp_path / "ray-local")
 
 

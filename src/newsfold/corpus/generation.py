@@ -318,11 +318,17 @@ class Generation:
         rewritten older part, which the database already holds)."""
         wname = name + ("/kept" if kept else "")
         if wname not in self._writers:
-            prefix = f"{self.number:08d}" + ("k" if kept else "")
-            self._writers[wname] = PartWriter(self.table(name), prefix, schema, key=KEYS.get(name),
-                                              rows_per_part=SMALL_PARTS.get(name, ROWS_PER_PART),
-                                              index=self.dir / "state" / "parts" / f"{name}.parquet")
+            self._writers[wname] = self.part_writer(name, schema, "k" if kept else "")
         return self._writers[wname]
+
+    def part_writer(self, name: str, schema: pa.Schema, tag: str = "") -> PartWriter:
+        """A writer of new rows of ``name``, its parts named ``part-<generation><tag>-NNNN.parquet`` and
+        indexed (``state/parts``) as ``writer``'s are.  The generation holds only ``writer``'s; another
+        one (a Ray task's, ``tag`` ``-w<chunk>``: names that never collide and sort in chunk order, after
+        ``writer``'s) is closed by whoever writes with it.  Its parts are new parts (``new_parts``)."""
+        return PartWriter(self.table(name), f"{self.number:08d}{tag}", schema, key=KEYS.get(name),
+                          rows_per_part=SMALL_PARTS.get(name, ROWS_PER_PART),
+                          index=self.dir / "state" / "parts" / f"{name}.parquet")
 
     def new_parts(self, name: str) -> list[Path]:
         """Parts that hold rows this run added (not yet in the database)."""

@@ -311,7 +311,9 @@ def _run(inputs, out: Path, cfg: Config, warn, progress, executor=None, engine: 
     all_page = np.concatenate([dstate.arrays["page"], new.page])
     all_cid = np.concatenate([dstate.arrays["cid"], new.cid])
     with runner.clock("write"):
-        changes = write_rows(gen, spool, learned, folded, all_page, all_cid, ledger, runner.sink, runner.clock)
+        # an engine that writes the new copies' parts on its workers says so (``part_writers``)
+        changes = write_rows(gen, spool, learned, folded, all_page, all_cid, ledger, runner.sink, runner.clock,
+                             getattr(runner.executor, "part_writers", None))
     runner.summary.new_articles = len(changes.fresh)
     shutil.rmtree(spool)
     gen.close_writers({})

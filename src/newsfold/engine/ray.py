@@ -46,6 +46,9 @@ log = logging.getLogger("newsfold")
 # driver's sort at 20,000 and 100,000 rows and 5x at 300,000 (docs/benchmarks.md, engines); it is meant
 # for runs of millions of new copies on several nodes, which could not be measured here.
 LSH_MIN_ROWS = 1_000_000
+# from this many new copies, pass 3 builds their rows and writes their Parquet parts in Ray tasks, one
+# per chunk of the spool (``part_writers``); below it the driver writes them, as the local engine does.
+PARTS_MIN_ROWS = 20_000
 
 
 class _Worker:
@@ -80,6 +83,7 @@ class RayExecutor:
         self.reads = 0
         self.shuffles = 0  # LSH candidate shuffles run on the cluster (``lsh_candidates``) ...
         self.shuffled = 0  # ... and the rows they took
+        self.part_tasks = 0  # chunks of new copies whose parts Ray tasks wrote (``part_writers``)
 
     def map(self, task: Callable[[T], R], items: Iterable[T], min_items: int = 2) -> Iterator[R]:
         items, parallel = worth_workers(items, self.workers, min_items)
@@ -140,6 +144,29 @@ class RayExecutor:
         self.shuffles += 1
         self.shuffled += n
         return codes_to_pairs(codes, n)
+
+
+    def part_writers(self, rows: int) -> Callable | None:
+        """How pass 3 writes the parts of ``rows`` new copies (``write._write_new``): from
+        ``PARTS_MIN_ROWS`` (and two workers), ``task(item)`` for each chunk of the spool as a Ray task of
+        one CPU, at most ``2 x workers`` in flight, results in order; below, None (the driver writes).
+        The task (the learned boilerplate, the fold's arrays) is shipped once.  The tasks write into
+        the generation's folder: every node must see the corpus folder (one node, or a shared filesystem)."""
+        if rows < PARTS_MIN_ROWS or self.workers < 2:
+            return None
+
+        def on_tasks(task: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+            shipped = ray.put(task)
+            pending: deque = deque()
+            for item in items:
+                pending.append(_apply.options(num_cpus=1).remote(shipped, item))
+                self.part_tasks += 1
+                if len(pending) >= 2 * self.workers:
+                    yield ray.get(pending.popleft())
+            while pending:
+                yield ray.get(pending.popleft())
+
+        return on_tasks
 
 
 @ray.remote(num_cpus=0)

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Iterator
 
+import pyarrow as pa
+
 from newsfold.stages.boilerplate.learn import LearnedBoilerplate
 from newsfold.corpus.generation import iter_batches
 from newsfold.records import Article, Removal
@@ -34,4 +36,9 @@ def _article(row: dict) -> Article:
 
 def spooled_articles(path: Path, learned: LearnedBoilerplate, batch: int) -> Iterator[list[Article]]:
     for rb in iter_batches(path, batch):
-        yield [learned.apply(_article(r)) for r in rb.to_pylist()]
+        yield articles_of(rb, learned)
+
+
+def articles_of(rb: pa.RecordBatch, learned: LearnedBoilerplate) -> list[Article]:
+    """The copies of a batch of spool rows, the learned boilerplate applied."""
+    return [learned.apply(_article(r)) for r in rb.to_pylist()]

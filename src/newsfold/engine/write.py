@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from newsfold.corpus import generation as corpus
 from newsfold.stages.boilerplate.learn import LearnedBoilerplate
 from newsfold.stages.dedup.fold import Folded, page_status
-from newsfold.records import DROPPED, DUPLICATE, KEPT, LedgerEntry
-from newsfold.engine.spool import spooled_articles
+from newsfold.records import DROPPED, DUPLICATE, KEPT, Article, LedgerEntry
+from newsfold.engine.spool import articles_of, spooled_articles
+from newsfold.corpus.generation import iter_batches
 from newsfold.corpus.sqlite import SCHEMAS
 from newsfold.engine.sink import RunSink
 from newsfold.progress import Clock
@@ -38,9 +41,11 @@ class Changes:
 
 
 def write_rows(gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerplate, f: Folded,
-               all_page: np.ndarray, all_cid: np.ndarray, ledger, sink: RunSink, clock: Clock) -> Changes:
+               all_page: np.ndarray, all_cid: np.ndarray, ledger, sink: RunSink, clock: Clock,
+               part_writers: Callable | None = None) -> Changes:
     """Write this generation's rows: new copies, new and changed articles, changed pages.  New ledger
-    rows go through ``sink``; a page's changed status replaces its row in ``ledger``."""
+    rows go through ``sink``; a page's changed status replaces its row in ``ledger``.  ``part_writers``:
+    see ``_write_new``."""
     ch = Changes()
     n_old = f.n_old
     aids = [f.article_id(int(c)) for c in f.canon]
@@ -77,7 +82,7 @@ def write_rows(gen: corpus.Generation, spool_path: Path, learned: LearnedBoilerp
             row["match"] = "canonical" if r == c else ("exact" if f.key[r] == f.key[c] else "near")
             wc.write(row)
         _restatus_pages(gen, f, all_page, old_rows, ledger)
-    _write_new(gen, spool_path, learned, f, aids, sink, clock, ch)
+    _write_new(gen, spool_path, learned, f, aids, sink, clock, ch, part_writers)
     return ch
 
 def _restatus_pages(gen, f: Folded, all_page, old_rows, ledger) -> None:
@@ -101,51 +106,144 @@ def _restatus_pages(gen, f: Folded, all_page, old_rows, ledger) -> None:
         entry = _page_entry(row["source"], row["ref"], status, kept, dup)
         ledger.write(asdict(entry))
 
-def _write_new(gen, spool_path, learned, f: Folded, aids, sink: RunSink, clock: Clock, ch: Changes) -> None:
-    n_old = f.n_old
-    w = {name: gen.writer(name, SCHEMAS[name]) for name in ("articles", "copies", "removals")}
-    page: list = [None, None, []]  # source, page id, rows of its copies (a page's copies are contiguous)
+# spool rows per chunk of pass 3 (a Ray task's share when the engine writes the new copies' parts)
+SPOOL_CHUNK = 2000
+NEW_TABLES = ("articles", "copies", "removals")  # the tables a new copy adds rows to
 
-    def close_page() -> None:
-        source, pid, rows = page
-        if source is None:
-            return
-        status, kept, dup = page_status(np.array(rows, np.int64), f)
-        entry = _page_entry(source, pid, status, kept, dup)
-        sink.ledger(entry)
 
-    i = n_old
-    for arts in clock.iterate("spool", spooled_articles(spool_path, learned, 2000)):
-        sink.stage.add(len(arts))
-        with clock("write"):
-            for a in arts:
-                row, i = i, i + 1
-                cid = a.copy_id
-                if a.source != page[0]:
-                    close_page()
-                    page[:] = [a.source, a.page_id, []]
-                page[2].append(row)
-                for r in a.removals:
-                    w["removals"].write({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail})
-                if f.label[row] < 0:
-                    sink.ledger(LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
-                                            "empty_after_cleaning", "every line was boilerplate", cid))
-                    continue
-                gi = int(np.searchsorted(f.affected, f.label[row]))
-                canon = int(f.canon[gi])
-                aid = aids[gi]
-                match = "canonical" if row == canon else ("exact" if f.key[row] == f.key[canon] else "near")
-                w["copies"].write({"copy_id": cid, "article_id": aid, "source": a.source, "page_id": a.page_id,
+@dataclass(frozen=True)
+class NewGroups:
+    """What a new copy's rows are built from: the fold's ``label`` and ``key`` of every row, the
+    ``affected`` groups' canonical rows and sizes, and each affected group's article id."""
+
+    label: np.ndarray
+    key: np.ndarray
+    affected: np.ndarray
+    canon: np.ndarray
+    size: np.ndarray
+    aids: list[str]
+
+
+@dataclass
+class NewRows:
+    """What a chunk of new copies adds: rows per table (in order), the page ledger's ``events`` in order
+    (``(source, page id, row)`` where a copy's source is not the previous copy's in the chunk; a
+    ``LedgerEntry`` for a copy dropped), and the ids of the articles whose text is new."""
+
+    rows: dict[str, list[dict]]
+    events: list
+    fresh: list[str]
+
+
+def new_rows(arts: list[Article], first: int, g: NewGroups) -> NewRows:
+    """The rows of the new copies ``arts`` (rows ``first``, ``first + 1``, ... of the fold): each copy's
+    row and removals, and an article row for each canonical copy."""
+    out = NewRows({name: [] for name in NEW_TABLES}, [], [])
+    source = None
+    for row, a in enumerate(arts, first):
+        cid = a.copy_id
+        if a.source != source:
+            source = a.source
+            out.events.append((a.source, a.page_id, row))
+        out.rows["removals"].extend({"copy_id": cid, "line": r.line, "text": r.text, "rule": r.rule, "detail": r.detail}
+                                    for r in a.removals)
+        if g.label[row] < 0:
+            out.events.append(LedgerEntry(f"{a.source}@{a.span[0]}-{a.span[1]}", "copy", DROPPED,
+                                          "empty_after_cleaning", "every line was boilerplate", cid))
+            continue
+        gi = int(np.searchsorted(g.affected, g.label[row]))
+        canon = int(g.canon[gi])
+        aid = g.aids[gi]
+        match = "canonical" if row == canon else ("exact" if g.key[row] == g.key[canon] else "near")
+        out.rows["copies"].append({"copy_id": cid, "article_id": aid, "source": a.source, "page_id": a.page_id,
                                    "span_start": a.span[0], "span_end": a.span[1], "record_id": a.record_id,
                                    "url": a.url, "outlet": a.outlet, "match": match, "raw": a.raw})
-                if row == canon:
-                    ch.fresh.append(aid)
-                    w["articles"].write({"article_id": aid, "title": a.title, "text": a.text, "outlet": a.outlet,
+        if row == canon:
+            out.fresh.append(aid)
+            out.rows["articles"].append({"article_id": aid, "title": a.title, "text": a.text, "outlet": a.outlet,
                                          "url": a.url, "published": a.published, "authors": a.authors,
                                          "captions": a.captions, "source": a.source, "copy_id": cid,
-                                         "dup_group": aid, "n_copies": int(f.size[gi]), "n_words": len(a.text.split()),
+                                         "dup_group": aid, "n_copies": int(g.size[gi]), "n_words": len(a.text.split()),
                                          "language": a.language, "story_id": None})
-    close_page()
+    return out
+
+
+@dataclass
+class ChunkParts:
+    """Pass 3 over one chunk of the spool, where the engine runs it (a Ray task): the chunk's copies
+    (``learned`` applied) -> ``new_rows`` -> written by the unopened ``writers`` it is given (one per
+    table, ``Generation.part_writer``) and closed.  Returns (copies, ledger events, fresh ids)."""
+
+    learned: LearnedBoilerplate
+    groups: NewGroups
+
+    def __call__(self, item: tuple[int, pa.RecordBatch, dict[str, corpus.PartWriter]]) -> tuple[int, list, list[str]]:
+        first, rb, writers = item
+        new = new_rows(articles_of(rb, self.learned), first, self.groups)
+        for name, rows in new.rows.items():
+            for row in rows:
+                writers[name].write(row)
+            writers[name].close()
+        return rb.num_rows, new.events, new.fresh
+
+
+class _PageLedger:
+    """Replays ``NewRows.events`` in row order into ``sink``: a page's ledger row once its last copy is
+    seen (a page's copies are contiguous rows), a dropped copy's row as it comes."""
+
+    def __init__(self, f: Folded, sink: RunSink):
+        self.f, self.sink = f, sink
+        self.page: tuple = (None, None, 0)  # source, page id, first row
+
+    def replay(self, events: list) -> None:
+        for e in events:
+            if isinstance(e, LedgerEntry):
+                self.sink.ledger(e)
+            elif e[0] != self.page[0]:
+                self.close(e[2])
+                self.page = e
+
+    def close(self, end: int) -> None:
+        source, pid, first = self.page
+        if source is not None:
+            status, kept, dup = page_status(np.arange(first, end, dtype=np.int64), self.f)
+            self.sink.ledger(_page_entry(source, pid, status, kept, dup))
+
+
+def _write_new(gen, spool_path, learned, f: Folded, aids, sink: RunSink, clock: Clock, ch: Changes,
+               part_writers: Callable | None = None) -> None:
+    """The new copies' rows.  ``part_writers(new copies)``: an engine's way to run ``ChunkParts`` over the
+    spool's chunks on its workers (in order), or None: then they are written here."""
+    groups = NewGroups(f.label, f.key, f.affected, f.canon, f.size, aids)
+    pages = _PageLedger(f, sink)
+    remote = part_writers(len(f.label) - f.n_old) if part_writers is not None else None
+    i = f.n_old
+    if remote is None:
+        w = {name: gen.writer(name, SCHEMAS[name]) for name in NEW_TABLES}
+        for arts in clock.iterate("spool", spooled_articles(spool_path, learned, SPOOL_CHUNK)):
+            sink.stage.add(len(arts))
+            with clock("write"):
+                new = new_rows(arts, i, groups)
+                i += len(arts)
+                for name, rows in new.rows.items():
+                    for row in rows:
+                        w[name].write(row)
+                pages.replay(new.events)
+                ch.fresh.extend(new.fresh)
+    else:
+        def chunks():
+            first = f.n_old
+            for k, rb in enumerate(iter_batches(spool_path, SPOOL_CHUNK)):
+                yield first, rb, {name: gen.part_writer(name, SCHEMAS[name], f"-w{k:06d}") for name in NEW_TABLES}
+                first += rb.num_rows
+
+        for n, events, fresh in clock.iterate("write", remote(ChunkParts(learned, groups), chunks())):
+            sink.stage.add(n)
+            i += n
+            with clock("write"):
+                pages.replay(events)
+                ch.fresh.extend(fresh)
+    pages.close(i)
 
 
 def _page_entry(source: str, pid: str, status: str, kept: int, dup: int) -> LedgerEntry:
