@@ -4,14 +4,18 @@
 --address=HEAD:6379`` on the others), or starts a local one with ``config.workers`` CPUs (default:
 every core), and hands ``engine.local.run`` a ``RayExecutor``.  Everything else is the local engine:
 the barriers (learned boilerplate, union-find and canonical copies, stories, entity canonicalisation),
-writing the Parquet parts and the commit on the driver, so a corpus built on Ray is the one the local
-engine builds, and either engine can add to a corpus the other built.
+writing the Parquet parts (but the new copies' own, see below) and the commit on the driver, so a corpus
+built on Ray is the one the local engine builds, and either engine can add to a corpus the other built.
 
 What goes to the cluster: reading files (Ray tasks on the driver's node), the page stages (segment,
 clean, language, outlet) over chunks of pages, the signatures over batches of spooled copies, NER over
 batches of text pieces (``EntityExtractor(map=...)``), and the LSH candidates among the new copies as a
 shuffle of band keys (``lsh_candidates``: map tasks bucket each band key by hash, reduce tasks pair the
-rows sharing a key; the driver verifies the pairs and folds).  Each map call starts one actor per worker
+rows sharing a key; the driver verifies the pairs and folds), and, from ``PARTS_MIN_ROWS`` new copies,
+their rows (copies, removals, new articles) built and written as Parquet parts by Ray tasks on the
+driver's node, one per chunk of the spool (``part_writers``; ``write.ChunkParts``): they write into the
+generation's folder, which only the driver's node is sure to see; the driver replays their ledger
+rows in order.  Each map call starts one actor per worker
 from the task (shipped once, ``ray.put``), so a ``PageWork`` builds its stages, and a ``PieceNer`` loads
 its spaCy model, once per actor; items go round-robin, at most ``2 x actors`` in flight, and come back
 in input order.
@@ -48,7 +52,10 @@ log = logging.getLogger("newsfold")
 LSH_MIN_ROWS = 1_000_000
 # from this many new copies, pass 3 builds their rows and writes their Parquet parts in Ray tasks, one
 # per chunk of the spool (``part_writers``); below it the driver writes them, as the local engine does.
-PARTS_MIN_ROWS = 20_000
+# On one 2-CPU node (shared with another job) the tasks took 5.4 and 6.1 s for the write of 20,000 new
+# copies where the driver took 3.7 and 3.8 s (docs/benchmarks.md, engines): they pay only with more
+# CPUs on the driver's node, which could not be measured here, so by default only very large runs use them.
+PARTS_MIN_ROWS = 1_000_000
 
 
 class _Worker:
@@ -110,9 +117,28 @@ class RayExecutor:
         """``task(item)`` for each item, in order, as Ray tasks on the driver's own node (reading: the
         input files need only be there), at most one per CPU of that node in flight.  They ask for no
         CPU: the page stages' actors hold the CPUs while files are still being read."""
+        return self._on_driver_node(task, items, 0, "reads")
+
+    def part_writers(self, rows: int) -> Callable | None:
+        """How pass 3 writes the parts of ``rows`` new copies (``write._write_new``): from
+        ``PARTS_MIN_ROWS`` (and two workers), ``task(item)`` for each chunk of the spool as a Ray task of
+        one CPU, results in order; below, None (the driver writes them).  The tasks write into the
+        generation's folder, so they run on the driver's node (which sees it), on its CPUs."""
+        if rows < PARTS_MIN_ROWS or self.workers < 2:
+            return None
+
+        def on_tasks(task: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+            return self._on_driver_node(task, items, 1, "part_tasks")
+
+        return on_tasks
+
+    def _on_driver_node(self, task: Callable[[T], R], items: Iterable[T], cpus: float, count: str) -> Iterator[R]:
+        """``task(item)`` for each item, in order: Ray tasks of ``cpus`` CPUs on the driver's node (the
+        task shipped once), at most one per CPU of that node in flight, each counted in the attribute
+        ``count``; in this process when there are fewer than two items or that node has one CPU."""
         node = ray.get_runtime_context().get_node_id()
-        cpus = int(next((n["Resources"].get("CPU", 1) for n in ray.nodes() if n["NodeID"] == node), 1))
-        items, parallel = worth_workers(items, cpus, 2)
+        node_cpus = int(next((n["Resources"].get("CPU", 1) for n in ray.nodes() if n["NodeID"] == node), 1))
+        items, parallel = worth_workers(items, node_cpus, 2)
         if not parallel:
             yield from map(task, items)
             return
@@ -120,13 +146,12 @@ class RayExecutor:
         shipped = ray.put(task)
         pending: deque = deque()
         for item in items:
-            pending.append(_apply.options(scheduling_strategy=here).remote(shipped, item))
-            self.reads += 1
-            if len(pending) >= cpus:
+            pending.append(_apply.options(scheduling_strategy=here, num_cpus=cpus).remote(shipped, item))
+            setattr(self, count, getattr(self, count) + 1)
+            if len(pending) >= node_cpus:
                 yield ray.get(pending.popleft())
         while pending:
             yield ray.get(pending.popleft())
-
 
     def lsh_candidates(self, sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
         """The LSH candidate pairs among ``sigs`` (``lsh.candidate_pairs``) as a shuffle on the cluster:
@@ -144,29 +169,6 @@ class RayExecutor:
         self.shuffles += 1
         self.shuffled += n
         return codes_to_pairs(codes, n)
-
-
-    def part_writers(self, rows: int) -> Callable | None:
-        """How pass 3 writes the parts of ``rows`` new copies (``write._write_new``): from
-        ``PARTS_MIN_ROWS`` (and two workers), ``task(item)`` for each chunk of the spool as a Ray task of
-        one CPU, at most ``2 x workers`` in flight, results in order; below, None (the driver writes).
-        The task (the learned boilerplate, the fold's arrays) is shipped once.  The tasks write into
-        the generation's folder: every node must see the corpus folder (one node, or a shared filesystem)."""
-        if rows < PARTS_MIN_ROWS or self.workers < 2:
-            return None
-
-        def on_tasks(task: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-            shipped = ray.put(task)
-            pending: deque = deque()
-            for item in items:
-                pending.append(_apply.options(num_cpus=1).remote(shipped, item))
-                self.part_tasks += 1
-                if len(pending) >= 2 * self.workers:
-                    yield ray.get(pending.popleft())
-            while pending:
-                yield ray.get(pending.popleft())
-
-        return on_tasks
 
 
 @ray.remote(num_cpus=0)
