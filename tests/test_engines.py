@@ -143,6 +143,7 @@ def test_ray_and_local_give_the_same_corpus_on_the_examples(engines, local_examp
     assert s1.articles == s2.articles > 15 and s1.stories == s2.stories and s1.entities == s2.entities > 0
     assert s1.duplicate_groups == s2.duplicate_groups > 0
     assert _tables(local_out) == _tables(tmp_path / "ray")
+    assert _db(local_out) == _db(tmp_path / "ray")  # the tasks' parts went into newsfold.db as the driver's do
 
 
 def _db(out: Path) -> dict[str, list]:
@@ -203,6 +204,7 @@ def test_a_batch_added_with_either_engine_equals_one_run(engines, shared_data, s
     assert [ex.shuffles for ex in engines.made] == [1, 1]
     assert all(ex.part_tasks > 1 for ex in engines.made)  # and the new copies' parts written by Ray tasks
     assert _tables(tmp_path / "local-ray") == _tables(tmp_path / "ray-local")
+    assert _db(tmp_path / "local-ray") == _db(tmp_path / "ray-local")
 
 
 def test_only_the_ray_engine_imports_ray():
