@@ -306,7 +306,7 @@ def test_candidates_include_all_verified_pairs_and_lsh_misses_are_rare():
 def test_the_candidate_shuffle_gives_the_candidates_whatever_the_slices_and_buckets():
     """band_buckets (map) -> bucket_codes (reduce) -> codes_to_pairs, as the Ray engine runs them, equal
     candidate_pairs: near copies, exact copies (long runs of one key) and empty rows (never paired)."""
-    from newsfold.stages.dedup.lsh import band_buckets, bucket_codes, codes_to_pairs
+    from newsfold.stages.dedup.shuffle import band_buckets, bucket_codes, codes_to_pairs
 
     cfg = DedupConfig()
     texts, _ = corpus(3, n=240, dup_every=3)

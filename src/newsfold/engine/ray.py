@@ -40,7 +40,8 @@ from newsfold.engine import local
 from newsfold.engine.executor import worth_workers
 from newsfold.engine.plan import workers as plan_workers
 from newsfold.progress import Report
-from newsfold.stages.dedup.lsh import band_buckets, bucket_codes, candidate_pairs, codes_to_pairs
+from newsfold.stages.dedup.lsh import candidate_pairs
+from newsfold.stages.dedup.shuffle import band_buckets, bucket_codes, codes_to_pairs
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -156,8 +157,8 @@ class RayExecutor:
     def lsh_candidates(self, sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
         """The LSH candidate pairs among ``sigs`` (``lsh.candidate_pairs``) as a shuffle on the cluster:
         map tasks take slices of the rows and split their (band, key, row) triples by key into one
-        bucket per worker (``lsh.band_buckets``), reduce tasks each gather one bucket from every map
-        and pair the rows that share a band key (``lsh.bucket_codes``); the driver unions the pairs.
+        bucket per worker (``shuffle.band_buckets``), reduce tasks each gather one bucket from every map
+        and pair the rows that share a band key (``shuffle.bucket_codes``); the driver unions the pairs.
         Fewer than ``LSH_MIN_ROWS`` rows (or one worker): ``candidate_pairs`` here."""
         n = len(sigs)
         if n < LSH_MIN_ROWS or self.workers < 2:

@@ -29,7 +29,7 @@ _ROW_CHUNK = 1 << 16
 _PAIR_CHUNK = 1 << 15
 
 
-def _check(sigs: np.ndarray, cfg: DedupConfig) -> None:
+def check_signatures(sigs: np.ndarray, cfg: DedupConfig) -> None:
     if sigs.ndim != 2:
         raise ValueError("signatures must be a 2-D array (documents x num_perm)")
     if sigs.shape[1] != cfg.num_perm:
@@ -42,7 +42,7 @@ def _check(sigs: np.ndarray, cfg: DedupConfig) -> None:
 
 def band_keys(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     """(n, bands) uint64 band keys of the signatures."""
-    _check(sigs, cfg)
+    check_signatures(sigs, cfg)
     n = len(sigs)
     b, r = cfg.bands, cfg.rows
     seeds = np.array([splitmix64(0xBA0D0000 + 7919 * cfg.seed + j) for j in range(b)], dtype=np.uint64)
@@ -110,7 +110,7 @@ def _expand(counts: np.ndarray) -> np.ndarray:
     return np.arange(tot, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def _pairs_in_runs(sorted_keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pairs_in_runs(sorted_keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All (row, row) pairs of equal keys; ``sorted_keys = keys[order]``."""
     m = len(sorted_keys)
     if m < 2:
@@ -163,7 +163,7 @@ def band_hits(sk: np.ndarray, sids: np.ndarray, qk: np.ndarray, qr: np.ndarray,
     return q, np.asarray(sids[np.repeat(lo, cnt) + _expand(cnt)]).astype(np.int64)
 
 
-def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+def pair_codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     lo = np.minimum(a, b).astype(np.int64)
     hi = np.maximum(a, b).astype(np.int64)
     return lo * n + hi
@@ -197,7 +197,7 @@ class CodeSet:
 
 def candidate_pairs(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     """(m, 2) int64 unique pairs i<j sharing at least one band key (before verification)."""
-    _check(sigs, cfg)
+    check_signatures(sigs, cfg)
     n = len(sigs)
     live = np.flatnonzero(~empty_rows(sigs)) if n else np.empty(0, np.int64)
     acc = CodeSet(max(n, 1))
@@ -207,48 +207,8 @@ def candidate_pairs(sigs: np.ndarray, cfg: DedupConfig) -> np.ndarray:
     for j in range(cfg.bands):
         kj = keys[:, j]
         order = np.argsort(kj)
-        a, b = _pairs_in_runs(kj[order], order)
-        acc.add(_codes(live[a], live[b], n))
-    return acc.pairs()
-
-
-# The candidates as a shuffle, for an engine that spreads them over workers: ``band_buckets`` (map:
-# a slice of the rows -> their (band, key, row) triples, split by key into ``parts`` buckets), then
-# ``bucket_codes`` (reduce: one bucket from every map -> the pairs sharing a band key), then
-# ``codes_to_pairs``.  Every (band, key) lands in one bucket, so the union is ``candidate_pairs``.
-
-def band_buckets(sigs: np.ndarray, first: int, cfg: DedupConfig, parts: int) -> list[np.ndarray]:
-    """Map side: the (band, key, row) of every band of the non-empty rows of ``sigs`` (rows
-    numbered from ``first``), as ``parts`` (k, 3) uint64 arrays; bucket ``key % parts``."""
-    _check(sigs, cfg)
-    live = np.flatnonzero(~empty_rows(sigs)) if len(sigs) else np.empty(0, np.int64)
-    keys = band_keys(sigs[live], cfg).ravel()  # row-major: (row, band)
-    bands = np.tile(np.arange(cfg.bands, dtype=np.uint64), len(live))
-    rows = np.repeat((live + first).astype(np.uint64), cfg.bands)
-    triples = np.stack((bands, keys, rows), axis=1)
-    bucket = keys % np.uint64(parts)
-    return [triples[bucket == p] for p in range(parts)]
-
-
-def bucket_codes(buckets: list[np.ndarray], n: int) -> np.ndarray:
-    """Reduce side: the unique codes (``lo * n + hi``) of the row pairs that share a band key among
-    the triples of one bucket (gathered from every map)."""
-    t = np.concatenate([b for b in buckets if len(b)] or [np.empty((0, 3), np.uint64)])
-    order = np.lexsort((t[:, 2], t[:, 1], t[:, 0]))  # by band, then key (rows in order within a run)
-    t = t[order]
-    group = np.empty(len(t), np.uint64)  # one id per (band, key) run: equal ids are one run
-    if len(t):
-        group[0] = 0
-        group[1:] = np.cumsum((t[1:, 0] != t[:-1, 0]) | (t[1:, 1] != t[:-1, 1]))
-    a, b = _pairs_in_runs(group, np.arange(len(t)))
-    return np.unique(_codes(t[a, 2].astype(np.int64), t[b, 2].astype(np.int64), max(n, 1)))
-
-
-def codes_to_pairs(codes: list[np.ndarray], n: int) -> np.ndarray:
-    """The (m, 2) unique pairs i < j of the codes the reducers gave, as ``candidate_pairs`` gives them."""
-    acc = CodeSet(max(n, 1))
-    for c in codes:
-        acc.add(c)
+        a, b = pairs_in_runs(kj[order], order)
+        acc.add(pair_codes(live[a], live[b], n))
     return acc.pairs()
 
 
@@ -257,7 +217,7 @@ def near_duplicate_pairs(sigs: np.ndarray, cfg: DedupConfig | None = None, candi
 
     LSH banding (cfg.bands x cfg.rows) proposes candidates; each is verified on all slots.
     ``candidates(sigs, cfg)``: another way to the same candidates (an engine's shuffle over its
-    workers, from ``band_buckets`` and ``bucket_codes``); default ``candidate_pairs``.
+    workers: ``shuffle.py``); default ``candidate_pairs``.
     """
     cfg = cfg or DedupConfig()
     sigs = np.asarray(sigs)
@@ -363,13 +323,13 @@ class LSHIndex:
             for seg in self._segments:
                 q, other = band_hits(seg.keys[j], seg.ids[j], qk, qr)
                 if len(q):
-                    acc.add(_codes(q, other, 1 << 32))
+                    acc.add(pair_codes(q, other, 1 << 32))
         return acc.pairs()
 
     def query(self, sigs: np.ndarray) -> np.ndarray:
         """Verified pairs (query row, indexed row) between ``sigs`` and the index; adds nothing."""
         sigs = np.asarray(sigs)
-        _check(sigs, self.cfg)
+        check_signatures(sigs, self.cfg)
         live = np.flatnonzero(~empty_rows(sigs))
         if not len(live) or not self.n:
             return np.empty((0, 2), dtype=np.int64)
@@ -385,7 +345,7 @@ class LSHIndex:
     def add(self, sigs: np.ndarray) -> np.ndarray:
         """Index new rows; return verified pairs (i < j) that involve at least one of them."""
         sigs = np.asarray(sigs)
-        _check(sigs, self.cfg)
+        check_signatures(sigs, self.cfg)
         base = self.n
         if self.n + 2 * len(sigs) >= 1 << 31:
             raise ValueError("LSHIndex holds fewer than 2**31 rows")
@@ -400,8 +360,8 @@ class LSHIndex:
         for j in range(self.cfg.bands):
             kj = keys[:, j]
             order = np.argsort(kj)
-            a, b = _pairs_in_runs(kj[order], order)
-            acc.add(_codes(rows[a], rows[b], 1 << 32))
+            a, b = pairs_in_runs(kj[order], order)
+            acc.add(pair_codes(rows[a], rows[b], 1 << 32))
         parts.append(acc.pairs())
         cand = np.concatenate(parts)
         if len(cand):
