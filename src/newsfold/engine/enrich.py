@@ -216,7 +216,7 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
     stage = (start or _no_progress)("merge entities", len(mentions))
     # canonicalisation reads the articles that hold mentions and those in a language whose names it looks
     # for across scripts (``cfg.script_languages``), no other
-    wanted = {m.article_id for m in mentions} | in_languages(gen.readable("articles"), cfg.script_languages)
+    wanted = {m.article_id for m in mentions} | ids_in_languages(gen.readable("articles"), cfg.script_languages)
     result = canonicalize(mentions, article_contexts(iter_articles(gen.readable("articles"), ids=wanted)), cfg)
     stage.finish()
     tables = entity_tables(result)
@@ -227,7 +227,7 @@ def update_entities(gen, cfg, changes, start: Start | None = None, no_model: dic
     return tables["entities"].num_rows
 
 
-def in_languages(path: Path, languages) -> set[str]:
+def ids_in_languages(path: Path, languages) -> set[str]:
     """The ids of the articles of an articles table written in one of ``languages``."""
     languages = set(languages)
     if not languages:
