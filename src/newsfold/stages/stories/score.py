@@ -58,6 +58,7 @@ def time_factor(config: StoryConfig, day: int | None, first: int | None, last: i
 
 _NB = len(BLOCKS)
 BLOCK_TAGS = np.arange(_NB, dtype=np.int64) << 32
+_PAIR_SHIFT = 35  # ``dots_pairs``: a pair's number above the block-tagged keys (blocks < 8)
 
 
 def vector_flat(vec: Vector) -> tuple[np.ndarray, np.ndarray]:
@@ -86,34 +87,43 @@ def story_keys(story: Story) -> np.ndarray:
 
 
 def dots_pairs(pairs: Sequence[tuple[Vector, Story]]) -> list[dict[str, float]]:
-    """``block_dots`` of many (article vector, story) pairs at once, in a few numpy calls each.
+    """``block_dots`` of many (article vector, story) pairs at once, in one pass of numpy calls.
 
-    A vector's terms (block-tagged keys) are looked up in the story's sorted centroid keys with
-    one ``searchsorted``; the products of all pairs are then summed by one ``np.bincount``, which
-    adds them one by one in the vector's term order, as plain float64: the very sums
-    ``block_dots`` made term by term (the same products, in the same order)."""
+    Pair ``p``'s keys (vector and centroid, block-tagged) get ``p`` in their high bits, so the
+    centroid keys of all pairs, concatenated, stay sorted: one ``searchsorted`` looks up every
+    vector term in its own pair's centroid.  The products of all pairs are then summed by one
+    ``np.bincount`` (a bin per pair and block), which adds them one by one in the vector's term
+    order, as plain float64: the very sums ``block_dots`` made term by term (the same products,
+    in the same order)."""
     n = len(pairs)
     if not n:
         return []
-    vals, qw, grp = [], [], []
-    for p, (v, s) in enumerate(pairs):
-        vk, vw = vector_flat(v)
-        if not vk.size:
-            continue
-        sk = story_keys(s)
-        if not sk.size:
-            continue
-        pos = sk.searchsorted(vk)
-        pos[pos == sk.size] = 0
-        x = s.cen_w[pos]
-        x[sk[pos] != vk] = 0.0
-        vals.append(x)
-        qw.append(vw)
-        grp.append((vk >> 32) + p * _NB)
-    if not vals:
+    vks, vws, sks, sws = [], [], [], []
+    last = None
+    for v, s in pairs:
+        if v is not last:
+            vk, vw = vector_flat(v)
+            last = v
+        vks.append(vk)
+        vws.append(vw)
+        sks.append(story_keys(s))
+        sws.append(s.cen_w)
+    tags = np.arange(n, dtype=np.int64) << _PAIR_SHIFT
+    vk = np.concatenate(vks)
+    sk = np.concatenate(sks)
+    if not vk.size or not sk.size:
         return [dict.fromkeys(BLOCKS, 0.0) for _ in range(n)]
-    sums = np.bincount(np.concatenate(grp), np.concatenate(qw) * np.concatenate(vals), minlength=n * _NB).tolist()
-    return [dict(zip(BLOCKS, sums[p * _NB:(p + 1) * _NB])) for p in range(n)]
+    vk |= np.repeat(tags, [a.size for a in vks])
+    sk |= np.repeat(tags, [a.size for a in sks])
+    # the two sorted runs merged (stable: a centroid key before the equal vector key); a vector
+    # term found in its pair's centroid is the element right after that centroid key
+    pos = sk.searchsorted(vk)
+    pos[pos == sk.size] = 0
+    x = np.concatenate(sws)[pos]
+    x[sk[pos] != vk] = 0.0
+    sums = np.bincount(vk >> 32, np.concatenate(vws) * x, minlength=n << (_PAIR_SHIFT - 32))
+    rows = sums.reshape(n, 1 << (_PAIR_SHIFT - 32))[:, :_NB].tolist()
+    return [dict(zip(BLOCKS, r)) for r in rows]
 
 
 def block_dots(vec: Vector, story: Story) -> dict[str, float]:
@@ -187,6 +197,53 @@ def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float]
         n = float(np.linalg.norm(story.dense))
         cos["dense"] = float(np.dot(vec.dense, story.dense) / n) if n else None
     return combine(config, cos, time_factor(config, vec.day, story.first_day, story.last_day))
+
+
+def scores(config: StoryConfig, vec: Vector, stories: Sequence[Story], dots: Sequence[dict[str, float]]) -> list[float]:
+    """``score`` of ``vec`` against each of ``stories`` (``dots`` from ``dots_pairs``): the very
+    floats, made by the same operations in the same order, without a dict per story."""
+    if vec.dense is not None:
+        return [score(config, vec, s, d) for s, d in zip(stories, dots)]
+    has = [b for b in BLOCKS if len(vec.terms[b][0])]
+    weighted = [(b, w) for b, w in config.weights.items() if w > 0 and b in has]
+    bonus = config.quote_bonus if "quotes" in has else 0.0
+    sp, day = config.spread_penalty, vec.day
+    window0, ratio, half, floor = (config.time_window_days, config.time_span_ratio, config.time_half_life_days,
+                                   config.time_floor)
+    sqrt = math.sqrt
+    out = []
+    for story, d in zip(stories, dots):
+        norm2, n = story.norm2, len(story.members)
+        num = den = 0.0
+        for b, w in weighted:
+            n2 = norm2[b]
+            if n2 <= 0:
+                continue
+            norm = sqrt(n2)
+            c = d[b] / norm
+            if sp and n > 1:
+                c *= min(1.0, norm / n) ** sp
+            num += w * c
+            den += w
+        base = num / den if den else 0.0
+        if bonus and norm2["quotes"] > 0:
+            norm = sqrt(norm2["quotes"])
+            c = d["quotes"] / norm
+            if sp and n > 1:
+                c *= min(1.0, norm / n) ** sp
+            if c:
+                base += bonus * c
+        first, last = story.first_day, story.last_day
+        factor = 1.0
+        if day is not None and first is not None and last is not None:
+            window = window0
+            if ratio > 0:
+                window = max(window, ratio * (last - first))
+            gap = max(0, first - day, day - last) - window
+            if gap > 0:
+                factor = max(floor, 0.5 ** (gap / half))
+        out.append(factor * base)
+    return out
 
 
 def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str, float] | None = None) -> None:

@@ -37,7 +37,7 @@ from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer, day_ordinal, feature_key
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.order import article_order, ordered
-from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, index_keys, score,
+from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, index_keys, scores,
     dots_pairs)
 from newsfold.stages.stories.refine import refine as run_refine
 from newsfold.stages.stories.result import StoryResult, build_result
@@ -231,12 +231,14 @@ class StoryGrouper:
         vec = Vector(arrays, f.day, f.dense, index_keys(arrays, cfg.index_terms), arrays)
         best, best_score, best_dots = None, -1.0, None
         cands = self.index.candidates(vec, live)
-        for story, dots in zip(cands, dots_pairs([(vec, c) for c in cands])):
-            s = score(cfg, vec, story, dots)
-            if s < join_bar(cfg, story):
+        dots = dots_pairs([(vec, c) for c in cands])
+        threshold, ratio = cfg.threshold, cfg.cohesion_ratio
+        for story, s, d in zip(cands, scores(cfg, vec, cands, dots), dots):
+            # join_bar(cfg, story), inline
+            if s < (threshold if not story.joins else max(threshold, ratio * (story.join_sum / story.joins))):
                 continue
             if s > best_score or (s == best_score and best is not None and story.story_id < best.story_id):
-                best, best_score, best_dots = story, s, dots
+                best, best_score, best_dots = story, s, d
         if best is None:
             sid, n = story_id_for(f.article_id), 1
             while st.exists(sid):  # an id a renamed article left behind
