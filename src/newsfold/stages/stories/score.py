@@ -247,31 +247,50 @@ def scores(config: StoryConfig, vec: Vector, stories: Sequence[Story], dots: Seq
 
 
 def add_to_story(config: StoryConfig, story: Story, vec: Vector, dots: dict[str, float] | None = None) -> None:
-    """Add an article's vectors to a story's centroid, keeping the norms exact and the size bounded."""
-    dots = block_dots(vec, story) if dots is None else dots
-    arrs = vector_arrays(vec)
-    new = {}
-    for b in BLOCKS:
-        ia, wa = arrs[b]  # an article's term ids are distinct within a block
-        if not ia.size:
-            continue
-        cids, cw = story.block(b)
-        u = np.concatenate((cids, ia))
+    """Add an article's vectors to a story's centroid, keeping the norms exact and the size bounded.
+
+    All blocks at once, on block-tagged keys: the union of the centroid's keys and the article's
+    (each side distinct), a term's weight the centroid's plus the article's; a block whose union
+    exceeds ``2 * centroid_terms`` keeps its ``centroid_terms`` strongest (ties by term id)."""
+    vk, vw = vector_flat(vec)
+    if vk.size:
+        dots = block_dots(vec, story) if dots is None else dots
+        sk = story_keys(story)
+        u = np.concatenate((sk, vk))
         u.sort()
-        if u.size > 1:  # the union: ids repeat at most twice (each side is distinct)
+        if u.size > 1:  # the union: keys repeat at most twice (each side is distinct)
             u = u[np.concatenate(((True,), u[1:] != u[:-1]))]
         uw = np.zeros(u.size, np.float64)
-        uw[u.searchsorted(cids)] = cw
-        uw[u.searchsorted(ia)] += wa
-        story.norm2[b] += 2.0 * dots[b] + math.fsum((wa * wa).tolist())
-        if u.size > 2 * config.centroid_terms:
-            top = np.lexsort((u, -uw))[: config.centroid_terms]  # strongest, ties by term id
-            top.sort()  # u is sorted: back to term order
-            u, uw = u[top], uw[top]
-            story.norm2[b] = math.fsum(v * v for v in uw.tolist())
-        new[b] = (u, uw)
-    if new:
-        story.set_blocks(new)
+        uw[u.searchsorted(sk)] = story.cen_w
+        uw[u.searchsorted(vk)] += vw
+        off = u.searchsorted(BLOCK_TAGS).tolist() + [u.size]
+        voff = vk.searchsorted(BLOCK_TAGS).tolist() + [vk.size]
+        sq = (vw * vw).tolist()
+        cut = []
+        for i, b in enumerate(BLOCKS):
+            if voff[i] == voff[i + 1]:
+                continue
+            story.norm2[b] += 2.0 * dots[b] + math.fsum(sq[voff[i]:voff[i + 1]])
+            if off[i + 1] - off[i] > 2 * config.centroid_terms:
+                cut.append((i, b))
+        if cut:
+            parts = []
+            for i, b in enumerate(BLOCKS):
+                bu, bw = u[off[i]:off[i + 1]], uw[off[i]:off[i + 1]]
+                if cut and cut[0][0] == i:
+                    cut.pop(0)
+                    top = np.lexsort((bu, -bw))[: config.centroid_terms]  # strongest, ties by term id
+                    top.sort()  # bu is sorted: back to term order
+                    bu, bw = bu[top], bw[top]
+                    story.norm2[b] = math.fsum(v * v for v in bw.tolist())
+                parts.append((bu, bw))
+            u = np.concatenate([p[0] for p in parts])
+            uw = np.concatenate([p[1] for p in parts])
+            off = u.searchsorted(BLOCK_TAGS).tolist() + [u.size]
+        story.cen_off = tuple(off)
+        story.cen_ids = (u & 0xFFFFFFFF).astype(np.uint32)
+        story.cen_w = uw
+        story.flat = (story.cen_ids, u)
     if vec.dense is not None:
         story.dense = vec.dense.copy() if story.dense is None else story.dense + vec.dense
     story.add_day(vec.day)
@@ -489,14 +508,26 @@ class CandidateIndex:
 def index_keys(vec_terms: dict[str, tuple], n: int) -> list[int]:
     """An article's index keys: its ``n`` strongest terms per block, tagged with the block
     (strongest first, ties by term id)."""
-    keys: list[int] = []
+    keys, ws = [], []
     for b in BLOCKS:
         if b == "quotes":
-            continue  # a random sample of shingles: no use for finding candidates
-        ids, ws = vec_terms[b]
-        if not len(ids):
             continue
-        ia = np.asarray(ids, np.int64)
-        order = np.lexsort((ia, -np.asarray(ws, np.float64)))[:n]
-        keys.extend((ia[order] | (BLOCK_NO[b] << 32)).tolist())
-    return keys
+        ids, w = vec_terms[b]
+        if len(ids):
+            keys.append(np.asarray(ids, np.int64) | (BLOCK_NO[b] << 32))
+            ws.append(np.asarray(w, np.float64))
+    return top_keys(np.concatenate(keys), np.concatenate(ws), n) if keys else []
+
+
+def top_keys(keys: np.ndarray, ws: np.ndarray, n: int) -> list[int]:
+    """``index_keys`` from block-tagged keys and their weights (blocks in order, as
+    ``vector_flat`` gives them): per block but quotes (a random sample of shingles: no use for
+    finding candidates), the ``n`` strongest keys, strongest first, ties by key."""
+    blk = keys >> 32
+    keep = blk != BLOCK_NO["quotes"]
+    if not keep.all():
+        keys, ws, blk = keys[keep], ws[keep], blk[keep]
+    order = np.lexsort((keys, -ws, blk))
+    keys, blk = keys[order], blk[order]
+    rank = np.arange(keys.size) - blk.searchsorted(blk)
+    return keys[rank < n].tolist()

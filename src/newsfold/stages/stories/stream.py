@@ -38,7 +38,7 @@ from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.order import article_order, ordered
 from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, index_keys, scores,
-    dots_pairs)
+    dots_pairs, top_keys, vector_flat)
 from newsfold.stages.stories.refine import refine as run_refine
 from newsfold.stages.stories.result import StoryResult, build_result
 from newsfold.stages.stories.state import StoryState
@@ -221,14 +221,15 @@ class StoryGrouper:
     def _assign(self, art: Article, f: ArticleFeatures) -> str:
         st, cfg = self.state, self.config
         live = st.stories.live
-        ids = {b: f.blocks[b][0] for b in BLOCKS}
-        tf = {b: f.blocks[b][1] for b in BLOCKS}
-        tops, arrays = {}, {}
+        kept_ids, kept_tf, arrays = {}, {}, {}
         for b in BLOCKS:
-            keep_n = cfg.quote_shingles if b == "quotes" else cfg.max_terms
-            i, w, tops[b] = st.weigh_top(ids[b], tf[b], b, keep_n)
+            ids, tf = f.blocks[b]
+            i, w, top = st.weigh_top(ids, tf, b, cfg.quote_shingles if b == "quotes" else cfg.max_terms)
             arrays[b] = (np.asarray(i, np.uint32), np.asarray(w, np.float64))
-        vec = Vector(arrays, f.day, f.dense, index_keys(arrays, cfg.index_terms), arrays)
+            kept_ids[b], kept_tf[b] = (ids, tf) if top is None else (i, tf[top])
+        vec = Vector(arrays, f.day, f.dense, [], arrays)
+        vk, vw = vector_flat(vec)
+        vec.keys = top_keys(vk, vw, cfg.index_terms) if vk.size else []  # = index_keys(arrays, ...)
         best, best_score, best_dots = None, -1.0, None
         cands = self.index.candidates(vec, live)
         dots = dots_pairs([(vec, c) for c in cands])
@@ -245,7 +246,7 @@ class StoryGrouper:
                 sid, n = f"{story_id_for(f.article_id)}-{n}", n + 1
             best = Story(sid, f.article_id)
             live[best.story_id] = best
-            best_dots = None
+            best_dots = dict.fromkeys(BLOCKS, 0.0)  # an empty centroid
         else:
             best.join_sum += best_score
             best.joins += 1
@@ -259,8 +260,7 @@ class StoryGrouper:
         # keep the strongest features only (what the vector used), for refinement and later runs
         st.members.live[f.article_id] = Member(
             f.article_id, best.story_id, f.day, art.outlet, art.title,
-            {b: ids[b] if tops[b] is None else ids[b][tops[b]] for b in BLOCKS},
-            {b: tf[b] if tops[b] is None else tf[b][tops[b]] for b in BLOCKS},
+            kept_ids, kept_tf,
             sentences(art.text or ""), f.dense,
         )
         return best.story_id
