@@ -39,6 +39,32 @@ def test_dots_pairs_equal_block_dots_to_the_bit():
     assert sc.dots_pairs([]) == []
 
 
+def test_dots_of_one_vector_with_many_stories_equal_the_loop_to_the_bit():
+    """The path of ``dots_pairs`` where every pair holds the same vector (sifted lookups, zero
+    products left out) gives the reference sums, for articles, centroids and an empty story."""
+    from newsfold.stages.stories.model import Story
+
+    g = StoryGrouper(StoryConfig())
+    g.add_many(_articles(120))
+    stories = sorted(g.state.stories.live.values(), key=lambda s: s.story_id)
+    members = sorted(g.state.members.live.values(), key=lambda m: m.article_id)
+    vecs = [g.vector(m.ids, m.tf, m.day) for m in members[:30]] + [_centroid_vector(s, 100, 12) for s in stories[:5]]
+    rng = random.Random(5)
+    for v in vecs[:5]:  # the same terms in another order: the sums follow the vector's term order
+        terms = {}
+        for b, (ids, w) in v.terms.items():
+            perm = rng.sample(range(len(ids)), len(ids))
+            terms[b] = ([int(ids[i]) for i in perm], [float(w[i]) for i in perm])
+        vecs.append(sc.Vector(terms, v.day))
+    found = 0
+    for v in vecs:
+        pairs = [(v, s) for s in stories[:12]] + [(v, Story("s0", "a0"))]
+        got = sc.dots_pairs(pairs)
+        assert got == [sc._block_dots_loop(v, s) for _, s in pairs]
+        found += sum(1 for d in got if any(d.values()))
+    assert found > len(vecs)  # most vectors meet several of the stories
+
+
 def test_build_story_equals_adding_one_by_one_to_the_bit():
     from newsfold.stages.stories.model import Story
 

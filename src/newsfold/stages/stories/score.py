@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from itertools import accumulate
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -58,6 +59,7 @@ def time_factor(config: StoryConfig, day: int | None, first: int | None, last: i
 
 _NB = len(BLOCKS)
 BLOCK_TAGS = np.arange(_NB, dtype=np.int64) << 32
+_SIFT = (1 << 14) - 1  # ``_dots_one``: the low bits of a key that index its bit table
 _PAIR_SHIFT = 35  # ``dots_pairs``: a pair's number above the block-tagged keys (blocks < 8)
 
 
@@ -98,6 +100,10 @@ def dots_pairs(pairs: Sequence[tuple[Vector, Story]]) -> list[dict[str, float]]:
     n = len(pairs)
     if not n:
         return []
+    v0 = pairs[0][0]
+    if all(v is v0 for v, _ in pairs):
+        rows = _dots_one(v0, [s for _, s in pairs])
+        return [dict(zip(BLOCKS, r)) for r in rows]
     vks, vws, sks, sws = [], [], [], []
     last = None
     for v, s in pairs:
@@ -124,6 +130,44 @@ def dots_pairs(pairs: Sequence[tuple[Vector, Story]]) -> list[dict[str, float]]:
     sums = np.bincount(vk >> 32, np.concatenate(vws) * x, minlength=n << (_PAIR_SHIFT - 32))
     rows = sums.reshape(n, 1 << (_PAIR_SHIFT - 32))[:, :_NB].tolist()
     return [dict(zip(BLOCKS, r)) for r in rows]
+
+
+def _dots_one(vec: Vector, stories: Sequence[Story]) -> list[list[float]]:
+    """``dots_pairs`` of one vector with many stories: rows of the block dots, in ``BLOCKS`` order.
+
+    The centroids' keys are first sifted through a small bit table of the vector's keys (their
+    low bits: hashed ids, spread evenly); only the few that pass are looked up in the vector's
+    sorted keys.  The products of the terms found are put in (story, vector term) order and
+    summed by one ``np.bincount``: the sums of ``dots_pairs`` without their zero products, which
+    change no sum (a running sum from +0.0 of finite products is never -0.0, and s + 0.0 == s)."""
+    n = len(stories)
+    vk, vw = vector_flat(vec)
+    nv = vk.size
+    sks = [story_keys(s) for s in stories]
+    sizes = [k.size for k in sks]
+    zero = [[0.0] * _NB for _ in range(n)]
+    if not nv or not sum(sizes):
+        return zero
+    sk = np.concatenate(sks)
+    table = np.zeros(_SIFT + 1, np.bool_)
+    table[vk & _SIFT] = True
+    at = np.flatnonzero(table[sk & _SIFT])
+    if not at.size:
+        return zero
+    order = vk.argsort(kind="stable")
+    vs = vk[order]
+    pos = vs.searchsorted(sk[at])
+    pos[pos == nv] = 0
+    hit = vs[pos] == sk[at]
+    if not hit.any():
+        return zero
+    at, vi = at[hit], order[pos[hit]]
+    pair = np.asarray(list(accumulate(sizes[:-1], initial=0))).searchsorted(at, side="right") - 1
+    o = (pair * nv + vi).argsort()  # story by story, each in the vector's term order
+    at, vi, pair = at[o], vi[o], pair[o]
+    prod = vw[vi] * np.concatenate([s.cen_w for s in stories])[at]
+    sums = np.bincount(pair * 8 + (vk[vi] >> 32), prod, minlength=n * 8)
+    return sums.reshape(n, 8)[:, :_NB].tolist()
 
 
 def block_dots(vec: Vector, story: Story) -> dict[str, float]:
