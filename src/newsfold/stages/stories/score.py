@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from itertools import accumulate
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -488,50 +488,47 @@ class CandidateIndex:
         """The stories sharing most index keys with ``vec`` and active around its date: the first
         ``max_candidates`` by (most keys shared, story id)."""
         cfg = self.config
-        single: list[int] = []
-        lists = []
+        hits: list[int] = []
+        postings, cap = self.postings, cfg.max_postings
         for k in vec.keys:
-            lst = self.postings.get(k)
+            lst = postings.get(k)
             if lst is None:
                 continue
             if type(lst) is int:
-                single.append(lst)
+                hits.append(lst)
                 continue
-            if len(lst) > cfg.max_postings:
+            if len(lst) > cap:
                 self._compact(k, vec.day, stories)
-                lst = self.postings[k]
-                if len(lst) > cfg.max_postings:
+                lst = postings[k]
+                if len(lst) > cap:
                     continue  # too common to point anywhere
-            lists.append(np.frombuffer(lst, np.uint32))
-        if not single and not lists:
+            hits.extend(lst)
+        if not hits:
             return []
-        if single:
-            lists.append(np.asarray(single, np.uint32))
-        hits = np.concatenate(lists) if len(lists) > 1 else lists[0]
-        nums, counts = np.unique(hits, return_counts=True)
         # walk the counts from the highest down, a level at a time, taking the eligible stories of
         # a level by id: the head of the list sorted by (-count, id), without sorting every hit
-        by_count = np.argsort(-counts, kind="stable")
-        nums, counts = nums[by_count].tolist(), counts[by_count].tolist()
+        ranked = Counter(hits).most_common()
         sids = self._sids
         day = vec.day
+        want, active = cfg.max_candidates, cfg.active_days
         out: list[Story] = []
-        i, n = 0, len(nums)
-        while i < n and len(out) < cfg.max_candidates:
-            c = counts[i]
+        i, n = 0, len(ranked)
+        while i < n and len(out) < want:
+            c = ranked[i][1]
             level = []
-            while i < n and counts[i] == c:
-                sid = sids[nums[i]]
+            while i < n and ranked[i][1] == c:
+                sid = sids[ranked[i][0]]
                 i += 1
                 if sid == exclude:
                     continue
                 s = stories[sid]
-                if day is not None and s.first_day is not None and s.last_day is not None:
-                    if max(s.first_day - day, day - s.last_day) > cfg.active_days:
+                if day is not None:
+                    first, last = s.first_day, s.last_day
+                    if first is not None and last is not None and max(first - day, day - last) > active:
                         continue
-                level.append(sid)
+                level.append((sid, s))
             level.sort()
-            out.extend(stories[sid] for sid in level)
+            out.extend(s for _, s in level)
         return out[: cfg.max_candidates]
 
     def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
