@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zlib
+from itertools import accumulate
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,10 +86,13 @@ class Member:
                  ids: dict[str, np.ndarray], tf: dict[str, np.ndarray], sentences: list[str],
                  dense: np.ndarray | None = None):
         self.article_id, self.story_id, self.day, self.outlet, self.title = article_id, story_id, day, outlet, title
-        sizes = [len(ids[b]) for b in BLOCKS]
-        self._offsets = tuple(int(x) for x in np.cumsum([0, *sizes]))
-        self._ids = np.concatenate([np.asarray(ids[b], np.uint32) for b in BLOCKS]) if sum(sizes) else NO_IDS
-        self._tf = np.concatenate([np.asarray(tf[b], np.float32) for b in BLOCKS]) if sum(sizes) else NO_TF
+        id_parts = [ids[b] for b in BLOCKS]
+        self._offsets = tuple(accumulate((len(p) for p in id_parts), initial=0))
+        if self._offsets[-1]:  # (a part's dtype cast after the concatenation: the same values)
+            self._ids = np.concatenate(id_parts).astype(np.uint32, copy=False)
+            self._tf = np.concatenate([tf[b] for b in BLOCKS]).astype(np.float32, copy=False)
+        else:
+            self._ids, self._tf = NO_IDS, NO_TF
         text = "\n".join(sentences)
         self._text = zlib.compress(text.encode("utf-8", "surrogatepass"), 1) if text else b""
         self.dense = dense

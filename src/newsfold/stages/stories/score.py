@@ -68,12 +68,9 @@ def vector_flat(vec: Vector) -> tuple[np.ndarray, np.ndarray]:
     one of weights, each block in the vector's own term order (built once, kept on the vector)."""
     if vec.flat is None:
         arrs = vector_arrays(vec)
-        ks, ws = [], []
-        for i, b in enumerate(BLOCKS):
-            ids, w = arrs[b]
-            ks.append(ids.astype(np.int64) | BLOCK_TAGS[i])
-            ws.append(w)
-        vec.flat = (np.concatenate(ks), np.concatenate(ws))
+        parts = [arrs[b] for b in BLOCKS]
+        keys = np.concatenate([p[0] for p in parts]).astype(np.int64) | np.repeat(BLOCK_TAGS, [p[0].size for p in parts])
+        vec.flat = (keys, np.concatenate([p[1] for p in parts]))
     return vec.flat
 
 

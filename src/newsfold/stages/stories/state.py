@@ -97,6 +97,30 @@ class StoryState:
         n = float(np.sqrt(np.dot(w, w)))
         return ids, (w / n if n else w), top
 
+    def weigh_blocks(self, blocks: dict[str, tuple[np.ndarray, np.ndarray]], keep: dict[str, int]) -> dict:
+        """``weigh_top`` of every block (block -> ids, weights, positions kept): the same floats,
+        with the IDF of all blocks in one ``np.log`` (elementwise: the same per element)."""
+        parts = [(b, *blocks[b]) for b in BLOCKS]
+        dfs = [self.df[b][ids] for b, ids, _ in parts if ids.size]
+        if not dfs:
+            return {b: (ids, tf, None) for b, ids, tf in parts}
+        idf = np.log((self.n_docs + 1.0) / (np.concatenate(dfs) + 1.0)) + 1.0
+        out, at = {}, 0
+        for b, ids, tf in parts:
+            if ids.size == 0:
+                out[b] = (ids, tf, None)
+                continue
+            w = tf * idf[at:at + ids.size]
+            at += ids.size
+            top = None
+            k = keep[b]
+            if ids.size > k:
+                top = np.sort(np.argpartition(-w, k - 1)[:k])
+                ids, w = ids[top], w[top]
+            n = float(np.sqrt(np.dot(w, w)))
+            out[b] = (ids, (w / n if n else w), top)
+        return out
+
     # --- persistence -----------------------------------------------------------------------
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)

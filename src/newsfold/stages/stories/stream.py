@@ -222,9 +222,10 @@ class StoryGrouper:
         st, cfg = self.state, self.config
         live = st.stories.live
         kept_ids, kept_tf, arrays = {}, {}, {}
+        weighed = st.weigh_blocks(f.blocks, {b: cfg.quote_shingles if b == "quotes" else cfg.max_terms for b in BLOCKS})
         for b in BLOCKS:
             ids, tf = f.blocks[b]
-            i, w, top = st.weigh_top(ids, tf, b, cfg.quote_shingles if b == "quotes" else cfg.max_terms)
+            i, w, top = weighed[b]
             arrays[b] = (np.asarray(i, np.uint32), np.asarray(w, np.float64))
             kept_ids[b], kept_tf[b] = (ids, tf) if top is None else (i, tf[top])
         vec = Vector(arrays, f.day, f.dense, [], arrays)
