@@ -65,6 +65,35 @@ def test_dots_of_one_vector_with_many_stories_equal_the_loop_to_the_bit():
     assert found > len(vecs)  # most vectors meet several of the stories
 
 
+def test_scores_of_many_stories_equal_score_to_the_bit():
+    """``scores`` (all candidates at once, norms and spread factors kept on the story) gives the
+    very floats of ``score``, under several settings, and after a story changes."""
+    g = StoryGrouper(StoryConfig())
+    g.add_many(_articles(120))
+    stories = sorted(g.state.stories.live.values(), key=lambda s: s.story_id)
+    members = sorted(g.state.members.live.values(), key=lambda m: m.article_id)
+    vecs = [g.vector(m.ids, m.tf, m.day) for m in members[:25]]
+    vecs += [sc.Vector(v.terms, v.day + 40) for v in vecs[:5]]  # far from the stories: the time factor bites
+    vecs += [sc.Vector(v.terms, None) for v in vecs[:3]]
+    configs = [StoryConfig(), StoryConfig(spread_penalty=0.0), StoryConfig(spread_penalty=1.0, quote_bonus=0.3),
+               StoryConfig(weights={"body": 1.0, "title": 0.0}, time_span_ratio=0.0)]
+    got_any = set()
+    for cfg in configs:
+        for v in vecs:
+            dots = sc.dots_pairs([(v, s) for s in stories])
+            got = sc.scores(cfg, v, stories, dots)
+            assert got == [sc.score(cfg, v, s, d) for s, d in zip(stories, dots)]
+            got_any.update(x for x in got if x > 0)
+    assert len(got_any) > 50
+    s = stories[0]  # a story that grows: what was kept for it is made again
+    before = sc.scores(configs[0], vecs[0], [s], sc.dots_pairs([(vecs[0], s)]))
+    sc.add_to_story(configs[0], s, vecs[1])
+    s.members.append("a-new")
+    dots = sc.dots_pairs([(vecs[0], s)])
+    after = sc.scores(configs[0], vecs[0], [s], dots)
+    assert after == [sc.score(configs[0], vecs[0], s, dots[0])] and after != before
+
+
 def test_build_story_equals_adding_one_by_one_to_the_bit():
     from newsfold.stages.stories.model import Story
 

@@ -43,6 +43,8 @@ class Story:
     last_seq: int = 0  # the number of articles counted (``StoryState.n_docs``) at its last join
     # (cen_ids it was made from, block-tagged int64 keys of the centroid): ``score.story_keys``
     flat: tuple | None = field(default=None, repr=False, compare=False)
+    # (what it was made from, per block norm and spread factor): ``score.scores``
+    scale: tuple | None = field(default=None, repr=False, compare=False)
 
     def block(self, b: str) -> tuple[np.ndarray, np.ndarray]:
         """The centroid of block ``b``: sorted term ids (uint32) and weights (float64), as views."""

@@ -151,17 +151,18 @@ def _dots_one(vec: Vector, stories: Sequence[Story]) -> list[list[float]]:
     at = np.flatnonzero(table[sk & _SIFT])
     if not at.size:
         return zero
-    order = vk.argsort(kind="stable")
-    vs = vk[order]
-    pos = vs.searchsorted(sk[at])
+    order = None if (vk[1:] > vk[:-1]).all() else vk.argsort(kind="stable")
+    vs = vk if order is None else vk[order]
+    cand = sk[at]
+    pos = vs.searchsorted(cand)
     pos[pos == nv] = 0
-    hit = vs[pos] == sk[at]
-    if not hit.any():
-        return zero
-    at, vi = at[hit], order[pos[hit]]
+    hit = vs[pos] == cand
+    at, vi = at[hit], pos[hit]
     pair = np.asarray(list(accumulate(sizes[:-1], initial=0))).searchsorted(at, side="right") - 1
-    o = (pair * nv + vi).argsort()  # story by story, each in the vector's term order
-    at, vi, pair = at[o], vi[o], pair[o]
+    if order is not None:  # story by story, each in the vector's term order
+        vi = order[vi]
+        o = (pair * nv + vi).argsort()
+        at, vi, pair = at[o], vi[o], pair[o]
     prod = vw[vi] * np.concatenate([s.cen_w for s in stories])[at]
     sums = np.bincount(pair * 8 + (vk[vi] >> 32), prod, minlength=n * 8)
     return sums.reshape(n, 8)[:, :_NB].tolist()
@@ -240,42 +241,60 @@ def score(config: StoryConfig, vec: Vector, story: Story, dots: dict[str, float]
     return combine(config, cos, time_factor(config, vec.day, story.first_day, story.last_day))
 
 
+def _scale(config: StoryConfig, story: Story) -> list:
+    """Per block of a story, what ``spread_cosine`` makes of its norm and size: None where the
+    norm is 0, else (norm, spread factor or None); kept on the story while norms and size stand."""
+    n, sp = len(story.members), config.spread_penalty
+    key = (sp, n, *story.norm2.values())
+    c = story.scale
+    if c is not None and c[0] == key:
+        return c[1]
+    vals: list = []
+    for b in BLOCKS:
+        n2 = story.norm2[b]
+        if n2 <= 0:
+            vals.append(None)
+            continue
+        norm = math.sqrt(n2)
+        vals.append((norm, min(1.0, norm / n) ** sp if sp and n > 1 else None))
+    story.scale = (key, vals)
+    return vals
+
+
 def scores(config: StoryConfig, vec: Vector, stories: Sequence[Story], dots: Sequence[dict[str, float]]) -> list[float]:
     """``score`` of ``vec`` against each of ``stories`` (``dots`` from ``dots_pairs``): the very
     floats, made by the same operations in the same order, without a dict per story."""
     if vec.dense is not None:
         return [score(config, vec, s, d) for s, d in zip(stories, dots)]
     has = [b for b in BLOCKS if len(vec.terms[b][0])]
-    weighted = [(b, w) for b, w in config.weights.items() if w > 0 and b in has]
+    weighted = [(BLOCK_NO[b], b, w) for b, w in config.weights.items() if w > 0 and b in has]
     bonus = config.quote_bonus if "quotes" in has else 0.0
-    sp, day = config.spread_penalty, vec.day
+    q = BLOCK_NO["quotes"]
+    day = vec.day
     window0, ratio, half, floor = (config.time_window_days, config.time_span_ratio, config.time_half_life_days,
                                    config.time_floor)
-    sqrt = math.sqrt
     out = []
     for story, d in zip(stories, dots):
-        norm2, n = story.norm2, len(story.members)
+        scale = _scale(config, story)
         num = den = 0.0
-        for b, w in weighted:
-            n2 = norm2[b]
-            if n2 <= 0:
+        for i, b, w in weighted:  # combine(): the weighted mean of the cosines present
+            nf = scale[i]
+            if nf is None:
                 continue
-            norm = sqrt(n2)
-            c = d[b] / norm
-            if sp and n > 1:
-                c *= min(1.0, norm / n) ** sp
+            c = d[b] / nf[0]  # spread_cosine()
+            if nf[1] is not None:
+                c *= nf[1]
             num += w * c
             den += w
         base = num / den if den else 0.0
-        if bonus and norm2["quotes"] > 0:
-            norm = sqrt(norm2["quotes"])
-            c = d["quotes"] / norm
-            if sp and n > 1:
-                c *= min(1.0, norm / n) ** sp
+        if bonus and scale[q] is not None:
+            c = d["quotes"] / scale[q][0]
+            if scale[q][1] is not None:
+                c *= scale[q][1]
             if c:
                 base += bonus * c
         first, last = story.first_day, story.last_day
-        factor = 1.0
+        factor = 1.0  # time_factor()
         if day is not None and first is not None and last is not None:
             window = window0
             if ratio > 0:
