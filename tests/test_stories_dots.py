@@ -112,3 +112,71 @@ def test_build_story_equals_adding_one_by_one_to_the_bit():
             assert one.cen_w.tolist() == many.cen_w.tolist()
             assert one.norm2 == many.norm2
             assert (one.first_day, one.last_day) == (many.first_day, many.last_day)
+
+
+def _add_to_story_blockwise(config, story, vec, dots):
+    """The block-by-block form ``add_to_story`` had before it worked on block-tagged keys."""
+    import math
+
+    import numpy as np
+
+    arrs = sc.vector_arrays(vec)
+    new = {}
+    for b in sc.BLOCKS:
+        ia, wa = arrs[b]
+        if not ia.size:
+            continue
+        cids, cw = story.block(b)
+        u = np.unique(np.concatenate((cids, ia)))
+        uw = np.zeros(u.size, np.float64)
+        uw[u.searchsorted(cids)] = cw
+        uw[u.searchsorted(ia)] += wa
+        story.norm2[b] += 2.0 * dots[b] + math.fsum((wa * wa).tolist())
+        if u.size > 2 * config.centroid_terms:
+            top = np.lexsort((u, -uw))[: config.centroid_terms]
+            top.sort()
+            u, uw = u[top], uw[top]
+            story.norm2[b] = math.fsum(v * v for v in uw.tolist())
+        new[b] = (u, uw)
+    if new:
+        story.set_blocks(new)
+    story.add_day(vec.day)
+
+
+def _index_keys_blockwise(vec_terms, n):
+    """The block-by-block form of ``index_keys``."""
+    import numpy as np
+
+    keys = []
+    for b in sc.BLOCKS:
+        ids, ws = vec_terms[b]
+        if b == "quotes" or not len(ids):
+            continue
+        ia = np.asarray(ids, np.int64)
+        order = np.lexsort((ia, -np.asarray(ws, np.float64)))[:n]
+        keys.extend((ia[order] | (sc.BLOCK_NO[b] << 32)).tolist())
+    return keys
+
+
+def test_add_to_story_and_index_keys_equal_the_blockwise_forms_to_the_bit():
+    from newsfold.stages.stories.model import Story
+
+    g = StoryGrouper(StoryConfig())
+    g.add_many(_articles(120))
+    members = sorted(g.state.members.live.values(), key=lambda m: m.article_id)
+    vecs = [g.vector(m.ids, m.tf, m.day) for m in members]
+    for n in (1, 3, 12, 500):
+        assert all(sc.index_keys(v.terms, n) == _index_keys_blockwise(v.terms, n) for v in vecs)
+    assert sc.index_keys(vecs[0].terms, 12) == vecs[0].keys
+    for cfg in (StoryConfig(), StoryConfig(centroid_terms=15)):  # the second cuts centroids on the way
+        one, ref = Story("s1", "a"), Story("s1", "a")
+        cut = False
+        for v in vecs[:80]:
+            dots = sc.block_dots(v, one)
+            sc.add_to_story(cfg, one, v, dots)
+            _add_to_story_blockwise(cfg, ref, v, dots)
+            assert one.cen_off == ref.cen_off and one.norm2 == ref.norm2
+            assert one.cen_ids.tolist() == ref.cen_ids.tolist() and one.cen_w.tolist() == ref.cen_w.tolist()
+            assert sc.story_keys(one).tolist() == sc.story_keys(ref).tolist()  # the keys kept = the keys made
+            cut = cut or one.cen_off[1] == cfg.centroid_terms
+        assert cut == (cfg.centroid_terms == 15)

@@ -580,9 +580,13 @@ def top_keys(keys: np.ndarray, ws: np.ndarray, n: int) -> list[int]:
     """``index_keys`` from block-tagged keys and their weights (blocks in order, as
     ``vector_flat`` gives them): per block but quotes (a random sample of shingles: no use for
     finding candidates), the ``n`` strongest keys, strongest first, ties by key."""
-    blk = keys >> 32
-    keep = blk != BLOCK_NO["quotes"]
-    if not keep.all():
+    if BLOCKS[-1] == "quotes":  # the last block: cut it off
+        end = keys.searchsorted(BLOCK_TAGS[-1])
+        keys, ws = keys[:end], ws[:end]
+        blk = keys >> 32
+    else:
+        blk = keys >> 32
+        keep = blk != BLOCK_NO["quotes"]
         keys, ws, blk = keys[keep], ws[keep], blk[keep]
     order = np.lexsort((keys, -ws, blk))
     keys, blk = keys[order], blk[order]

@@ -22,6 +22,7 @@ write and read it as plain files in one folder:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +118,7 @@ class StoryState:
             if ids.size > k:
                 top = np.sort(np.argpartition(-w, k - 1)[:k])
                 ids, w = ids[top], w[top]
-            n = float(np.sqrt(np.dot(w, w)))
+            n = math.sqrt(np.dot(w, w))  # = float(np.sqrt(...)): both the correctly rounded root
             out[b] = (ids, (w / n if n else w), top)
         return out
 
