@@ -5,6 +5,7 @@ import random
 
 from newsfold.records import Article
 from newsfold.stages.stories import StoryConfig, StoryGrouper
+from newsfold.stages.stories import dots as dt
 from newsfold.stages.stories import score as sc
 from newsfold.stages.stories.refine import _centroid_vector
 
@@ -33,7 +34,7 @@ def test_dots_pairs_equal_block_dots_to_the_bit():
     pairs = [(g.vector(m.ids, m.tf, m.day), s) for m in members[:40] for s in stories[:8]]
     pairs += [(_centroid_vector(s, 100, 12), t) for s in stories[:10] for t in stories[:6]]
     got = sc.dots_pairs(pairs)
-    want = [sc._block_dots_loop(v, s) for v, s in pairs]
+    want = [dt._block_dots_loop(v, s) for v, s in pairs]
     assert got == want
     assert any(any(d.values()) for d in got)
     assert sc.dots_pairs([]) == []
@@ -60,7 +61,7 @@ def test_dots_of_one_vector_with_many_stories_equal_the_loop_to_the_bit():
     for v in vecs:
         pairs = [(v, s) for s in stories[:12]] + [(v, Story("s0", "a0"))]
         got = sc.dots_pairs(pairs)
-        assert got == [sc._block_dots_loop(v, s) for _, s in pairs]
+        assert got == [dt._block_dots_loop(v, s) for _, s in pairs]
         found += sum(1 for d in got if any(d.values()))
     assert found > len(vecs)  # most vectors meet several of the stories
 

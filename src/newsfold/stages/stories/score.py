@@ -1,46 +1,28 @@
-"""How well an article fits a story, and where to look for candidate stories.
+"""How well an article fits a story.
 
-``Vector`` is one article (or one story's centroid) as unit TF-IDF vectors per block.  The score
-of an article against a story is the weighted mean, over the blocks both sides have, of the
-cosine between the article's vector and the story's centroid, times a time factor where both
-are dated (see ``StoryConfig``).  Candidates come from an inverted index over the strongest
-terms of each story's members, limited to stories active around the article's date, so the
-search never scans every story.
+The score of an article (``dots.Vector``) against a story is the weighted mean, over the blocks
+both sides have, of the cosine between the article's vector and the story's centroid, times a
+time factor where both are dated (see ``StoryConfig``).  ``add_to_story``/``build_story`` add
+articles to a centroid.  The vectors and their dot products are in ``dots.py``, the candidate
+index in ``candidates.py``; both are importable from here as before.
 """
 from __future__ import annotations
 
 import math
-from array import array
-from itertools import accumulate
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
+from newsfold.stages.stories.candidates import CandidateIndex, index_keys, top_keys
 from newsfold.stages.stories.config import StoryConfig
+from newsfold.stages.stories.dots import (BLOCK_TAGS, Vector, block_dots, dots_pairs, story_keys, vector_arrays,
+    vector_flat)
 from newsfold.stages.stories.features import BLOCKS
-from newsfold.stages.stories.model import NO_KEYS, BLOCK_NO, Story
+from newsfold.stages.stories.model import BLOCK_NO, Story
 
-
-@dataclass(slots=True)
-class Vector:
-    """Unit TF-IDF vectors per block (term ids and weights: uint32 and float64 numpy arrays, or
-    lists), a day, a dense part."""
-
-    terms: dict[str, tuple[list[int], list[float]]]
-    day: int | None
-    dense: np.ndarray | None = None
-    keys: list[int] = field(default_factory=list)  # index keys: strongest terms per block
-    arrays: dict | None = None  # ``terms`` as numpy arrays (uint32 ids, float64 weights), made when needed
-    flat: tuple | None = None  # all blocks as block-tagged int64 keys and weights, in term order (``vector_flat``)
-
-
-def vector_arrays(vec: Vector) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``vec.terms`` as numpy arrays per block (built once, then kept on the vector)."""
-    if vec.arrays is None:
-        vec.arrays = {b: (np.asarray(i, np.uint32), np.asarray(w, np.float64)) for b, (i, w) in vec.terms.items()}
-    return vec.arrays
+__all__ = ["Vector", "vector_arrays", "vector_flat", "story_keys", "dots_pairs", "block_dots", "BLOCK_TAGS",
+           "CandidateIndex", "index_keys", "top_keys", "time_factor", "combine", "spread_cosine", "score", "scores",
+           "add_to_story", "build_story"]
 
 
 def time_factor(config: StoryConfig, day: int | None, first: int | None, last: int | None) -> float:
@@ -55,144 +37,6 @@ def time_factor(config: StoryConfig, day: int | None, first: int | None, last: i
     if gap <= 0:
         return 1.0
     return max(config.time_floor, 0.5 ** (gap / config.time_half_life_days))
-
-
-_NB = len(BLOCKS)
-BLOCK_TAGS = np.arange(_NB, dtype=np.int64) << 32
-_SIFT = (1 << 14) - 1  # ``_dots_one``: the low bits of a key that index its bit table
-_PAIR_SHIFT = 35  # ``dots_pairs``: a pair's number above the block-tagged keys (blocks < 8)
-
-
-def vector_flat(vec: Vector) -> tuple[np.ndarray, np.ndarray]:
-    """All of ``vec``'s blocks as one array of keys (block number << 32 | term id, int64) and
-    one of weights, each block in the vector's own term order (built once, kept on the vector)."""
-    if vec.flat is None:
-        arrs = vector_arrays(vec)
-        parts = [arrs[b] for b in BLOCKS]
-        keys = np.concatenate([p[0] for p in parts]).astype(np.int64) | np.repeat(BLOCK_TAGS, [p[0].size for p in parts])
-        vec.flat = (keys, np.concatenate([p[1] for p in parts]))
-    return vec.flat
-
-
-def story_keys(story: Story) -> np.ndarray:
-    """A story's centroid as block-tagged int64 keys (sorted: block-major, ids sorted within a
-    block), aligned with ``story.cen_w``; cached on the story while its centroid stands."""
-    c = story.flat
-    if c is None or c[0] is not story.cen_ids:
-        sizes = np.diff(np.asarray(story.cen_off, np.int64))
-        keys = story.cen_ids.astype(np.int64) | np.repeat(BLOCK_TAGS, sizes)
-        c = story.flat = (story.cen_ids, keys)
-    return c[1]
-
-
-def dots_pairs(pairs: Sequence[tuple[Vector, Story]]) -> list[dict[str, float]]:
-    """``block_dots`` of many (article vector, story) pairs at once, in one pass of numpy calls.
-
-    Pair ``p``'s keys (vector and centroid, block-tagged) get ``p`` in their high bits, so the
-    centroid keys of all pairs, concatenated, stay sorted: one ``searchsorted`` looks up every
-    vector term in its own pair's centroid.  The products of all pairs are then summed by one
-    ``np.bincount`` (a bin per pair and block), which adds them one by one in the vector's term
-    order, as plain float64: the very sums ``block_dots`` made term by term (the same products,
-    in the same order)."""
-    n = len(pairs)
-    if not n:
-        return []
-    v0 = pairs[0][0]
-    if all(v is v0 for v, _ in pairs):
-        rows = _dots_one(v0, [s for _, s in pairs])
-        return [dict(zip(BLOCKS, r)) for r in rows]
-    vks, vws, sks, sws = [], [], [], []
-    last = None
-    for v, s in pairs:
-        if v is not last:
-            vk, vw = vector_flat(v)
-            last = v
-        vks.append(vk)
-        vws.append(vw)
-        sks.append(story_keys(s))
-        sws.append(s.cen_w)
-    tags = np.arange(n, dtype=np.int64) << _PAIR_SHIFT
-    vk = np.concatenate(vks)
-    sk = np.concatenate(sks)
-    if not vk.size or not sk.size:
-        return [dict.fromkeys(BLOCKS, 0.0) for _ in range(n)]
-    vk |= np.repeat(tags, [a.size for a in vks])
-    sk |= np.repeat(tags, [a.size for a in sks])
-    # the two sorted runs merged (stable: a centroid key before the equal vector key); a vector
-    # term found in its pair's centroid is the element right after that centroid key
-    pos = sk.searchsorted(vk)
-    pos[pos == sk.size] = 0
-    x = np.concatenate(sws)[pos]
-    x[sk[pos] != vk] = 0.0
-    sums = np.bincount(vk >> 32, np.concatenate(vws) * x, minlength=n << (_PAIR_SHIFT - 32))
-    rows = sums.reshape(n, 1 << (_PAIR_SHIFT - 32))[:, :_NB].tolist()
-    return [dict(zip(BLOCKS, r)) for r in rows]
-
-
-def _dots_one(vec: Vector, stories: Sequence[Story]) -> list[list[float]]:
-    """``dots_pairs`` of one vector with many stories: rows of the block dots, in ``BLOCKS`` order.
-
-    The centroids' keys are first sifted through a small bit table of the vector's keys (their
-    low bits: hashed ids, spread evenly); only the few that pass are looked up in the vector's
-    sorted keys.  The products of the terms found are put in (story, vector term) order and
-    summed by one ``np.bincount``: the sums of ``dots_pairs`` without their zero products, which
-    change no sum (a running sum from +0.0 of finite products is never -0.0, and s + 0.0 == s)."""
-    n = len(stories)
-    vk, vw = vector_flat(vec)
-    nv = vk.size
-    sks = [story_keys(s) for s in stories]
-    sizes = [k.size for k in sks]
-    zero = [[0.0] * _NB for _ in range(n)]
-    if not nv or not sum(sizes):
-        return zero
-    sk = np.concatenate(sks)
-    table = np.zeros(_SIFT + 1, np.bool_)
-    table[vk & _SIFT] = True
-    at = np.flatnonzero(table[sk & _SIFT])
-    if not at.size:
-        return zero
-    order = None if (vk[1:] > vk[:-1]).all() else vk.argsort(kind="stable")
-    vs = vk if order is None else vk[order]
-    cand = sk[at]
-    pos = vs.searchsorted(cand)
-    pos[pos == nv] = 0
-    hit = vs[pos] == cand
-    at, vi = at[hit], pos[hit]
-    pair = np.asarray(list(accumulate(sizes[:-1], initial=0))).searchsorted(at, side="right") - 1
-    if order is not None:  # story by story, each in the vector's term order
-        vi = order[vi]
-        o = (pair * nv + vi).argsort()
-        at, vi, pair = at[o], vi[o], pair[o]
-    prod = vw[vi] * np.concatenate([s.cen_w for s in stories])[at]
-    sums = np.bincount(pair * 8 + (vk[vi] >> 32), prod, minlength=n * 8)
-    return sums.reshape(n, 8)[:, :_NB].tolist()
-
-
-def block_dots(vec: Vector, story: Story) -> dict[str, float]:
-    """Raw dot products of an article's unit vectors with a story's (unnormalised) centroid."""
-    return dots_pairs(((vec, story),))[0]
-
-
-def _block_dots_loop(vec: Vector, story: Story) -> dict[str, float]:
-    """The reference form of ``block_dots``, block by block (kept for the tests)."""
-    out = {}
-    arrs = vector_arrays(vec)
-    off, all_ids, all_w = story.cen_off, story.cen_ids, story.cen_w
-    for i, b in enumerate(BLOCKS):
-        ids, ws = arrs[b]
-        lo, hi = off[i], off[i + 1]
-        if not ids.size or lo == hi:
-            out[b] = 0.0
-            continue
-        cids = all_ids[lo:hi]
-        pos = cids.searchsorted(ids)
-        pos[pos == hi - lo] = 0
-        vals = all_w[lo:hi][pos]
-        vals[cids[pos] != ids] = 0.0
-        # the products summed in the article's term order, one by one, as plain floats: the very
-        # sum of the per-term products (numpy's pairwise sum would round differently)
-        out[b] = sum((ws * vals).tolist())
-    return out
 
 
 def combine(config: StoryConfig, cosines: dict[str, float | None], factor: float) -> float:
@@ -411,184 +255,3 @@ def build_story(config: StoryConfig, story: Story, vecs: Sequence[Vector]) -> No
         if v.dense is not None:
             story.dense = v.dense.copy() if story.dense is None else story.dense + v.dense
         story.add_day(v.day)
-
-
-class CandidateIndex:
-    """Inverted index: index key (block and hashed term) -> the stories it points at.
-
-    Stories are numbered in the index (``_sids``); a posting is one story's number (an ``int``)
-    or, for a key shared by several stories, an ``array('I')`` of numbers.
-    """
-
-    def __init__(self, config: StoryConfig):
-        self.config = config
-        self.postings: dict[int, int | array] = {}
-        self.compacted: dict[int, int] = {}  # key -> the day its posting list was last compacted
-        self._sids: list[str | None] = []
-        self._num: dict[str, int] = {}
-        self._free: list[int] = []  # numbers of removed stories, to reuse
-
-    def clear(self) -> None:
-        self.postings.clear()
-        self.compacted.clear()
-        self._sids.clear()
-        self._num.clear()
-        self._free.clear()
-
-    def __len__(self) -> int:
-        """The number of stories indexed."""
-        return len(self._num)
-
-    def _number(self, sid: str) -> int:
-        n = self._num.get(sid)
-        if n is None:
-            if self._free:
-                n = self._free.pop()
-                self._sids[n] = sid
-            else:
-                n = len(self._sids)
-                self._sids.append(sid)
-            self._num[sid] = n
-        return n
-
-    def add(self, story: Story, keys) -> None:
-        if not len(keys):
-            return
-        ks = np.asarray(sorted(set(keys)), np.int64)
-        old = story.keys
-        if old.size:
-            pos = old.searchsorted(ks)
-            pos[pos == old.size] = 0
-            ks = ks[old[pos] != ks]
-            if not ks.size:
-                return
-            merged = np.concatenate((old, ks))
-            merged.sort()
-            story.keys = merged
-        else:
-            story.keys = ks
-        n = self._number(story.story_id)
-        postings = self.postings
-        for k in ks.tolist():
-            cur = postings.get(k)
-            if cur is None:
-                postings[k] = n
-            elif type(cur) is int:
-                postings[k] = array("I", (cur, n))
-            else:
-                cur.append(n)
-
-    def remove(self, story: Story) -> None:
-        """Take a story out of the index (its number is reused by a later story)."""
-        n = self._num.pop(story.story_id, None)
-        if n is not None:
-            postings = self.postings
-            for k in story.keys.tolist():
-                cur = postings.get(k)
-                if cur is None:
-                    continue
-                if type(cur) is int:
-                    if cur == n:
-                        del postings[k]
-                        self.compacted.pop(k, None)
-                elif n in cur:
-                    cur.remove(n)
-                    if not cur:
-                        del postings[k]
-                        self.compacted.pop(k, None)
-            self._sids[n] = None
-            self._free.append(n)
-        story.keys = NO_KEYS
-
-    def candidates(self, vec: Vector, stories: dict[str, Story], exclude: str | None = None) -> list[Story]:
-        """The stories sharing most index keys with ``vec`` and active around its date: the first
-        ``max_candidates`` by (most keys shared, story id)."""
-        cfg = self.config
-        hits: list[int] = []
-        postings, cap = self.postings, cfg.max_postings
-        for k in vec.keys:
-            lst = postings.get(k)
-            if lst is None:
-                continue
-            if type(lst) is int:
-                hits.append(lst)
-                continue
-            if len(lst) > cap:
-                self._compact(k, vec.day, stories)
-                lst = postings[k]
-                if len(lst) > cap:
-                    continue  # too common to point anywhere
-            hits.extend(lst)
-        if not hits:
-            return []
-        # walk the counts from the highest down, a level at a time, taking the eligible stories of
-        # a level by id: the head of the list sorted by (-count, id), without sorting every hit
-        ranked = Counter(hits).most_common()
-        sids = self._sids
-        day = vec.day
-        want, active = cfg.max_candidates, cfg.active_days
-        out: list[Story] = []
-        i, n = 0, len(ranked)
-        while i < n and len(out) < want:
-            c = ranked[i][1]
-            level = []
-            while i < n and ranked[i][1] == c:
-                sid = sids[ranked[i][0]]
-                i += 1
-                if sid == exclude:
-                    continue
-                s = stories[sid]
-                if day is not None:
-                    first, last = s.first_day, s.last_day
-                    if first is not None and last is not None and max(first - day, day - last) > active:
-                        continue
-                level.append((sid, s))
-            level.sort()
-            out.extend(s for _, s in level)
-        return out[: cfg.max_candidates]
-
-    def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
-        """Drop from one posting list the dated stories inactive at ``day``."""
-        if day is None or self.compacted.get(key, day - self.config.active_days) > day - 7:
-            return  # compacted within the last week: nothing much could have expired since
-        self.compacted[key] = day
-        keep = array("I")
-        for n in self.postings[key]:
-            s = stories[self._sids[n]]
-            if s.last_day is None or day - s.last_day <= self.config.active_days:
-                keep.append(n)
-            else:
-                s.keys = s.keys[s.keys != key]
-        self.postings[key] = keep
-
-
-def index_keys(vec_terms: dict[str, tuple], n: int) -> list[int]:
-    """An article's index keys: its ``n`` strongest terms per block, tagged with the block
-    (strongest first, ties by term id)."""
-    keys, ws = [], []
-    for b in BLOCKS:
-        if b == "quotes":
-            continue
-        ids, w = vec_terms[b]
-        if len(ids):
-            keys.append(np.asarray(ids, np.int64) | (BLOCK_NO[b] << 32))
-            ws.append(np.asarray(w, np.float64))
-    return top_keys(np.concatenate(keys), np.concatenate(ws), n) if keys else []
-
-
-def top_keys(keys: np.ndarray, ws: np.ndarray, n: int) -> list[int]:
-    """``index_keys`` from block-tagged keys and their weights (blocks in order, as
-    ``vector_flat`` gives them): per block but quotes (a random sample of shingles: no use for
-    finding candidates), the ``n`` strongest keys, strongest first, ties by key."""
-    if BLOCKS[-1] == "quotes":  # the last block: cut it off
-        end = keys.searchsorted(BLOCK_TAGS[-1])
-        keys, ws = keys[:end], ws[:end]
-        blk = keys >> 32
-    else:
-        blk = keys >> 32
-        keep = blk != BLOCK_NO["quotes"]
-        keys, ws, blk = keys[keep], ws[keep], blk[keep]
-    order = np.lexsort((keys, -ws, blk))
-    keys, blk = keys[order], blk[order]
-    rank = np.arange(keys.size) - blk.searchsorted(blk)
-    return keys[rank < n].tolist()
