@@ -181,3 +181,30 @@ def test_add_to_story_and_index_keys_equal_the_blockwise_forms_to_the_bit():
             assert sc.story_keys(one).tolist() == sc.story_keys(ref).tolist()  # the keys kept = the keys made
             cut = cut or one.cen_off[1] == cfg.centroid_terms
         assert cut == (cfg.centroid_terms == 15)
+
+
+def test_candidates_are_the_head_of_all_stories_by_shared_keys_then_id():
+    """``candidates`` walks the counts a level at a time and stops at the last story needed: the
+    same list as sorting every story that shares a key by (-keys shared, id), the excluded and
+    inactive ones left out."""
+    from collections import Counter
+
+    for cfg in (StoryConfig(max_candidates=3, active_days=2), StoryConfig()):
+        g = StoryGrouper(cfg)
+        g.add_many(_articles(120))
+        live = g.state.stories.live
+        members = sorted(g.state.members.live.values(), key=lambda m: m.article_id)
+        longer = 0
+        for m in members[::3]:
+            v = g.vector(m.ids, m.tf, m.day)
+            counts = Counter()
+            for k in v.keys:
+                post = g.index.postings.get(k)
+                nums = [] if post is None else [post] if type(post) is int else list(post)
+                counts.update(g.index._sids[n] for n in nums)
+            ok = [sid for sid in counts if sid != m.story_id
+                  and max(live[sid].first_day - v.day, v.day - live[sid].last_day) <= cfg.active_days]
+            want = sorted(ok, key=lambda sid: (-counts[sid], sid))[: cfg.max_candidates]
+            assert [s.story_id for s in g.index.candidates(v, live, exclude=m.story_id)] == want
+            longer += len(ok) > cfg.max_candidates
+        assert longer  # some articles had more candidates than were kept

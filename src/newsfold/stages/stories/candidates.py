@@ -125,7 +125,8 @@ class CandidateIndex:
         if not hits:
             return []
         # walk the counts from the highest down, a level at a time, taking the eligible stories of
-        # a level by id: the head of the list sorted by (-count, id), without sorting every hit
+        # a level in id order until enough: the head of the list sorted by (-count, id), without
+        # sorting every hit nor checking the stories past the last one needed
         ranked = Counter(hits).most_common()
         sids = self._sids
         day = vec.day
@@ -133,11 +134,12 @@ class CandidateIndex:
         out: list[Story] = []
         i, n = 0, len(ranked)
         while i < n and len(out) < want:
-            c = ranked[i][1]
-            level = []
-            while i < n and ranked[i][1] == c:
-                sid = sids[ranked[i][0]]
-                i += 1
+            c, j = ranked[i][1], i
+            while j < n and ranked[j][1] == c:
+                j += 1
+            level = sorted([sids[num] for num, _ in ranked[i:j]])
+            i = j
+            for sid in level:  # in id order, up to the last one needed
                 if sid == exclude:
                     continue
                 s = stories[sid]
@@ -145,9 +147,9 @@ class CandidateIndex:
                     first, last = s.first_day, s.last_day
                     if first is not None and last is not None and max(first - day, day - last) > active:
                         continue
-                level.append((sid, s))
-            level.sort()
-            out.extend(s for _, s in level)
+                out.append(s)
+                if len(out) == want:
+                    break
         return out[: cfg.max_candidates]
 
     def _compact(self, key: int, day: int | None, stories: dict[str, Story]) -> None:
