@@ -49,29 +49,52 @@ class SentenceRow:
 def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: float = 0.8,
             min_words: int = 6, max_df: int = 200) -> list[SentenceRow]:
     """Rows for every sentence of a story's members (``(article_id, outlet, sentences)``, in the
-    story's order), marking near-identical sentences across articles."""
+    story's order), marking near-identical sentences across articles.
+
+    Sentences with the same shingles (a syndicated sentence, a repeated quote) are compared once,
+    as one *variant*: the shingles two variants share are counted once per pair of variants (a
+    shingle held by more than ``max_df`` sentences, or by one, is not counted), and a pair that
+    reaches ``min_similarity`` joins its sentences of different articles, as comparing every
+    pair of sentences would (tests/test_stories_compare.py keeps that reference)."""
     rows = [SentenceRow(aid, outlet, no, s) for aid, outlet, sents in members for no, s in enumerate(sents)]
     if len(members) < 2:  # nothing to compare: no shingles (a long lone article would hold them all)
         return rows
-    sigs: list[set[str]] = []
-    owner: list[int] = []
-    for ai, (aid, outlet, sents) in enumerate(members):
+    made: dict[str, frozenset[str]] = {}
+    variant: dict[frozenset[str], int] = {}
+    sigs: list[frozenset[str]] = []  # per variant
+    held: list[dict[int, list[int]]] = []  # per variant: article -> its sentences (row numbers)
+    i = 0
+    for ai, (_, _, sents) in enumerate(members):
         for s in sents:
-            sigs.append(shingles(s) if len(_NORM_WORD.findall(s)) >= min_words else set())
-            owner.append(ai)
+            sig = made.get(s)
+            if sig is None:
+                sig = made[s] = frozenset(shingles(s)) if len(_NORM_WORD.findall(s)) >= min_words else frozenset()
+            if sig:
+                v = variant.setdefault(sig, len(sigs))
+                if v == len(sigs):
+                    sigs.append(sig)
+                    held.append({})
+                held[v].setdefault(ai, []).append(i)
+            i += 1
+    size = [sum(len(x) for x in h.values()) for h in held]  # sentences per variant
     postings: dict[str, list[int]] = defaultdict(list)
-    for i, sig in enumerate(sigs):
+    for v, sig in enumerate(sigs):
         for sh in sig:
-            postings[sh].append(i)
+            postings[sh].append(v)
     overlap: dict[tuple[int, int], int] = defaultdict(int)
     for lst in postings.values():
-        if len(lst) < 2 or len(lst) > max_df:
+        if len(lst) == 1:  # most shingles: one variant's own
+            if 2 <= size[lst[0]] <= max_df:
+                overlap[(lst[0], lst[0])] += 1
+            continue
+        n = sum(size[v] for v in lst)
+        if n > max_df:
             continue
         for x in range(len(lst)):
+            if size[lst[x]] > 1:
+                overlap[(lst[x], lst[x])] += 1
             for y in range(x + 1, len(lst)):
-                i, j = lst[x], lst[y]
-                if owner[i] != owner[j]:
-                    overlap[(i, j)] += 1
+                overlap[(lst[x], lst[y])] += 1
     parent = list(range(len(rows)))
 
     def find(i: int) -> int:
@@ -80,22 +103,41 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
             i = parent[i]
         return i
 
-    for (i, j), n in sorted(overlap.items()):
-        if n / min(len(sigs[i]), len(sigs[j])) >= min_similarity:
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    for (u, v), n in overlap.items():
+        if n / min(len(sigs[u]), len(sigs[v])) < min_similarity:
+            continue
+        # every sentence of u joins every sentence of v of another article: the sentences of one
+        # article in u are one group when v holds another article's, linked to each of them
+        hu, hv = held[u], held[v]
+        for a, xs in hu.items():
+            if any(b != a for b in hv):
+                for x in xs[1:]:
+                    union(xs[0], x)
+                for b, ys in hv.items():
+                    if b != a:
+                        union(xs[0], ys[0])
+        for b, ys in hv.items():
+            if any(a != b for a in hu):
+                for y in ys[1:]:
+                    union(ys[0], y)
     comps: dict[int, list[int]] = defaultdict(list)
     for i in range(len(rows)):
         comps[find(i)].append(i)
+    owner = [ai for ai, (_, _, sents) in enumerate(members) for _ in sents]
     group_no = 0
     for root in sorted(comps):
         idx = comps[root]
         if len({owner[i] for i in idx}) < 2:
             continue
         keys = {i: rows[i].outlet or rows[i].article_id for i in idx}
+        distinct = set(keys.values())
         for i in idx:
-            others = sorted({k for j, k in keys.items() if k != keys[i]})
+            others = sorted(distinct - {keys[i]})
             rows[i].group = group_no
             rows[i].shared = bool(others)
             rows[i].shared_with = others
