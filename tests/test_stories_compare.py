@@ -11,10 +11,17 @@ from collections import defaultdict
 
 import pytest
 
-from newsfold.stages.stories.compare import SentenceRow, compare, sentences, shingles
+from newsfold.stages.stories.compare import SentenceRow, compare, sentences
 from newsfold.stages.stories.compare import _NORM_WORD  # noqa: PLC2701 - the very word rule compare uses
 
 from storysets import load_story_set, load_wikiref
+
+
+def shingles(sentence: str, n: int = 3) -> set[str]:
+    words = _NORM_WORD.findall(sentence.lower().replace("’", "'"))
+    if len(words) < n:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i: i + n]) for i in range(len(words) - n + 1)}
 
 
 def reference(members, min_similarity=0.8, min_words=6, max_df=200) -> list[SentenceRow]:
@@ -75,6 +82,7 @@ def same(members, **kw) -> None:
 S1 = "The minister said the talks would resume in Geneva next week."
 S2 = "Officials confirmed that the convoy reached the northern border at dawn."
 S3 = "Nobody expected the river to rise so fast after the storm."
+S4 = "İSTANBUL’S mayor met the governor’s aides on Tuesday."  # lower() adds a letter: counted as written
 
 
 def test_repeated_sentences_link_across_articles_not_within_one():
@@ -87,6 +95,9 @@ def test_repeated_sentences_link_across_articles_not_within_one():
     members = [("a", "X", [S1, S3, S1]), ("b", "Y", [S1 + " Again."])]
     same(members)
     assert [r.shared for r in compare(members)] == [True, False, True, True]
+    members = [("a", "X", [S4, "Short one here."]), ("b", "Y", [S4.upper(), "Short one here."])]
+    same(members)
+    same(members, min_words=3)
     # a sentence repeated inside one article only is not shared
     members = [("a", "X", [S3, S3]), ("b", "Y", [S1])]
     same(members)

@@ -29,10 +29,24 @@ def sentences(text: str) -> list[str]:
 
 
 def shingles(sentence: str, n: int = 3) -> set[str]:
-    words = _NORM_WORD.findall(sentence.lower().replace("’", "'"))
+    """The sentence's word ``n``-grams, lower-cased (apostrophes are not word characters)."""
+    return _shingles(_NORM_WORD.findall(sentence.lower()), n)
+
+
+def _shingles(words: list[str], n: int = 3) -> set[str]:
     if len(words) < n:
         return {" ".join(words)} if words else set()
+    if n == 3:
+        return set(map(" ".join, zip(words, words[1:], words[2:])))
     return {" ".join(words[i: i + n]) for i in range(len(words) - n + 1)}
+
+
+def _signature(sentence: str, min_words: int) -> frozenset[str]:
+    """The 3-word shingles of a sentence of at least ``min_words`` words, else none."""
+    words = _NORM_WORD.findall(sentence.lower())
+    # lower() keeps an ASCII sentence's words; elsewhere it may not ("İ"), so they are counted as written
+    n = len(words) if sentence.isascii() else len(_NORM_WORD.findall(sentence))
+    return frozenset(_shingles(words)) if n >= min_words else frozenset()
 
 
 @dataclass(slots=True)
@@ -68,7 +82,7 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
         for s in sents:
             sig = made.get(s)
             if sig is None:
-                sig = made[s] = frozenset(shingles(s)) if len(_NORM_WORD.findall(s)) >= min_words else frozenset()
+                sig = made[s] = _signature(s, min_words)
             if sig:
                 v = variant.setdefault(sig, len(sigs))
                 if v == len(sigs):
@@ -77,18 +91,23 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
                 held[v].setdefault(ai, []).append(i)
             i += 1
     size = [sum(len(x) for x in h.values()) for h in held]  # sentences per variant
+    # a shingle of one variant only counts for that variant's own sentences (when it has several);
+    # the shingles of several variants are posted, and count for every pair of them
+    seen: set[str] = set()
+    several: set[str] = set()
+    for sig in sigs:
+        several |= sig & seen
+        seen |= sig
+    overlap: dict[tuple[int, int], int] = defaultdict(int)
     postings: dict[str, list[int]] = defaultdict(list)
     for v, sig in enumerate(sigs):
-        for sh in sig:
+        common = sig & several if several else ()
+        for sh in common:
             postings[sh].append(v)
-    overlap: dict[tuple[int, int], int] = defaultdict(int)
+        if 2 <= size[v] <= max_df and len(sig) > len(common):
+            overlap[(v, v)] = len(sig) - len(common)
     for lst in postings.values():
-        if len(lst) == 1:  # most shingles: one variant's own
-            if 2 <= size[lst[0]] <= max_df:
-                overlap[(lst[0], lst[0])] += 1
-            continue
-        n = sum(size[v] for v in lst)
-        if n > max_df:
+        if sum(size[v] for v in lst) > max_df:
             continue
         for x in range(len(lst)):
             if size[lst[x]] > 1:
@@ -103,7 +122,11 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
             i = parent[i]
         return i
 
+    touched: set[int] = set()
+
     def union(i: int, j: int) -> None:
+        touched.add(i)
+        touched.add(j)
         ri, rj = find(i), find(j)
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)
@@ -126,7 +149,7 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
                 for y in ys[1:]:
                     union(ys[0], y)
     comps: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(rows)):
+    for i in sorted(touched):  # a sentence never joined is a group of its own: not shared
         comps[find(i)].append(i)
     owner = [ai for ai, (_, _, sents) in enumerate(members) for _ in sents]
     group_no = 0
