@@ -125,3 +125,21 @@ def test_compare_equals_pairwise_on_real_stories(shared_data, max_df):
             checked += 1
             shared += sum(r.shared for r in compare(members, max_df=max_df))
     assert checked > 100 and shared > 500
+
+
+def test_compare_equals_pairwise_on_random_stories():
+    """Stories drawn from a few sentences and their variants (a clause added or cut), repeated
+    across and within articles and outlets, with caps that cut some shingles: every way two
+    variants can be held by the same or other articles."""
+    import random
+
+    rng = random.Random(5)
+    base = [S1, S2, S3, S4]
+    pool = base + [s[:-1] + ", officials said." for s in base] + [" ".join(s.split()[2:]) for s in base]
+    for trial in range(300):
+        members = []
+        for k in range(rng.randint(2, 5)):
+            sents = [rng.choice(pool) for _ in range(rng.randint(1, 4))]
+            members.append((f"a{k}", rng.choice(["X", "Y", None]), sents))
+        for max_df in (200, 4, 2):
+            same(members, max_df=max_df)

@@ -134,20 +134,7 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
     for (u, v), n in overlap.items():
         if n / min(len(sigs[u]), len(sigs[v])) < min_similarity:
             continue
-        # every sentence of u joins every sentence of v of another article: the sentences of one
-        # article in u are one group when v holds another article's, linked to each of them
-        hu, hv = held[u], held[v]
-        for a, xs in hu.items():
-            if any(b != a for b in hv):
-                for x in xs[1:]:
-                    union(xs[0], x)
-                for b, ys in hv.items():
-                    if b != a:
-                        union(xs[0], ys[0])
-        for b, ys in hv.items():
-            if any(a != b for a in hu):
-                for y in ys[1:]:
-                    union(ys[0], y)
+        _join(held[u], held[v], u == v, union)
     comps: dict[int, list[int]] = defaultdict(list)
     for i in sorted(touched):  # a sentence never joined is a group of its own: not shared
         comps[find(i)].append(i)
@@ -166,3 +153,33 @@ def compare(members: list[tuple[str, str | None, list[str]]], min_similarity: fl
             rows[i].shared_with = others
         group_no += 1
     return rows
+
+
+def _join(hu: dict[int, list[int]], hv: dict[int, list[int]], itself: bool, union) -> None:
+    """Join every sentence of variant u to every sentence of variant v held by another article
+    (``hu``/``hv``: article -> its sentences).  By articles this is a complete bipartite graph less
+    the pairs of one article, so it is made of few links: one group when each side has two
+    articles or more (but for two articles on both sides: two groups, a-b and b-a), else each
+    article's sentences to the first sentence of each other article."""
+    if itself:  # u with itself: the sentences of two articles or more are one group
+        if len(hu) > 1:
+            first = next(iter(hu.values()))[0]
+            for xs in hu.values():
+                for x in xs:
+                    union(first, x)
+        return
+    if len(hu) > 1 and len(hv) > 1 and not (len(hu) == len(hv) == 2 and hu.keys() == hv.keys()):
+        first = next(iter(hu.values()))[0]
+        for side in (hu, hv):
+            for xs in side.values():
+                for x in xs:
+                    union(first, x)
+        return
+    for a, xs in hu.items():
+        for b, ys in hv.items():
+            if b != a:
+                union(xs[0], ys[0])
+                for x in xs[1:]:
+                    union(xs[0], x)
+                for y in ys[1:]:
+                    union(ys[0], y)
