@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import chain
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -27,7 +26,7 @@ import xxhash
 from newsfold.records import Article
 
 from newsfold.stages.stories.config import StoryConfig
-from newsfold.stages.stories.tokens import (entity_features, entity_key, entity_single, entity_spans, entity_words,
+from newsfold.stages.stories.tokens import (entity_features, entity_key, entity_part, entity_single, entity_spans, entity_words,
                                             number, raw_numbers, raw_words, sentence_start, stop_words, word, words)
 
 BLOCKS = ("body", "entities", "numbers", "title", "quotes")
@@ -46,7 +45,7 @@ class ArticleFeatures:
 def capitalised_entities(text: str) -> list[str]:
     """Entity-like features without a model: capitalised runs and their words (``tokens.py``)."""
     return [f for start, span in entity_spans(text)
-            for f in entity_features(entity_words(span, sentence_start(text, start)))]
+            for f in entity_features(entity_words(span)[sentence_start(text, start)])]
 
 
 def spacy_entities(docs: Iterable) -> list[list[str]]:
@@ -132,8 +131,13 @@ def feature_key(article: Article) -> int:
 
 def feature_id(feature: str, block: str, mask: int, lang_seed: int = 0) -> int:
     """The hash bucket of one feature in one block (of one language: ``language_seed``)."""
-    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"),
-                                    seed=BLOCKS.index(block) + 1 + lang_seed) & mask
+    return hasher(block, mask, lang_seed)(feature)
+
+
+def hasher(block: str, mask: int, lang_seed: int = 0) -> Callable[[str], int]:
+    """``feature_id`` of one block and language, as a function of the feature alone."""
+    seed, xxh3 = BLOCKS.index(block) + 1 + lang_seed, xxhash.xxh3_64_intdigest
+    return lambda feature: xxh3(feature.encode("utf-8", "surrogatepass"), seed) & mask
 
 
 def language_seed(language: str | None) -> int:
@@ -158,69 +162,78 @@ class _Memo(dict):
 
 
 class _Buckets:
-    """The hash buckets of the features of one ``featurize`` call, each distinct token or run
-    worked out once (words, names and numbers repeat across the articles of a chunk): memos per
-    block and language (whose stop words and hash seed the rules use), dropped with the call.
-    Each method gives one text's buckets, one per occurrence; -1 for a token that is no feature."""
+    """The hash buckets of one language's features within one ``featurize`` call, each distinct
+    word, run and number worked out once (they repeat across the articles of a chunk), in memos
+    dropped with the call.  Each method gives a text's buckets, one per occurrence in the text;
+    -1 for a token that is no feature."""
 
-    def __init__(self, mask: int):
-        self.mask = mask
-        self.memos: dict[tuple, _Memo] = {}
+    def __init__(self, language: str | None, mask: int, parts: _Memo):
+        stop, lang_seed = stop_words(language), language_seed(language)
+        self.hashes = {b: _Memo(hasher(b, mask, lang_seed)) for b in BLOCKS}
+        body, title, numbers = self.hashes["body"], self.hashes["title"], self.hashes["numbers"]
+        self._body = _Memo(lambda t: -1 if (w := word(t, stop)) is None else body[w]).__getitem__
+        self._title = _Memo(lambda t: -1 if (w := word(t, stop)) is None else title[w]).__getitem__
+        self._numbers = _Memo(lambda t: numbers[number(t)]).__getitem__
+        self._runs = _Memo(self._run).__getitem__
+        self._parts = parts.__getitem__  # entity_part: the same in every language
 
-    def memo(self, key: tuple, make: Callable) -> _Memo:
-        if key not in self.memos:
-            self.memos[key] = _Memo(make)
-        return self.memos[key]
+    def features(self, feats: list[str], block: str) -> Iterable[int]:
+        return map(self.hashes[block].__getitem__, feats)
 
-    def hashes(self, block: str, language: str | None) -> _Memo:
-        """Feature -> bucket, in one block and language."""
-        seed = language_seed(language)
-        return self.memo(("hash", block, language), lambda f: feature_id(f, block, self.mask, seed))
-
-    def features(self, feats: list[str], block: str, language: str | None) -> list[int]:
-        return list(map(self.hashes(block, language).__getitem__, feats))
-
-    def words(self, text: str, block: str, language: str | None) -> list[int]:
+    def body(self, text: str) -> Iterable[int]:
         """A text's content words (``tokens.word``)."""
-        stop, hashes = stop_words(language), self.hashes(block, language)
-        memo = self.memo(("word", block, language), lambda t: -1 if (w := word(t, stop)) is None else hashes[w])
-        return list(map(memo.__getitem__, raw_words(text)))
+        return map(self._body, raw_words(text))
 
-    def numbers(self, text: str, language: str | None) -> list[int]:
-        hashes = self.hashes("numbers", language)
-        return list(map(self.memo(("number", language), lambda t: hashes[number(t)]).__getitem__, raw_numbers(text)))
+    def title(self, text: str) -> Iterable[int]:
+        return map(self._title, raw_words(text))
 
-    def entities(self, text: str, language: str | None) -> list[int]:
+    def numbers(self, text: str) -> Iterable[int]:
+        return map(self._numbers, raw_numbers(text))
+
+    def _run(self, span: str) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+        """A run's buckets inside a sentence, and at a sentence's start where they differ (tuples
+        of ints, which the garbage collector stops walking)."""
+        inside, first = entity_words(span)
+        ids = self.hashes["entities"].__getitem__
+        return (tuple(map(ids, entity_features(inside, self._parts))),
+                None if first is inside else tuple(map(ids, entity_features(first, self._parts))))
+
+    def entities(self, text: str) -> list[int]:
         """A text's capitalised runs (``tokens.entity_words``, ``entity_features``); whether a run
         starts a sentence is looked at only where that changes its features."""
-        hashes = self.hashes("entities", language)
-        singles = self.memo(("single",), entity_single)
-
-        def make(span: str) -> tuple[list[int], list[int] | None]:
-            inside, first = entity_words(span, False), entity_words(span, True)
-            ids = [hashes[f] for f in entity_features(inside, singles.__getitem__)]
-            return ids, (None if first == inside else [hashes[f] for f in entity_features(first, singles.__getitem__)])
-
-        memo = self.memo(("entity", language), make)
         out: list[int] = []
         for start, span in entity_spans(text):
-            inside, first = memo[span]
+            inside, first = self._runs(span)
             out += inside if first is None or not sentence_start(text, start) else first
         return out
 
 
-def _counted(rows: list[list[int]], bits: int) -> list[tuple[np.ndarray, np.ndarray]]:
+class _Rows:
+    """The bucket ids of one block, article after article, in one flat list (few objects for the
+    garbage collector to walk)."""
+
+    def __init__(self):
+        self.ids: list[int] = []
+        self.lens: list[int] = []
+
+    def add(self, ids: Iterable[int]) -> None:
+        before = len(self.ids)
+        self.ids.extend(ids)
+        self.lens.append(len(self.ids) - before)
+
+
+def _counted(rows: _Rows, bits: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per row of bucket ids (-1: none), its distinct buckets, sorted, and their sublinear TF
     (``1 + ln(count)`` as float32, rounded from the float64 as ``math.log`` gives it): all rows
     counted in one sort."""
-    lens = [len(r) for r in rows]
-    flat = np.fromiter(chain.from_iterable(rows), np.int64, sum(lens))
-    keys = (np.repeat(np.arange(len(rows), dtype=np.int64), lens) << bits) | flat
+    lens = rows.lens
+    flat = np.array(rows.ids, np.int64)
+    keys = (np.repeat(np.arange(len(lens), dtype=np.int64), lens) << bits) | flat
     keys, counts = np.unique(keys[flat >= 0], return_counts=True)
     top = int(counts.max()) if len(counts) else 0
     tf = np.array([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)], np.float32)[counts]
     ids = (keys & ((1 << bits) - 1)).astype(np.uint32)
-    ends = np.searchsorted(keys >> bits, np.arange(len(rows) + 1)).tolist()
+    ends = np.searchsorted(keys >> bits, np.arange(len(lens) + 1)).tolist()
     return [(ids[a:b].copy(), tf[a:b].copy()) for a, b in zip(ends, ends[1:])]
 
 
@@ -262,22 +275,24 @@ class Featurizer:
             ents = spacy_entities(self._spacy().pipe((h[:100_000] for h in heads), batch_size=64))
         elif cfg.entities != "capitalised":
             raise ValueError(f"entities must be 'capitalised' or 'spacy', not {cfg.entities!r}")
-        buckets = _Buckets(self.mask)
-        rows: dict[str, list[list[int]]] = {b: [] for b in BLOCKS}
+        parts, langs = _Memo(entity_part), {}
+        rows = {b: _Rows() for b in BLOCKS}
         for i, (art, text, title, head) in enumerate(zip(articles, texts, titles, heads)):
             if not art.article_id:
                 raise ValueError("story grouping needs Article.article_id (set by dedup)")
             lang = art.language if cfg.language_features else None
+            if (buckets := langs.get(lang)) is None:
+                buckets = langs[lang] = _Buckets(lang, self.mask, parts)
             if cfg.body_bigrams:
                 body = words(text, stop_words(lang))
-                rows["body"].append(buckets.features(body + [f"{a} {b}" for a, b in zip(body, body[1:])], "body", lang))
+                rows["body"].add(buckets.features(body + [f"{a} {b}" for a, b in zip(body, body[1:])], "body"))
             else:
-                rows["body"].append(buckets.words(text, "body", lang))
-            rows["entities"].append(buckets.features(ents[i], "entities", lang) if cfg.entities == "spacy"
-                                    else buckets.entities(head, lang))
-            rows["numbers"].append(buckets.numbers(head, lang))
-            rows["title"].append(buckets.words(title, "title", lang))
-            rows["quotes"].append(buckets.features(quote_shingles(text), "quotes", lang) if cfg.quote_bonus else [])
+                rows["body"].add(buckets.body(text))
+            rows["entities"].add(buckets.features(ents[i], "entities") if cfg.entities == "spacy"
+                                 else buckets.entities(head))
+            rows["numbers"].add(buckets.numbers(head))
+            rows["title"].add(buckets.title(title))
+            rows["quotes"].add(buckets.features(quote_shingles(text), "quotes") if cfg.quote_bonus else ())
         blocks = {b: _counted(rows[b], self.mask.bit_length()) for b in BLOCKS}
         # the quotes: a bottom-k sample (smallest buckets) so that two articles keep the same shingles
         blocks["quotes"] = [(ids[: cfg.quote_shingles], tf[: cfg.quote_shingles]) for ids, tf in blocks["quotes"]]

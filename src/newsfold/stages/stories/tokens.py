@@ -124,21 +124,22 @@ def sentence_start(text: str, start: int) -> bool:
     return start == 0 or _SENT_START.search(text, max(0, start - 3), start) is not None
 
 
-def entity_words(span: str, at_sentence_start: bool) -> list[str]:
-    """The words of a run that make its features: a sentence's first word is capitalised anyway,
-    so at a sentence's start leading common words are dropped; trailing joining words are."""
+def entity_words(span: str) -> tuple[list[str], list[str]]:
+    """The words of a run that make its features, inside a sentence and at a sentence's start
+    (``sentence_start``), where a sentence's first word is capitalised anyway: there leading
+    common words are dropped too.  Trailing joining words are dropped."""
     parts = span.split()
-    if at_sentence_start:
-        while parts and parts[0].lower().strip(".'’") in STOP:
-            parts = parts[1:]
     while parts and parts[-1].lower() in _TRAILING:
         parts = parts[:-1]
-    return parts
+    first = parts  # (dropping the leading words first would leave the same)
+    while first and first[0].lower().strip(".'’") in STOP:
+        first = first[1:]
+    return parts, first
 
 
 def entity_key(span: str) -> str:
     """A name as a feature: its words lower-cased, outer punctuation stripped."""
-    return " ".join(w.strip(".'’-&").lower() for w in span.split()).strip()
+    return " ".join([w.strip(".'’-&").lower() for w in span.split()]).strip()
 
 
 def entity_single(part: str) -> str | None:
@@ -147,18 +148,26 @@ def entity_single(part: str) -> str | None:
     return "E:" + s if len(s) > 1 and s not in STOP else None
 
 
-def entity_features(parts: list[str], single: Callable[[str], str | None] = entity_single) -> list[str]:
+def entity_part(part: str) -> tuple[str, str | None]:
+    """One word of a run: its part of the run's key (``entity_key``) and its own feature."""
+    return part.strip(".'’-&").lower(), entity_single(part)
+
+
+def entity_features(parts: list[str], part: Callable[[str], tuple[str, str | None]] = entity_part) -> list[str]:
     """The features of a run's words (``entity_words``): the run whole (of two words or more) and
-    its single words (``single``, which a caller may remember)."""
-    key = entity_key(" ".join(parts))
+    its single words (``entity_part``, which a caller may remember)."""
+    if len(parts) == 1:
+        key, single = part(parts[0])
+        return [single] if single is not None and key and key not in STOP else []
+    done = list(map(part, parts))
+    key = " ".join([k for k, _ in done]).strip()  # entity_key(" ".join(parts))
     if not key or key in STOP:
         return []
-    whole = ["E:" + key] if len(parts) > 1 else []
-    return whole + [s for s in map(single, parts) if s is not None]
+    return ["E:" + key] + [s for _, s in done if s is not None]
 
 
 # --- numbers
-_NUMBER = re.compile(r"\d+(?:[.,:]\s?\d+)*")
+_NUMBER = re.compile(r"\d\d*(?:[.,:]\s?\d+)*")  # "\d\d*", not "\d+": the regex engine then skips to digits
 
 
 def raw_numbers(text: str) -> list[str]:
