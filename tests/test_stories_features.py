@@ -142,6 +142,7 @@ CORNERS = [
     "snake_case_word, al-jazeera el-baradei AL-Qaeda; ‘Quoted Name’ — The.  Xi\tJinping\n\n\t\nAl-Sadr's men",
     "",
     "A",
+    "7 " * 70_000 + "Rome",  # a count past the table of logarithms
     "-\nÉmile Zola and Ångström İstanbul ǅemal: ＦＵＬＬ width, ﬁne ligature, ½ and ² numbers ٣٤ ١٢",
 ]
 

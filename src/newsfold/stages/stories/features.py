@@ -9,9 +9,11 @@
 - ``title``: the headline's words (else the URL's slug, or the first short line: ``title_from``);
 - ``quotes``: a bottom-k sample of word 5-grams, only when ``quote_bonus`` is on.
 
-Every feature is hashed into ``2**hash_bits`` buckets (no vocabulary to fit), and weighted by
-sublinear term frequency; IDF is applied later from running document frequencies (see
-``state.py``), so nothing here needs the corpus.
+The rules that find words, runs and numbers in a text are in ``tokens.py``.  Every feature is
+hashed into ``2**hash_bits`` buckets (no vocabulary to fit), and weighted by sublinear term
+frequency; IDF is applied later from running document frequencies (see ``state.py``), so nothing
+here needs the corpus.  ``featurize`` works out each distinct token of a call once (``_Buckets``)
+and counts all its articles' buckets in one sort per block (``_counted``).
 """
 from __future__ import annotations
 
@@ -208,6 +210,16 @@ class _Buckets:
         return out
 
 
+def _sublinear(counts: np.ndarray) -> np.ndarray:
+    """``1 + ln(count)`` as float32, each rounded from the float64 that ``math.log`` gives (not
+    numpy's log, which may differ in the last bit)."""
+    top = int(counts.max()) if len(counts) else 0
+    if top <= 1 << 16:  # a table of every count up to the largest
+        return np.array([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)], np.float32)[counts]
+    values, at = np.unique(counts, return_inverse=True)
+    return np.array([1.0 + math.log(c) for c in values.tolist()], np.float32)[at]
+
+
 class _Rows:
     """The bucket ids of one block, article after article, in one flat list (few objects for the
     garbage collector to walk)."""
@@ -224,14 +236,12 @@ class _Rows:
 
 def _counted(rows: _Rows, bits: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per row of bucket ids (-1: none), its distinct buckets, sorted, and their sublinear TF
-    (``1 + ln(count)`` as float32, rounded from the float64 as ``math.log`` gives it): all rows
-    counted in one sort."""
+    (``_sublinear``): all rows counted in one sort."""
     lens = rows.lens
     flat = np.array(rows.ids, np.int64)
     keys = (np.repeat(np.arange(len(lens), dtype=np.int64), lens) << bits) | flat
     keys, counts = np.unique(keys[flat >= 0], return_counts=True)
-    top = int(counts.max()) if len(counts) else 0
-    tf = np.array([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)], np.float32)[counts]
+    tf = _sublinear(counts)
     ids = (keys & ((1 << bits) - 1)).astype(np.uint32)
     ends = np.searchsorted(keys >> bits, np.arange(len(lens) + 1)).tolist()
     return [(ids[a:b].copy(), tf[a:b].copy()) for a, b in zip(ends, ends[1:])]
