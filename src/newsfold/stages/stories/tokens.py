@@ -72,8 +72,16 @@ _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 
 
 def raw_words(text: str) -> list[str]:
-    """A text's word tokens, lower-cased, "’" written "'" (``_WORD`` treats the two alike)."""
-    return _WORD.findall(text.lower().replace("’", "'"))
+    """A text's word tokens (``_WORD``), lower-cased, "’" written "'" (``_WORD`` treats the two
+    alike).  No token holds a space, and a piece between spaces that is all letters and digits
+    (``str.isalnum`` is ``[^\\W_]``) is one token: the regex runs on the other pieces only."""
+    out: list[str] = []
+    for piece in text.lower().replace("’", "'").split():
+        if piece.isalnum():
+            out.append(piece)
+        else:
+            out += _WORD.findall(piece)
+    return out
 
 
 def word(token: str, stop: frozenset = STOP) -> str | None:
