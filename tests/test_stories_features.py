@@ -159,11 +159,14 @@ def test_featurize_equals_the_plain_rules_on_corner_texts():
 
 def test_capitalised_runs_equal_the_plain_regex_on_random_texts():
     """Runs are found from their capital and the particle before it taken in: on random texts
-    made of the rule's pieces, the same runs and features as the one regex of the rule."""
+    made of the rule's pieces, the same runs and features as the one regex of the rule, in
+    ``capitalised_entities`` and in ``featurize``."""
     rng = random.Random(14)
     pieces = ["al-", "el-", "ash-", "as-", "ibn-", "bin'", "de’", "van-", "la-", "h", "b", "d", "a", "Sadr", "X",
               "Bank", "of", "the", "The", "and", "&", " ", "  ", "\n", ". ", "! ", "“", "”", ": ", "-", "'", "’",
               "Co.", "76ers", "In", "5"]
-    for _ in range(3000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 14))) for _ in range(3000)]
+    for text in texts:
         assert capitalised_entities(text) == ref_entities(text), repr(text)
+    assert_same(StoryConfig(), [Article(source="t", page_id=str(i), span=(0, 0), raw="", title=None, text=t, outlet=None,
+                                        url=None, published=None, article_id=f"r{i}") for i, t in enumerate(texts)])

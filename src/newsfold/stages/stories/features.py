@@ -28,8 +28,9 @@ import xxhash
 from newsfold.records import Article
 
 from newsfold.stages.stories.config import StoryConfig
-from newsfold.stages.stories.tokens import (entity_features, entity_key, entity_part, entity_single, entity_spans, entity_words,
-                                            number, raw_numbers, raw_words, sentence_start, stop_words, word, words)
+from newsfold.stages.stories.tokens import (capital_runs, entity_features, entity_key, entity_part, entity_single,
+                                            entity_spans, entity_words, number, raw_numbers, raw_words, run_start,
+                                            sentence_start, stop_words, word, words)
 
 BLOCKS = ("body", "entities", "numbers", "title", "quotes")
 
@@ -203,9 +204,10 @@ class _Buckets:
     def entities(self, text: str) -> list[int]:
         """A text's capitalised runs (``tokens.entity_words``, ``entity_features``); whether a run
         starts a sentence is looked at only where that changes its features."""
-        out: list[int] = []
-        for start, span in entity_spans(text):
-            inside, first = self._runs(span)
+        runs, out = self._runs, []
+        for m in capital_runs(text):  # ``tokens.entity_spans``, without a tuple per run
+            start = run_start(text, capital := m.start())
+            inside, first = runs(m.group() if start == capital else text[start: m.end()])
             out += inside if first is None or not sentence_start(text, start) else first
         return out
 

@@ -113,18 +113,26 @@ _PARTICLE = re.compile(rf"^(?:{'|'.join(_PARTICLES)})[-’']", re.I)
 _TRAILING = frozenset({"of", "the", "and", "for", "&"})
 
 
+def capital_runs(text: str) -> Iterator[re.Match]:
+    """The capitalised runs of a text, left to right, each from its first capital (``run_start``)."""
+    return _RUN.finditer(text)
+
+
+def run_start(text: str, capital: int) -> int:
+    """Where a run whose first capital is at ``capital`` starts: "al-Sadr" at its particle."""
+    if capital > 2 and text[capital - 1] in "-’'":
+        if capital > 3 and text[capital - 4: capital - 1] in _PARTICLE_BEFORE[3]:
+            return capital - 4
+        if text[capital - 3: capital - 1] in _PARTICLE_BEFORE[2]:
+            return capital - 3
+    return capital
+
+
 def entity_spans(text: str) -> Iterator[tuple[int, str]]:
     """The capitalised runs of a text and where each starts, left to right (runs do not overlap)."""
-    for m in _RUN.finditer(text):
-        start = m.start()
-        if start > 2 and text[start - 1] in "-’'":  # "al-Sadr": the run starts at the particle
-            if start > 3 and text[start - 4: start - 1] in _PARTICLE_BEFORE[3]:
-                yield start - 4, text[start - 4: m.end()]
-                continue
-            if text[start - 3: start - 1] in _PARTICLE_BEFORE[2]:
-                yield start - 3, text[start - 3: m.end()]
-                continue
-        yield start, m.group()
+    for m in capital_runs(text):
+        start = run_start(text, capital := m.start())
+        yield start, m.group() if start == capital else text[start: m.end()]
 
 
 def sentence_start(text: str, start: int) -> bool:
