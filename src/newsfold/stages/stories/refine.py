@@ -34,6 +34,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from newsfold.stages.stories.batch import centroid_scores, leave_one_out_many, score_many, self_dots
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
@@ -92,12 +93,13 @@ def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
     if not members:
         return Refined(before_ids, before_ids, {})
     order = {m.article_id: i for i, m in enumerate(members)}
+    memo: dict = {}  # what stays true within this refinement (see _merge, _reassign, batch.py)
     for round_no in range(cfg.refine_rounds):
         _rebuild(scope, vecs, order, fresh=round_no == 0 and only is None)
-        changed = _merge(scope, vecs, order)
+        changed = _merge(scope, vecs, order, memo)
         if changed:
             _rebuild(scope, vecs, order)
-        changed = _reassign(scope, vecs, order) or changed
+        changed = _reassign(scope, vecs, order, memo) or changed
         if not changed:
             break
     if cfg.split_ratio > 0:
@@ -195,23 +197,24 @@ def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[
     return combine(config, cos, factor)
 
 
-def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict) -> bool:
     cfg, stories = scope.config, scope.stories
-    pairs = []
-    cvs: dict[str, Vector] = {}  # arrays, not lists: about as small as packed
+    cvs = memo.setdefault("centroids", {})  # story id -> (the story, its centroid vector): kept
+    # across rounds while the story stands (arrays, not lists: about as small as packed)
 
     def cv(sid: str) -> Vector:
-        v = cvs.get(sid)
-        if v is None:
-            v = cvs[sid] = _centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms)
-        return v
+        s = stories[sid]
+        hit = cvs.get(sid)
+        if hit is None or hit[0] is not s:
+            hit = cvs[sid] = (s, _centroid_vector(s, cfg.max_terms, cfg.index_terms))
+        return hit[1]
 
     seen: set[tuple[str, str]] = set()
+    found = []  # (a, its centroid vector, b): the pairs to score, both ways
     for sid in sorted(stories if scope.core is None else scope.core_sids):
         a = stories[sid]
         av = cv(sid)
         av.day = a.first_day
-        todo = []
         for b in scope.index.candidates(av, stories, exclude=sid):
             if scope.core is None:  # every story: each pair from its smaller id
                 if b.story_id <= sid:
@@ -221,16 +224,15 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
                 if pair in seen:
                     continue
                 seen.add(pair)
-            todo.append(b)
-        if not todo:
-            continue
-        bvs = [cv(b.story_id) for b in todo]
-        dots = dots_pairs([(av, b) for b in todo] + [(bv, a) for bv in bvs])
-        k = len(todo)
-        for j, (b, bv) in enumerate(zip(todo, bvs)):
-            s = min(_pair_score(cfg, a, av, b, dots[j]), _pair_score(cfg, b, bv, a, dots[k + j]))
-            if s >= cfg.merge_threshold:
-                pairs.append((-s, min(sid, b.story_id), max(sid, b.story_id)))
+            found.append((a, av, b))
+    if not found:
+        return False
+    ab = centroid_scores(cfg, found, memo)
+    ba = centroid_scores(cfg, [(b, cv(b.story_id), a) for a, _, b in found], memo)
+    pairs = []
+    for (a, _, b), s in zip(found, np.minimum(ab, ba).tolist()):
+        if s >= cfg.merge_threshold:
+            pairs.append((-s, min(a.story_id, b.story_id), max(a.story_id, b.story_id)))
     if not pairs:
         return False
     pairs.sort()
@@ -246,31 +248,41 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
     return True
 
 
-def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict) -> bool:
     cfg, stories = scope.config, scope.stories
+    sdots = memo.setdefault("self_dots", {})  # article id -> its squared norm per block
+    aids = [aid for aid in sorted(scope.members, key=order.__getitem__) if scope.is_core(scope.members[aid].story_id)]
+    vs = [vecs[aid] for aid in aids]
+    owns = [stories[scope.members[aid].story_id] for aid in aids]
+    loo = [i for i, own in enumerate(owns) if len(own.members) > 1]
+    for i in loo:
+        if aids[i] not in sdots:
+            sdots[aids[i]] = self_dots(vs[i])
+    own_scores = [-1.0] * len(aids)
+    if loo:
+        sd = np.array([sdots[aids[i]] for i in loo], np.float64)
+        for i, x in zip(loo, leave_one_out_many(cfg, [(vs[i], owns[i]) for i in loo], sd).tolist()):
+            own_scores[i] = x
+    # those that do not fit their story well enough to stay without a search
+    search = [i for i in range(len(aids)) if own_scores[i] < cfg.settled * cfg.threshold]
+    cands = [scope.index.candidates(vs[i], stories, exclude=owns[i].story_id) for i in search]
+    scores = score_many(cfg, [(vs[i], c) for i, cs in zip(search, cands) for c in cs], memo).tolist()
     moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
-    for aid in sorted(scope.members, key=order.__getitem__):
-        m = scope.members[aid]
-        if not scope.is_core(m.story_id):
-            continue
-        v = vecs[aid]
-        own = stories[m.story_id]
-        own_score = _leave_one_out(cfg, v, own) if len(own.members) > 1 else -1.0
-        if own_score >= cfg.settled * cfg.threshold:
-            continue  # fits its story well: not reconsidered
+    at = 0
+    for i, cs in zip(search, cands):
+        v, own, own_score = vs[i], owns[i], own_scores[i]
         best, best_score = None, -1.0
-        cands = scope.index.candidates(v, stories, exclude=own.story_id)
-        for s, dots in zip(cands, dots_pairs([(v, c) for c in cands])):
-            sc = score(cfg, v, s, dots)
+        for s, sc in zip(cs, scores[at:at + len(cs)]):
             if sc > best_score:
                 best, best_score = s, sc
+        at += len(cs)
         # to another story at the threshold; to be alone only when nothing reaches the lone bar
         lone_bar = cfg.threshold * max(cfg.lone_ratio, evidence(cfg, v))
         bar = cfg.threshold if own_score >= lone_bar else lone_bar
         if best is not None and best_score >= bar and best_score > own_score:
-            moves[aid] = best.story_id
+            moves[aids[i]] = best.story_id
         elif len(own.members) > 1 and own_score < lone_bar:
-            moves[aid] = None
+            moves[aids[i]] = None
     if not moves:
         return False
     for aid, target in moves.items():
