@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -86,7 +86,8 @@ def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
         scope = Scope(cfg, stories, {aid: live_members[aid] for sid in ids for aid in live[sid].members}, index,
                       {aid for sid in core_sids for aid in live[sid].members},
                       lambda sid: (sid in live and sid not in ids) or sid in st.closed.stories)
-        vecs = PackedVectors(lambda aid: grouper.vector(*_features(live_members[aid])))
+        # the scope is small (the core and its neighbours): its vectors are kept whole, not packed
+        vecs = _Vectors(lambda aid: grouper.vector(*_features(live_members[aid])))
     members = sorted(scope.members.values(), key=member_order)
     before = {m.article_id: m.story_id for m in members}
     before_ids = set(scope.stories)
@@ -123,6 +124,18 @@ def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
     moved = {aid: (sid, scope.members[aid].story_id) for aid, sid in before.items()
              if scope.members[aid].story_id != sid}
     return Refined(before_ids, set(scope.stories), moved)
+
+
+class _Vectors(dict):
+    """Article id -> its ``Vector``, made on first use (``make``) and kept as it is."""
+
+    def __init__(self, make: Callable[[str], Vector]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, aid: str) -> Vector:
+        v = self[aid] = self.make(aid)
+        return v
 
 
 def _features(m: Member) -> tuple:
