@@ -69,6 +69,58 @@ def dots_many(pairs: Sequence[tuple[Vector, Story]]) -> tuple[np.ndarray, np.nda
     return dots, has, uniq, sj
 
 
+def rough_dots(pairs: Sequence[tuple[Vector, Story]], blocks: Sequence[str], chunk: int = 512) -> np.ndarray:
+    """The dot products of ``dots_many`` for the ``blocks`` given (0 for the others), up to
+    rounding: per block, one sparse product of the distinct vectors by the distinct stories
+    (``scipy.sparse``, which may add in another order or fuse operations).  Only for sorting out
+    pairs far from a bar; the pairs near it are scored again with ``dots_many``."""
+    import scipy.sparse as sp
+
+    n = len(pairs)
+    out = np.zeros((n, _NB))
+    if not n:
+        return out
+    vnum: dict[int, int] = {}
+    snum: dict[int, int] = {}
+    vs: list[Vector] = []
+    ss: list[Story] = []
+    rows, cols = [], []
+    for v, s in pairs:
+        r = vnum.get(id(v))
+        if r is None:
+            r = vnum[id(v)] = len(vs)
+            vs.append(v)
+        c = snum.get(id(s))
+        if c is None:
+            c = snum[id(s)] = len(ss)
+            ss.append(s)
+        rows.append(r)
+        cols.append(c)
+    row, col = np.array(rows, np.int64), np.array(cols, np.int64)
+    for b in blocks:
+        i = BLOCKS.index(b)
+        va = [vector_arrays(v)[b] for v in vs]
+        vi = np.concatenate([a[0] for a in va]).astype(np.int64)
+        if not vi.size:
+            continue
+        # the columns: the vectors' terms only (the stories' other terms add nothing)
+        terms = np.unique(vi)
+        sa = [s.block(b) for s in ss]
+        si = np.concatenate([a[0] for a in sa]).astype(np.int64)
+        pos = terms.searchsorted(si)
+        pos[pos == terms.size] = 0
+        keep = terms[pos] == si
+        s_rows = np.repeat(np.arange(len(ss)), [a[0].size for a in sa])[keep]
+        y = sp.csr_matrix((np.concatenate([a[1] for a in sa])[keep], (pos[keep], s_rows)), shape=(terms.size, len(ss)))
+        x = sp.csr_matrix((np.concatenate([a[1] for a in va]), terms.searchsorted(vi),
+                           np.cumsum([0, *(a[0].size for a in va)])), shape=(len(vs), terms.size))
+        for lo in range(0, len(vs), chunk):  # a chunk of vectors at a time: a dense (chunk, stories) block
+            prod = (x[lo:lo + chunk] @ y).toarray()
+            at = (row >= lo) & (row < lo + chunk)
+            out[at, i] = prod[row[at] - lo, col[at]]
+    return out
+
+
 def combine_many(config: StoryConfig, cos: np.ndarray, ok: np.ndarray, factor: np.ndarray | None,
                  dense: list[float | None] | None = None) -> np.ndarray:
     """``score.combine`` of many pairs: ``cos`` and ``ok`` (the cosine is present) per pair and
@@ -150,12 +202,32 @@ def score_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story]], memo:
     return combine_many(config, cos, ok, factor, dense)
 
 
-def centroid_scores(config: StoryConfig, pairs: Sequence[tuple[Story, Vector, Story]], memo: dict) -> np.ndarray:
+def centroid_scores(config: StoryConfig, pairs: Sequence[tuple[Story, Vector, Story]], memo: dict,
+                    rough: bool = False) -> np.ndarray:
     """``refine._pair_score(config, a, av, b)`` of every (a, av, b): ``av``, a's centroid vector,
-    against b's centroid (plain cosines), times the time factor of the gap between their days."""
+    against b's centroid (plain cosines), times the time factor of the gap between their days.
+    ``rough``: with ``rough_dots`` (up to rounding; the blocks that count only)."""
     if not pairs:
         return np.zeros(0)
-    dots, has, uniq, sj = dots_many([(av, b) for _, av, b in pairs])
+    if rough:
+        used = [b for b in BLOCKS if config.weights.get(b, 0) > 0 or (b == "quotes" and config.quote_bonus)]
+        dots = rough_dots([(av, b) for _, av, b in pairs], used)
+        has_of: dict[int, np.ndarray] = {}
+        uniq, num, js, hs = [], {}, [], []
+        for _, av, b in pairs:
+            j = num.get(id(b))
+            if j is None:
+                j = num[id(b)] = len(uniq)
+                uniq.append(b)
+            js.append(j)
+            h = has_of.get(id(av))
+            if h is None:
+                h = has_of[id(av)] = has_blocks([av])[0]
+            hs.append(h)
+        sj = np.array(js, np.int64)
+        has = np.array(hs, bool).reshape(len(pairs), _NB)
+    else:
+        dots, has, uniq, sj = dots_many([(av, b) for _, av, b in pairs])
     norm, valid, _ = _norms(config, uniq, False)
     cos = dots / norm[sj]
     factor = []
@@ -199,6 +271,11 @@ def leave_one_out_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story]
                 c = float(v.dense @ r / n) if n > 1e-9 else None
             dense.append(c)
     return combine_many(config, cos, ok, None, dense)
+
+
+def has_blocks(vs: Sequence[Vector]) -> np.ndarray:
+    """Per vector and block: whether it has terms there (``(len(vs), len(BLOCKS))``, bool)."""
+    return np.array([[len(v.terms[b][0]) > 0 for b in BLOCKS] for v in vs], bool).reshape(len(vs), _NB)
 
 
 def self_dots(v: Vector) -> list[float]:

@@ -210,6 +210,9 @@ def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[
     return combine(config, cos, factor)
 
 
+_MARGIN = 1e-6  # far more than rounding can move a score (sums of a few hundred products below 1)
+
+
 def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict) -> bool:
     cfg, stories = scope.config, scope.stories
     cvs = memo.setdefault("centroids", {})  # story id -> (the story, its centroid vector): kept
@@ -240,6 +243,10 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict)
             found.append((a, av, b))
     if not found:
         return False
+    # most pairs score far below the bar one way already (a pair's score is the lower of its two
+    # ways): sorted out on rough scores (off by rounding at most), the others scored exactly
+    rough = centroid_scores(cfg, found, memo, rough=True)
+    found = [found[i] for i in np.flatnonzero(~(rough < cfg.merge_threshold - _MARGIN)).tolist()]
     ab = centroid_scores(cfg, found, memo)
     ba = centroid_scores(cfg, [(b, cv(b.story_id), a) for a, _, b in found], memo)
     pairs = []
