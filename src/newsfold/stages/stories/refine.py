@@ -243,15 +243,26 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict)
             found.append((a, av, b))
     if not found:
         return False
-    # most pairs score far below the bar one way already (a pair's score is the lower of its two
-    # ways): sorted out on rough scores (off by rounding at most), the others scored exactly
-    rough = centroid_scores(cfg, found, memo, rough=True)
-    found = [found[i] for i in np.flatnonzero(~(rough < cfg.merge_threshold - _MARGIN)).tolist()]
-    ab = centroid_scores(cfg, found, memo)
-    ba = centroid_scores(cfg, [(b, cv(b.story_id), a) for a, _, b in found], memo)
+
+    def scored(todo: list[int]) -> list[float | None]:
+        # most pairs score far below the bar one way already (a pair's score is the lower of its
+        # two ways): sorted out (None) on rough scores (off by rounding at most), the others
+        # scored exactly
+        some = [found[i] for i in todo]
+        rough = centroid_scores(cfg, some, memo, rough=True)
+        near = np.flatnonzero(~(rough < cfg.merge_threshold - _MARGIN)).tolist()
+        near_pairs = [some[i] for i in near]
+        ab = centroid_scores(cfg, near_pairs, memo)
+        ba = centroid_scores(cfg, [(b, cv(b.story_id), a) for a, _, b in near_pairs], memo)
+        out: list[float | None] = [None] * len(todo)
+        for i, x in zip(near, np.minimum(ab, ba).tolist()):
+            out[i] = x
+        return out
+
+    scores = _known(memo.setdefault("pairs", {}), [((a.story_id, b.story_id), (a, b)) for a, _, b in found], scored)
     pairs = []
-    for (a, _, b), s in zip(found, np.minimum(ab, ba).tolist()):
-        if s >= cfg.merge_threshold:
+    for (a, _, b), s in zip(found, scores):
+        if s is not None and s >= cfg.merge_threshold:
             pairs.append((-s, min(a.story_id, b.story_id), max(a.story_id, b.story_id)))
     if not pairs:
         return False
@@ -275,18 +286,23 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: di
     vs = [vecs[aid] for aid in aids]
     owns = [stories[scope.members[aid].story_id] for aid in aids]
     loo = [i for i, own in enumerate(owns) if len(own.members) > 1]
-    for i in loo:
-        if aids[i] not in sdots:
-            sdots[aids[i]] = self_dots(vs[i])
+
+    def leave_one_out(todo: list[int]) -> list[float]:
+        for i in todo:
+            if aids[loo[i]] not in sdots:
+                sdots[aids[loo[i]]] = self_dots(vs[loo[i]])
+        sd = np.array([sdots[aids[loo[i]]] for i in todo], np.float64).reshape(len(todo), len(BLOCKS))
+        return leave_one_out_many(cfg, [(vs[loo[i]], owns[loo[i]]) for i in todo], sd).tolist()
+
     own_scores = [-1.0] * len(aids)
-    if loo:
-        sd = np.array([sdots[aids[i]] for i in loo], np.float64)
-        for i, x in zip(loo, leave_one_out_many(cfg, [(vs[i], owns[i]) for i in loo], sd).tolist()):
-            own_scores[i] = x
+    for i, x in zip(loo, _known(memo.setdefault("own", {}), [(aids[i], (owns[i],)) for i in loo], leave_one_out)):
+        own_scores[i] = x
     # those that do not fit their story well enough to stay without a search
     search = [i for i in range(len(aids)) if own_scores[i] < cfg.settled * cfg.threshold]
     cands = [scope.index.candidates(vs[i], stories, exclude=owns[i].story_id) for i in search]
-    scores = score_many(cfg, [(vs[i], c) for i, cs in zip(search, cands) for c in cs], memo).tolist()
+    flat = [(vs[i], c, aids[i]) for i, cs in zip(search, cands) for c in cs]
+    scores = _known(memo.setdefault("scores", {}), [((aid, c.story_id), (c,)) for _, c, aid in flat],
+                    lambda todo: score_many(cfg, [flat[j][:2] for j in todo], memo).tolist())
     moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
     at = 0
     for i, cs in zip(search, cands):
@@ -309,6 +325,25 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: di
         scope.members[aid].story_id = target if target is not None else "\0" + aid
     _rekey(scope, order)
     return True
+
+
+def _known(table: dict, items: list[tuple[Any, tuple]], compute: Callable[[list[int]], list]) -> list:
+    """The values of ``items`` (a key, the objects the value depends on): from ``table`` where it
+    holds one made with the very same objects (a story that changes is a new object), else made by
+    ``compute`` (given the positions of the missing items) and kept in ``table``."""
+    out: list = [None] * len(items)
+    todo = []
+    for i, (key, objs) in enumerate(items):
+        hit = table.get(key)
+        if hit is not None and len(hit[0]) == len(objs) and all(x is y for x, y in zip(hit[0], objs)):
+            out[i] = hit[1]
+        else:
+            todo.append(i)
+    if todo:
+        for i, value in zip(todo, compute(todo)):
+            out[i] = value
+            table[items[i][0]] = (items[i][1], value)
+    return out
 
 
 def evidence(config: StoryConfig, v: Vector) -> float:
