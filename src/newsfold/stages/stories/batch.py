@@ -6,7 +6,7 @@ stories (``refine._pair_score``), each core member against its own story without
 few numpy calls per batch instead of several per pair, with the very same floating-point
 operations in the same order:
 
-- the dot products (``dots_grouped``): every story of the batch gets a number ``j``; its
+- the dot products (``dots_many``): every story of the batch gets a number ``j``; its
   block-tagged centroid keys, offset by ``j << 35``, are concatenated into one sorted array, and
   each pair's vector keys (offset by its story's number) are looked up in it with one
   ``searchsorted``; one ``np.bincount`` then adds each pair's products one by one in the vector's
@@ -15,6 +15,9 @@ operations in the same order:
   ``score.spread_cosine`` and ``score.combine``, applied block after block in the order of the
   weights; the powers (``** spread_penalty``) and time factors stay Python scalars, made once a
   story (or a day gap).
+
+``rough_dots`` makes the dot products by sparse products instead (scipy, another order of adding):
+off by rounding only, for sorting out the pairs far below a bar before scoring the rest exactly.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ _NB = len(BLOCKS)
 _SHIFT = 35  # block-tagged keys are below len(BLOCKS) << 32 <= 2 ** 35
 
 
-def dots_many(pairs: Sequence[tuple[Vector, Story]]) -> tuple[np.ndarray, np.ndarray, list[Story]]:
+def dots_many(pairs: Sequence[tuple[Vector, Story]]) -> tuple[np.ndarray, np.ndarray, list[Story], np.ndarray]:
     """The ``block_dots`` of every (vector, story) pair, as one ``(pairs, len(BLOCKS))`` array,
     with whether each pair's vector has terms in each block (same shape, bool), the distinct
     stories and each pair's number among them."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -39,9 +39,9 @@ from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.packed import PackedVectors
-from newsfold.stages.stories.scope import Scope
+from newsfold.stages.stories.scope import Scope, ScopeVectors, remembered
 from newsfold.stages.stories.score import (CandidateIndex, Vector, block_dots, combine, index_keys,
-    score, spread_cosine, time_factor, build_story, dots_pairs, vector_arrays)
+    spread_cosine, time_factor, build_story, vector_arrays)
 
 
 
@@ -87,7 +87,7 @@ def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
                       {aid for sid in core_sids for aid in live[sid].members},
                       lambda sid: (sid in live and sid not in ids) or sid in st.closed.stories)
         # the scope is small (the core and its neighbours): its vectors are kept whole, not packed
-        vecs = _Vectors(lambda aid: grouper.vector(*_features(live_members[aid])))
+        vecs = ScopeVectors(lambda aid: grouper.vector(*_features(live_members[aid])))
     members = sorted(scope.members.values(), key=member_order)
     before = {m.article_id: m.story_id for m in members}
     before_ids = set(scope.stories)
@@ -124,18 +124,6 @@ def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
     moved = {aid: (sid, scope.members[aid].story_id) for aid, sid in before.items()
              if scope.members[aid].story_id != sid}
     return Refined(before_ids, set(scope.stories), moved)
-
-
-class _Vectors(dict):
-    """Article id -> its ``Vector``, made on first use (``make``) and kept as it is."""
-
-    def __init__(self, make: Callable[[str], Vector]) -> None:
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, aid: str) -> Vector:
-        v = self[aid] = self.make(aid)
-        return v
 
 
 def _features(m: Member) -> tuple:
@@ -199,6 +187,8 @@ def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
 
 
 def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[str, float] | None = None) -> float:
+    """The score of story ``a`` (its centroid vector ``av``) against story ``b``, one pair at a
+    time: the reference form of ``batch.centroid_scores``, which ``_merge`` uses (kept for the tests)."""
     dots = block_dots(av, b) if dots is None else dots
     cos: dict[str, float | None] = {}
     for blk in BLOCKS:
@@ -259,7 +249,7 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict)
             out[i] = x
         return out
 
-    scores = _known(memo.setdefault("pairs", {}), [((a.story_id, b.story_id), (a, b)) for a, _, b in found], scored)
+    scores = remembered(memo.setdefault("pairs", {}), [((a.story_id, b.story_id), (a, b)) for a, _, b in found], scored)
     pairs = []
     for (a, _, b), s in zip(found, scores):
         if s is not None and s >= cfg.merge_threshold:
@@ -295,13 +285,13 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: di
         return leave_one_out_many(cfg, [(vs[loo[i]], owns[loo[i]]) for i in todo], sd).tolist()
 
     own_scores = [-1.0] * len(aids)
-    for i, x in zip(loo, _known(memo.setdefault("own", {}), [(aids[i], (owns[i],)) for i in loo], leave_one_out)):
+    for i, x in zip(loo, remembered(memo.setdefault("own", {}), [(aids[i], (owns[i],)) for i in loo], leave_one_out)):
         own_scores[i] = x
     # those that do not fit their story well enough to stay without a search
     search = [i for i in range(len(aids)) if own_scores[i] < cfg.settled * cfg.threshold]
     cands = [scope.index.candidates(vs[i], stories, exclude=owns[i].story_id) for i in search]
     flat = [(vs[i], c, aids[i]) for i, cs in zip(search, cands) for c in cs]
-    scores = _known(memo.setdefault("scores", {}), [((aid, c.story_id), (c,)) for _, c, aid in flat],
+    scores = remembered(memo.setdefault("scores", {}), [((aid, c.story_id), (c,)) for _, c, aid in flat],
                     lambda todo: score_many(cfg, [flat[j][:2] for j in todo], memo).tolist())
     moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
     at = 0
@@ -327,25 +317,6 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: di
     return True
 
 
-def _known(table: dict, items: list[tuple[Any, tuple]], compute: Callable[[list[int]], list]) -> list:
-    """The values of ``items`` (a key, the objects the value depends on): from ``table`` where it
-    holds one made with the very same objects (a story that changes is a new object), else made by
-    ``compute`` (given the positions of the missing items) and kept in ``table``."""
-    out: list = [None] * len(items)
-    todo = []
-    for i, (key, objs) in enumerate(items):
-        hit = table.get(key)
-        if hit is not None and len(hit[0]) == len(objs) and all(x is y for x, y in zip(hit[0], objs)):
-            out[i] = hit[1]
-        else:
-            todo.append(i)
-    if todo:
-        for i, value in zip(todo, compute(todo)):
-            out[i] = value
-            table[items[i][0]] = (items[i][1], value)
-    return out
-
-
 def evidence(config: StoryConfig, v: Vector) -> float:
     """How much of a full article's evidence ``v`` holds: (body terms / ``max_terms``) ** ``lone_power``."""
     n = len(v.terms["body"][0])
@@ -353,7 +324,8 @@ def evidence(config: StoryConfig, v: Vector) -> float:
 
 
 def _leave_one_out(config: StoryConfig, v: Vector, story: Story) -> float:
-    """Score of an article against its own story with the article taken out of the centroid."""
+    """Score of an article against its own story with the article taken out of the centroid, one
+    pair at a time: the reference form of ``batch.leave_one_out_many`` (kept for the tests)."""
     dots = block_dots(v, story)
     cos: dict[str, float | None] = {}
     for b in BLOCKS:

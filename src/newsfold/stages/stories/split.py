@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 def member_similarities(config, vs: list["Vector"]) -> np.ndarray:
     """The article-to-article score matrix of a story's members: the weighted mean of the block
-    cosines both sides have (the ``combine`` of ``score.py``, without the time factor)."""
+    cosines both sides have (the ``combine`` of ``score.py``, without the time factor).  One story
+    at a time: the reference form of ``similarities_many``, which ``split`` uses (kept for the tests)."""
     import scipy.sparse as sp
 
     n = len(vs)
