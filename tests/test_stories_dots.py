@@ -208,3 +208,47 @@ def test_candidates_are_the_head_of_all_stories_by_shared_keys_then_id():
             assert [s.story_id for s in g.index.candidates(v, live, exclude=m.story_id)] == want
             longer += len(ok) > cfg.max_candidates
         assert longer  # some articles had more candidates than were kept
+
+
+def test_batched_refinement_scores_equal_the_per_pair_forms_to_the_bit():
+    import numpy as np
+
+    from newsfold.stages.stories import batch
+    from newsfold.stages.stories.refine import _leave_one_out, _pair_score
+
+    g = StoryGrouper(StoryConfig())
+    g.add_many(_articles(120))
+    stories = sorted(g.state.stories.live.values(), key=lambda s: s.story_id)
+    members = sorted(g.state.members.live.values(), key=lambda m: m.article_id)
+    vecs = {m.article_id: g.vector(m.ids, m.tf, m.day) for m in members}
+    pairs = [(vecs[m.article_id], s) for m in members[:40] for s in stories[:8]]
+    dots, has, _, _ = batch.dots_many(pairs)
+    assert [dict(zip(sc.BLOCKS, row)) for row in dots.tolist()] == sc.dots_pairs(pairs)
+    assert has.tolist() == [[len(v.terms[b][0]) > 0 for b in sc.BLOCKS] for v, _ in pairs]
+    live = g.state.stories.live
+    own = [(vecs[m.article_id], live[m.story_id]) for m in members if len(live[m.story_id].members) > 1]
+    for cfg in (StoryConfig(), StoryConfig(quote_bonus=0.2, spread_penalty=0.0, time_window_days=0.5)):
+        assert batch.score_many(cfg, pairs, {}).tolist() == [sc.score(cfg, v, s) for v, s in pairs]
+        trip = [(a, _centroid_vector(a, 100, 12), b) for a in stories[:12] for b in stories[:9] if a is not b]
+        want = [_pair_score(cfg, a, av, b) for a, av, b in trip]
+        assert batch.centroid_scores(cfg, trip, {}).tolist() == want
+        rough = batch.centroid_scores(cfg, trip, {}, rough=True)
+        assert np.abs(rough - np.array(want)).max() < 1e-12 and len(set(want)) > 5
+        sd = np.array([batch.self_dots(v) for v, _ in own])
+        assert batch.leave_one_out_many(cfg, own, sd).tolist() == [_leave_one_out(cfg, v, s) for v, s in own]
+    assert len(own) > 20 and batch.score_many(StoryConfig(), [], {}).size == 0
+
+
+def test_split_similarities_of_many_stories_equal_one_by_one_to_the_bit():
+    from newsfold.stages.stories.split import member_similarities, similarities_many
+
+    g = StoryGrouper(StoryConfig())
+    g.add_many(_articles(120))
+    live = g.state.members.live
+    groups = [[g.vector(live[a].ids, live[a].tf, live[a].day) for a in s.members]
+              for s in sorted(g.state.stories.live.values(), key=lambda s: s.story_id)]
+    groups = [vs for vs in groups if len(vs) > 1][:12] + [groups[0][:1]]
+    for cfg in (StoryConfig(), StoryConfig(weights={"body": 1.0, "title": 0.5})):
+        many = similarities_many(cfg, groups)
+        assert [m.tolist() for m in many] == [member_similarities(cfg, vs).tolist() for vs in groups]
+    assert len(groups) > 5 and similarities_many(StoryConfig(), []) == []

@@ -31,7 +31,6 @@ later runs.  Without the package the step is off and says so once (``status``).
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -9,18 +9,18 @@
 - ``title``: the headline's words (else the URL's slug, or the first short line: ``title_from``);
 - ``quotes``: a bottom-k sample of word 5-grams, only when ``quote_bonus`` is on.
 
-Every feature is hashed into ``2**hash_bits`` buckets (no vocabulary to fit), and weighted by
-sublinear term frequency; IDF is applied later from running document frequencies (see
-``state.py``), so nothing here needs the corpus.
+The rules that find words, runs and numbers in a text are in ``tokens.py``.  Every feature is
+hashed into ``2**hash_bits`` buckets (no vocabulary to fit), and weighted by sublinear term
+frequency; IDF is applied later from running document frequencies (see ``state.py``), so nothing
+here needs the corpus.  ``featurize`` works out each distinct token of a call once (``_Buckets``)
+and counts all its articles' buckets in one sort per block (``_counted``).
 """
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import xxhash
@@ -28,42 +28,11 @@ import xxhash
 from newsfold.records import Article
 
 from newsfold.stages.stories.config import StoryConfig
+from newsfold.stages.stories.tokens import (capital_runs, entity_features, entity_key, entity_part, entity_single,
+                                            entity_spans, entity_words, number, raw_numbers, raw_words, run_start,
+                                            sentence_start, stop_words, word, words)
 
 BLOCKS = ("body", "entities", "numbers", "title", "quotes")
-
-
-def _english_stop_words() -> frozenset[str]:
-    """scikit-learn's English stop words (``ENGLISH_STOP_WORDS``), read from the module that holds
-    them without importing scikit-learn itself, whose import takes seconds of every run's start."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("sklearn")  # finds the package; imports nothing
-    path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py" if spec and spec.origin else None
-    if path is None or not path.exists():  # another layout: the public import
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-        return frozenset(ENGLISH_STOP_WORDS)
-    words = importlib.util.spec_from_file_location("newsfold_english_stop_words", path)
-    module = importlib.util.module_from_spec(words)
-    words.loader.exec_module(module)
-    return frozenset(module.ENGLISH_STOP_WORDS)
-
-
-_EXTRA_STOP = {
-    "said", "says", "say", "told", "according", "also", "just", "like", "new", "year", "years",
-    "time", "people", "would", "could", "one", "two", "http", "https", "www", "com", "html",
-    "htm", "php", "aspx", "read", "image", "photo", "caption", "copyright", "getty", "images",
-    "reuters", "ap", "afp", "video", "click", "share", "advertisement", "mr", "ms", "mrs",
-}
-STOP = frozenset(_english_stop_words() | _EXTRA_STOP)
-_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
-_NUMBER = re.compile(r"\d+(?:[.,:]\s?\d+)*")
-# a capitalised word, possibly behind a lower-case particle ("al-Sadr", "bin Salman" is two words)
-_CAP = r"(?:(?:al|el|ad|as|ash|ibn|bin|de|van|von|da|di|du|la|le)[-’'])?[A-Z][\w’'.&-]*"
-_ENTITY = re.compile(rf"{_CAP}(?:\s+(?:of|the|de|del|da|al|bin|van|von|la|for|and|&)?\s*{_CAP})*")
-_SENT_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)$")
-_ARTICLE = re.compile(r"^(?:al|el)-")  # the Arabic article in transliterated names
-_PARTICLE = re.compile(r"^(?:al|el|ad|as|ash|ibn|bin|de|van|von|da|di|du|la|le)[-’']", re.I)
 
 
 @dataclass(slots=True)
@@ -76,88 +45,10 @@ class ArticleFeatures:
     dense: np.ndarray | None = None  # an optional sentence embedding (normalised)
 
 
-_LANG_STOP: dict[str, frozenset] = {}  # a read-only cache: the stop words of each language, loaded once
-
-
-def stop_words(language: str | None) -> frozenset:
-    """The stop words of an article's language: English's (``STOP``), plus spaCy's list for that
-    language where spaCy has one (``spacy.lang.XX.stop_words``: data, no model), so that "der", "und",
-    "في" count as little in German or Arabic as "the" does in English."""
-    if not language or language in ("en", "und"):
-        return STOP
-    if language not in _LANG_STOP:
-        import importlib
-        import importlib.util
-
-        code = {'no': 'nb'}.get(language, language)
-        spacy = importlib.util.find_spec("spacy")  # finds the package; imports nothing
-        extra = frozenset()
-        # spaCy has no list for most codes ("zxx", "und"): looked up by path, not by importing spaCy
-        if spacy is None or spacy.origin is None or (Path(spacy.origin).parent / "lang" / code / "stop_words.py").exists():
-            try:
-                mod = importlib.import_module(f"spacy.lang.{code}.stop_words")
-                extra = frozenset(w.lower() for w in mod.STOP_WORDS)
-            except Exception:
-                pass
-        _LANG_STOP[language] = STOP | extra
-    return _LANG_STOP[language]
-
-
-def iter_words(text: str, stop: frozenset = STOP) -> Iterator[str]:
-    """Lower-case content words: no stop words, no one-letter words, possessives dropped (one at
-    a time: a long text's features are counted, never listed)."""
-    for m in _WORD.finditer(text.lower()):
-        tok = m.group().replace("’", "'")
-        if tok.startswith(("al-", "el-")):  # "al-sadr" -> "sadr" (``_ARTICLE``, without a regex call per word)
-            tok = tok[3:]
-        if tok.endswith("'s"):
-            tok = tok[:-2]
-        if len(tok) < 2 or tok in stop:
-            continue
-        yield tok
-
-
-def words(text: str, stop: frozenset = STOP) -> list[str]:
-    return list(iter_words(text, stop))
-
-
-def _entity_key(span: str) -> str:
-    return " ".join(w.strip(".'’-&").lower() for w in span.split()).strip()
-
-
 def capitalised_entities(text: str) -> list[str]:
-    """Entity-like features without a model: capitalised runs and their words."""
-    return list(iter_capitalised_entities(text))
-
-
-def iter_capitalised_entities(text: str) -> Iterator[str]:
-    for m in _ENTITY.finditer(text):
-        parts = m.group(0).split()
-        # a sentence's first word is capitalised anyway: drop it when it is a common word
-        if _SENT_START.search(text[max(0, m.start() - 3): m.start()]) or m.start() == 0:
-            while parts and parts[0].lower().strip(".'’") in STOP:
-                parts = parts[1:]
-        while parts and parts[-1].lower() in {"of", "the", "and", "for", "&"}:
-            parts = parts[:-1]
-        if not parts:
-            continue
-        key = _entity_key(" ".join(parts))
-        if not key or key in STOP:
-            continue
-        singles = [_entity_key(_PARTICLE.sub("", p)) for p in parts]
-        singles = [s for s in singles if len(s) > 1 and s not in STOP]
-        if len(parts) > 1:
-            yield "E:" + key
-        yield from ("E:" + s for s in singles)
-
-
-def numbers(text: str) -> list[str]:
-    """The numbers in a text ("5.6", "2005", "33"), which tell apart two events of one kind."""
-    return list(iter_numbers(text))
-
-
-def iter_numbers(text: str) -> Iterator[str]:
-    return (re.sub(r"\s", "", m.group()) for m in _NUMBER.finditer(text))
+    """Entity-like features without a model: capitalised runs and their words (``tokens.py``)."""
+    return [f for start, span in entity_spans(text)
+            for f in entity_features(entity_words(span)[sentence_start(text, start)])]
 
 
 def spacy_entities(docs: Iterable) -> list[list[str]]:
@@ -168,14 +59,13 @@ def spacy_entities(docs: Iterable) -> list[list[str]]:
         for ent in doc.ents:
             if ent.label_ in {"CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME"}:
                 continue
-            key = _entity_key(ent.text)
+            key = entity_key(ent.text)
             if not key:
                 continue
-            singles = [_entity_key(_PARTICLE.sub("", w)) for w in ent.text.split()]
-            singles = [s for s in singles if len(s) > 1 and s not in STOP]
+            singles = [s for s in map(entity_single, ent.text.split()) if s is not None]
             if len(singles) > 1:
                 feats.append("E:" + key)
-            feats.extend("E:" + s for s in singles)
+            feats.extend(singles)
         out.append(feats)
     return out
 
@@ -244,8 +134,18 @@ def feature_key(article: Article) -> int:
 
 def feature_id(feature: str, block: str, mask: int, lang_seed: int = 0) -> int:
     """The hash bucket of one feature in one block (of one language: ``language_seed``)."""
-    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"),
-                                    seed=BLOCKS.index(block) + 1 + lang_seed) & mask
+    return xxhash.xxh3_64_intdigest(feature.encode("utf-8", "surrogatepass"), _seed(block, lang_seed)) & mask
+
+
+def _seed(block: str, lang_seed: int) -> int:
+    return BLOCKS.index(block) + 1 + lang_seed
+
+
+def hasher(block: str, mask: int, lang_seed: int = 0) -> Callable[[str], int]:
+    """``feature_id`` of one block and language, as a function of the feature alone (the same
+    formula, without a call per feature)."""
+    seed, xxh3 = _seed(block, lang_seed), xxhash.xxh3_64_intdigest
+    return lambda feature: xxh3(feature.encode("utf-8", "surrogatepass"), seed) & mask
 
 
 def language_seed(language: str | None) -> int:
@@ -257,16 +157,101 @@ def language_seed(language: str | None) -> int:
     return (xxhash.xxh32_intdigest(language.encode("ascii", "replace")) | 1) << 8
 
 
-def _hashed(feats: Iterable[str], block: str, mask: int, lang_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    counts: Counter[int] = Counter()
-    for f, c in Counter(feats).items():  # each distinct feature hashed once (``feature_id``)
-        counts[feature_id(f, block, mask, lang_seed)] += c
-    if not counts:
-        return np.empty(0, np.uint32), np.empty(0, np.float32)
-    ids = np.fromiter(counts.keys(), np.uint32, len(counts))
-    tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
-    order = np.argsort(ids)
-    return ids[order], tf[order]
+class _Memo(dict):
+    """A dict that works out a missing value with ``make`` and keeps it."""
+
+    def __init__(self, make: Callable):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
+class _Buckets:
+    """The hash buckets of one language's features within one ``featurize`` call, each distinct
+    word, run and number worked out once (they repeat across the articles of a chunk), in memos
+    dropped with the call.  Each method gives a text's buckets, one per occurrence in the text;
+    -1 for a token that is no feature."""
+
+    def __init__(self, language: str | None, mask: int, parts: _Memo):
+        stop, lang_seed = stop_words(language), language_seed(language)
+        self.hashes = {b: _Memo(hasher(b, mask, lang_seed)) for b in BLOCKS}
+        body, title, numbers = self.hashes["body"], self.hashes["title"], self.hashes["numbers"]
+        self._body = _Memo(lambda t: -1 if (w := word(t, stop)) is None else body[w]).__getitem__
+        self._title = _Memo(lambda t: -1 if (w := word(t, stop)) is None else title[w]).__getitem__
+        self._numbers = _Memo(lambda t: numbers[number(t)]).__getitem__
+        self._runs = _Memo(self._run).__getitem__
+        self._parts = parts.__getitem__  # entity_part: the same in every language
+
+    def features(self, feats: list[str], block: str) -> Iterable[int]:
+        return map(self.hashes[block].__getitem__, feats)
+
+    def body(self, text: str) -> Iterable[int]:
+        """A text's content words (``tokens.word``)."""
+        return map(self._body, raw_words(text))
+
+    def title(self, text: str) -> Iterable[int]:
+        return map(self._title, raw_words(text))
+
+    def numbers(self, text: str) -> Iterable[int]:
+        return map(self._numbers, raw_numbers(text))
+
+    def _run(self, span: str) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+        """A run's buckets inside a sentence, and at a sentence's start where they differ (tuples
+        of ints, which the garbage collector stops walking)."""
+        inside, first = entity_words(span)
+        ids = self.hashes["entities"].__getitem__
+        return (tuple(map(ids, entity_features(inside, self._parts))),
+                None if first is inside else tuple(map(ids, entity_features(first, self._parts))))
+
+    def entities(self, text: str) -> list[int]:
+        """A text's capitalised runs (``tokens.entity_words``, ``entity_features``); whether a run
+        starts a sentence is looked at only where that changes its features."""
+        runs, out = self._runs, []
+        for m in capital_runs(text):  # ``tokens.entity_spans``, without a tuple per run
+            start = run_start(text, capital := m.start())
+            inside, first = runs(m.group() if start == capital else text[start: m.end()])
+            out += inside if first is None or not sentence_start(text, start) else first
+        return out
+
+
+def _sublinear(counts: np.ndarray) -> np.ndarray:
+    """``1 + ln(count)`` as float32, each rounded from the float64 that ``math.log`` gives (not
+    numpy's log, which may differ in the last bit)."""
+    top = int(counts.max()) if len(counts) else 0
+    if top <= 1 << 16:  # a table of every count up to the largest
+        return np.array([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)], np.float32)[counts]
+    values, at = np.unique(counts, return_inverse=True)
+    return np.array([1.0 + math.log(c) for c in values.tolist()], np.float32)[at]
+
+
+class _Rows:
+    """The bucket ids of one block, article after article, in one flat list (few objects for the
+    garbage collector to walk)."""
+
+    def __init__(self):
+        self.ids: list[int] = []
+        self.lens: list[int] = []
+
+    def add(self, ids: Iterable[int]) -> None:
+        before = len(self.ids)
+        self.ids.extend(ids)
+        self.lens.append(len(self.ids) - before)
+
+
+def _counted(rows: _Rows, bits: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per row of bucket ids (-1: none), its distinct buckets, sorted, and their sublinear TF
+    (``_sublinear``): all rows counted in one sort."""
+    lens = rows.lens
+    flat = np.array(rows.ids, np.int64)
+    keys = (np.repeat(np.arange(len(lens), dtype=np.int64), lens) << bits) | flat
+    keys, counts = np.unique(keys[flat >= 0], return_counts=True)
+    tf = _sublinear(counts)
+    ids = (keys & ((1 << bits) - 1)).astype(np.uint32)
+    ends = np.searchsorted(keys >> bits, np.arange(len(lens) + 1)).tolist()
+    return [(ids[a:b].copy(), tf[a:b].copy()) for a, b in zip(ends, ends[1:])]
 
 
 class Featurizer:
@@ -299,32 +284,34 @@ class Featurizer:
         return ""
 
     def featurize(self, articles: Sequence[Article]) -> list[ArticleFeatures]:
-        texts = [content(a.text or "") if self.config.strip_url_lines else (a.text or "") for a in articles]
+        cfg = self.config
+        texts = [content(a.text or "") if cfg.strip_url_lines else (a.text or "") for a in articles]
         titles = [self.title(a, t) for a, t in zip(articles, texts)]
-        if self.config.entities == "spacy":
-            ents = spacy_entities(self._spacy().pipe((f"{t}\n{x}"[:100_000] for t, x in zip(titles, texts)), batch_size=64))
-        elif self.config.entities == "capitalised":
-            ents = (iter_capitalised_entities(f"{t}\n{x}") for t, x in zip(titles, texts))  # counted as made
-        else:
-            raise ValueError(f"entities must be 'capitalised' or 'spacy', not {self.config.entities!r}")
-        out = []
-        for art, text, title, ent in zip(articles, texts, titles, ents):
+        heads = [f"{t}\n{x}" for t, x in zip(titles, texts)]  # entities and numbers: of title and text
+        if cfg.entities == "spacy":
+            ents = spacy_entities(self._spacy().pipe((h[:100_000] for h in heads), batch_size=64))
+        elif cfg.entities != "capitalised":
+            raise ValueError(f"entities must be 'capitalised' or 'spacy', not {cfg.entities!r}")
+        parts, langs = _Memo(entity_part), {}
+        rows = {b: _Rows() for b in BLOCKS}
+        for i, (art, text, title, head) in enumerate(zip(articles, texts, titles, heads)):
             if not art.article_id:
                 raise ValueError("story grouping needs Article.article_id (set by dedup)")
-            stop = stop_words(art.language) if self.config.language_features else STOP
-            body: Iterable[str] = iter_words(text, stop)
-            if self.config.body_bigrams:
-                body = words(text, stop)
-                body += [f"{a} {b}" for a, b in zip(body, body[1:])]
-            ls = language_seed(art.language) if self.config.language_features else 0
-            blocks = {
-                "body": _hashed(body, "body", self.mask, ls),
-                "entities": _hashed(ent, "entities", self.mask, ls),
-                "numbers": _hashed(iter_numbers(f"{title}\n{text}"), "numbers", self.mask, ls),
-                "title": _hashed(words(title, stop), "title", self.mask, ls),
-                # a bottom-k sample (smallest buckets) so that two articles keep the same shingles
-                "quotes": tuple(x[: self.config.quote_shingles] for x in _hashed(
-                    quote_shingles(text) if self.config.quote_bonus else [], "quotes", self.mask, ls)),
-            }
-            out.append(ArticleFeatures(art.article_id, day_ordinal(art.published), blocks))
-        return out
+            lang = art.language if cfg.language_features else None
+            if (buckets := langs.get(lang)) is None:
+                buckets = langs[lang] = _Buckets(lang, self.mask, parts)
+            if cfg.body_bigrams:
+                body = words(text, stop_words(lang))
+                rows["body"].add(buckets.features(body + [f"{a} {b}" for a, b in zip(body, body[1:])], "body"))
+            else:
+                rows["body"].add(buckets.body(text))
+            rows["entities"].add(buckets.features(ents[i], "entities") if cfg.entities == "spacy"
+                                 else buckets.entities(head))
+            rows["numbers"].add(buckets.numbers(head))
+            rows["title"].add(buckets.title(title))
+            rows["quotes"].add(buckets.features(quote_shingles(text), "quotes") if cfg.quote_bonus else ())
+        blocks = {b: _counted(rows[b], self.mask.bit_length()) for b in BLOCKS}
+        # the quotes: a bottom-k sample (smallest buckets) so that two articles keep the same shingles
+        blocks["quotes"] = [(ids[: cfg.quote_shingles], tf[: cfg.quote_shingles]) for ids, tf in blocks["quotes"]]
+        return [ArticleFeatures(art.article_id, day_ordinal(art.published), {b: blocks[b][i] for b in BLOCKS})
+                for i, art in enumerate(articles)]

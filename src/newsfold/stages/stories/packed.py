@@ -8,7 +8,8 @@ later run knows the article and its story without reading the spill.  A Python d
 ``int32`` array (the id's length + 4 bytes an entry), with a small dict of recent changes merged
 in from time to time.
 
-``PackedVectors``: article id -> its unit TF-IDF vectors (refinement holds one per open member).
+``PackedVectors``: article id -> its unit TF-IDF vectors (a refinement of every open story holds
+one per open member; one of a few stories at closing keeps its small scope's vectors whole).
 """
 from __future__ import annotations
 

@@ -34,13 +34,14 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from newsfold.stages.stories.batch import centroid_scores, leave_one_out_many, score_many, self_dots
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.packed import PackedVectors
-from newsfold.stages.stories.scope import Scope
+from newsfold.stages.stories.scope import Scope, ScopeVectors, remembered
 from newsfold.stages.stories.score import (CandidateIndex, Vector, block_dots, combine, index_keys,
-    score, spread_cosine, time_factor, build_story, dots_pairs, vector_arrays)
+    spread_cosine, time_factor, build_story, vector_arrays)
 
 
 
@@ -85,19 +86,21 @@ def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
         scope = Scope(cfg, stories, {aid: live_members[aid] for sid in ids for aid in live[sid].members}, index,
                       {aid for sid in core_sids for aid in live[sid].members},
                       lambda sid: (sid in live and sid not in ids) or sid in st.closed.stories)
-        vecs = PackedVectors(lambda aid: grouper.vector(*_features(live_members[aid])))
+        # the scope is small (the core and its neighbours): its vectors are kept whole, not packed
+        vecs = ScopeVectors(lambda aid: grouper.vector(*_features(live_members[aid])))
     members = sorted(scope.members.values(), key=member_order)
     before = {m.article_id: m.story_id for m in members}
     before_ids = set(scope.stories)
     if not members:
         return Refined(before_ids, before_ids, {})
     order = {m.article_id: i for i, m in enumerate(members)}
+    memo: dict = {}  # what stays true within this refinement (see _merge, _reassign, batch.py)
     for round_no in range(cfg.refine_rounds):
         _rebuild(scope, vecs, order, fresh=round_no == 0 and only is None)
-        changed = _merge(scope, vecs, order)
+        changed = _merge(scope, vecs, order, memo)
         if changed:
             _rebuild(scope, vecs, order)
-        changed = _reassign(scope, vecs, order) or changed
+        changed = _reassign(scope, vecs, order, memo) or changed
         if not changed:
             break
     if cfg.split_ratio > 0:
@@ -184,6 +187,8 @@ def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
 
 
 def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[str, float] | None = None) -> float:
+    """The score of story ``a`` (its centroid vector ``av``) against story ``b``, one pair at a
+    time: the reference form of ``batch.centroid_scores``, which ``_merge`` uses (kept for the tests)."""
     dots = block_dots(av, b) if dots is None else dots
     cos: dict[str, float | None] = {}
     for blk in BLOCKS:
@@ -195,23 +200,27 @@ def _pair_score(config: StoryConfig, a: Story, av: Vector, b: Story, dots: dict[
     return combine(config, cos, factor)
 
 
-def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+_MARGIN = 1e-6  # far more than rounding can move a score (sums of a few hundred products below 1)
+
+
+def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict) -> bool:
     cfg, stories = scope.config, scope.stories
-    pairs = []
-    cvs: dict[str, Vector] = {}  # arrays, not lists: about as small as packed
+    cvs = memo.setdefault("centroids", {})  # story id -> (the story, its centroid vector): kept
+    # across rounds while the story stands (arrays, not lists: about as small as packed)
 
     def cv(sid: str) -> Vector:
-        v = cvs.get(sid)
-        if v is None:
-            v = cvs[sid] = _centroid_vector(stories[sid], cfg.max_terms, cfg.index_terms)
-        return v
+        s = stories[sid]
+        hit = cvs.get(sid)
+        if hit is None or hit[0] is not s:
+            hit = cvs[sid] = (s, _centroid_vector(s, cfg.max_terms, cfg.index_terms))
+        return hit[1]
 
     seen: set[tuple[str, str]] = set()
+    found = []  # (a, its centroid vector, b): the pairs to score, both ways
     for sid in sorted(stories if scope.core is None else scope.core_sids):
         a = stories[sid]
         av = cv(sid)
         av.day = a.first_day
-        todo = []
         for b in scope.index.candidates(av, stories, exclude=sid):
             if scope.core is None:  # every story: each pair from its smaller id
                 if b.story_id <= sid:
@@ -221,16 +230,30 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
                 if pair in seen:
                     continue
                 seen.add(pair)
-            todo.append(b)
-        if not todo:
-            continue
-        bvs = [cv(b.story_id) for b in todo]
-        dots = dots_pairs([(av, b) for b in todo] + [(bv, a) for bv in bvs])
-        k = len(todo)
-        for j, (b, bv) in enumerate(zip(todo, bvs)):
-            s = min(_pair_score(cfg, a, av, b, dots[j]), _pair_score(cfg, b, bv, a, dots[k + j]))
-            if s >= cfg.merge_threshold:
-                pairs.append((-s, min(sid, b.story_id), max(sid, b.story_id)))
+            found.append((a, av, b))
+    if not found:
+        return False
+
+    def scored(todo: list[int]) -> list[float | None]:
+        # most pairs score far below the bar one way already (a pair's score is the lower of its
+        # two ways): sorted out (None) on rough scores (off by rounding at most), the others
+        # scored exactly
+        some = [found[i] for i in todo]
+        rough = centroid_scores(cfg, some, memo, rough=True)
+        near = np.flatnonzero(~(rough < cfg.merge_threshold - _MARGIN)).tolist()
+        near_pairs = [some[i] for i in near]
+        ab = centroid_scores(cfg, near_pairs, memo)
+        ba = centroid_scores(cfg, [(b, cv(b.story_id), a) for a, _, b in near_pairs], memo)
+        out: list[float | None] = [None] * len(todo)
+        for i, x in zip(near, np.minimum(ab, ba).tolist()):
+            out[i] = x
+        return out
+
+    scores = remembered(memo.setdefault("pairs", {}), [((a.story_id, b.story_id), (a, b)) for a, _, b in found], scored)
+    pairs = []
+    for (a, _, b), s in zip(found, scores):
+        if s is not None and s >= cfg.merge_threshold:
+            pairs.append((-s, min(a.story_id, b.story_id), max(a.story_id, b.story_id)))
     if not pairs:
         return False
     pairs.sort()
@@ -246,31 +269,46 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
     return True
 
 
-def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int]) -> bool:
+def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict) -> bool:
     cfg, stories = scope.config, scope.stories
+    sdots = memo.setdefault("self_dots", {})  # article id -> its squared norm per block
+    aids = [aid for aid in sorted(scope.members, key=order.__getitem__) if scope.is_core(scope.members[aid].story_id)]
+    vs = [vecs[aid] for aid in aids]
+    owns = [stories[scope.members[aid].story_id] for aid in aids]
+    loo = [i for i, own in enumerate(owns) if len(own.members) > 1]
+
+    def leave_one_out(todo: list[int]) -> list[float]:
+        for i in todo:
+            if aids[loo[i]] not in sdots:
+                sdots[aids[loo[i]]] = self_dots(vs[loo[i]])
+        sd = np.array([sdots[aids[loo[i]]] for i in todo], np.float64).reshape(len(todo), len(BLOCKS))
+        return leave_one_out_many(cfg, [(vs[loo[i]], owns[loo[i]]) for i in todo], sd).tolist()
+
+    own_scores = [-1.0] * len(aids)
+    for i, x in zip(loo, remembered(memo.setdefault("own", {}), [(aids[i], (owns[i],)) for i in loo], leave_one_out)):
+        own_scores[i] = x
+    # those that do not fit their story well enough to stay without a search
+    search = [i for i in range(len(aids)) if own_scores[i] < cfg.settled * cfg.threshold]
+    cands = [scope.index.candidates(vs[i], stories, exclude=owns[i].story_id) for i in search]
+    flat = [(vs[i], c, aids[i]) for i, cs in zip(search, cands) for c in cs]
+    scores = remembered(memo.setdefault("scores", {}), [((aid, c.story_id), (c,)) for _, c, aid in flat],
+                    lambda todo: score_many(cfg, [flat[j][:2] for j in todo], memo).tolist())
     moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
-    for aid in sorted(scope.members, key=order.__getitem__):
-        m = scope.members[aid]
-        if not scope.is_core(m.story_id):
-            continue
-        v = vecs[aid]
-        own = stories[m.story_id]
-        own_score = _leave_one_out(cfg, v, own) if len(own.members) > 1 else -1.0
-        if own_score >= cfg.settled * cfg.threshold:
-            continue  # fits its story well: not reconsidered
+    at = 0
+    for i, cs in zip(search, cands):
+        v, own, own_score = vs[i], owns[i], own_scores[i]
         best, best_score = None, -1.0
-        cands = scope.index.candidates(v, stories, exclude=own.story_id)
-        for s, dots in zip(cands, dots_pairs([(v, c) for c in cands])):
-            sc = score(cfg, v, s, dots)
+        for s, sc in zip(cs, scores[at:at + len(cs)]):
             if sc > best_score:
                 best, best_score = s, sc
+        at += len(cs)
         # to another story at the threshold; to be alone only when nothing reaches the lone bar
         lone_bar = cfg.threshold * max(cfg.lone_ratio, evidence(cfg, v))
         bar = cfg.threshold if own_score >= lone_bar else lone_bar
         if best is not None and best_score >= bar and best_score > own_score:
-            moves[aid] = best.story_id
+            moves[aids[i]] = best.story_id
         elif len(own.members) > 1 and own_score < lone_bar:
-            moves[aid] = None
+            moves[aids[i]] = None
     if not moves:
         return False
     for aid, target in moves.items():
@@ -286,7 +324,8 @@ def evidence(config: StoryConfig, v: Vector) -> float:
 
 
 def _leave_one_out(config: StoryConfig, v: Vector, story: Story) -> float:
-    """Score of an article against its own story with the article taken out of the centroid."""
+    """Score of an article against its own story with the article taken out of the centroid, one
+    pair at a time: the reference form of ``batch.leave_one_out_many`` (kept for the tests)."""
     dots = block_dots(v, story)
     cos: dict[str, float | None] = {}
     for b in BLOCKS:

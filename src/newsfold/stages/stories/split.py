@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 def member_similarities(config, vs: list["Vector"]) -> np.ndarray:
     """The article-to-article score matrix of a story's members: the weighted mean of the block
-    cosines both sides have (the ``combine`` of ``score.py``, without the time factor)."""
+    cosines both sides have (the ``combine`` of ``score.py``, without the time factor).  One story
+    at a time: the reference form of ``similarities_many``, which ``split`` uses (kept for the tests)."""
     import scipy.sparse as sp
 
     n = len(vs)
@@ -45,6 +46,53 @@ def member_similarities(config, vs: list["Vector"]) -> np.ndarray:
     return np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
 
 
+def similarities_many(config, groups: list[list["Vector"]]) -> list[np.ndarray]:
+    """``member_similarities`` of many stories at once, to the bit: per block, one sparse product
+    of all their members, each story's terms renumbered in its own column range (the same
+    monotone renumbering, shifted), so that the product is block-diagonal and each story's block
+    holds the very sums of its own product; the blocks are then cut out and combined."""
+    import scipy.sparse as sp
+
+    sizes = [len(vs) for vs in groups]
+    rows_at = np.cumsum([0, *sizes])  # each story's first row among all members
+    cells_at = np.cumsum([0, *(n * n for n in sizes)])  # each story's first cell in the flat output
+    total = int(rows_at[-1])
+    if not total:
+        return [np.zeros((0, 0)) for _ in groups]
+    story = np.repeat(np.arange(len(groups)), sizes)  # the story of each row
+    n_sizes = np.asarray(sizes, np.int64)
+    # each cell of the flat output: its row and column among all members
+    cell_story = np.repeat(np.arange(len(groups)), [n * n for n in sizes])
+    local = np.arange(int(cells_at[-1])) - cells_at[cell_story]
+    n_of = n_sizes[cell_story]
+    cell_i = rows_at[cell_story] + local // n_of
+    cell_k = rows_at[cell_story] + local % n_of
+    vs_all = [v for vs in groups for v in vs]
+    num, den = np.zeros(cells_at[-1]), np.zeros(cells_at[-1])
+    for b, w in config.weights.items():
+        if w <= 0 or b not in BLOCKS:
+            continue
+        parts = [vector_arrays(v)[b] for v in vs_all]
+        counts = np.fromiter((p[0].size for p in parts), np.int64, total)
+        if not counts.any():
+            continue
+        has = (counts > 0).astype(np.float64)
+        ids = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        row = np.repeat(np.arange(total), counts)
+        # (story, term) renumbered in order: per story, the same order as its own np.unique
+        uniq, inv = np.unique((story[row] << 40) | ids, return_inverse=True)
+        x = sp.csr_matrix((np.concatenate([p[1] for p in parts]), (row, inv.ravel())), shape=(total, uniq.size))
+        prod = (x @ x.T).tocoo()  # block-diagonal: a row's entries lie in its story's columns
+        st = story[prod.row]
+        dense = np.zeros(cells_at[-1])
+        dense[cells_at[st] + (prod.row - rows_at[st]) * n_sizes[st] + (prod.col - rows_at[st])] = prod.data
+        both = has[cell_i] * has[cell_k]
+        num += w * dense * both
+        den += w * both
+    flat = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
+    return [flat[cells_at[i]:cells_at[i + 1]].reshape(n, n) for i, n in enumerate(sizes)]
+
+
 def split(scope: "Scope", vecs: "PackedVectors", order: dict[str, int]) -> bool:
     """Split a core story in two where its members form two groups that are far apart.
 
@@ -59,11 +107,11 @@ def split(scope: "Scope", vecs: "PackedVectors", order: dict[str, int]) -> bool:
 
     cfg = scope.config
     changed = False
-    for sid in sorted(scope.stories):
+    todo = [sid for sid in sorted(scope.stories)
+            if len(scope.stories[sid].members) >= 2 * cfg.split_min and scope.is_core(sid)]
+    all_sims = similarities_many(cfg, [[vecs[a] for a in scope.stories[sid].members] for sid in todo])
+    for sid, sims in zip(todo, all_sims):
         aids = scope.stories[sid].members
-        if len(aids) < 2 * cfg.split_min or not scope.is_core(sid):
-            continue
-        sims = member_similarities(cfg, [vecs[a] for a in aids])
         np.fill_diagonal(sims, 1.0)
         dist = squareform((1.0 - sims).clip(0.0), checks=False)
         lab = fcluster(linkage(dist, "average"), 2, "maxclust")
