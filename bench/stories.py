@@ -364,6 +364,7 @@ def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
                 pickle.dump(a, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
         grouper = StoryGrouper(cfg, spill=Path(tmp) / "spill")
+        parts = timed_parts(grouper)
         t, c = time.perf_counter(), time.process_time()
         grouper.add_many(read_pickled(src))
         t_stream, c_stream = time.perf_counter() - t, time.process_time() - c
@@ -390,7 +391,29 @@ def scale_one(n: int, rate: float | None = None, close: bool = True) -> dict:
             "articles_per_cpu_s": n / c_total, "stories": n_stories, "gold_events": len({g for g, _ in joint}),
             "open_stories_at_end": open_stories, "closed_stories_at_end": closed_stories,
             "open_articles_at_end": open_members, "largest_story": largest[0], "spill_mb": spill_mb, "max_rss_stream_mb": rss_stream,
-            "max_rss_mb": rss, "pair_f1": q["pair_f1"], "b3_f1": q["b3_f1"]}
+            "max_rss_mb": rss, "pair_f1": q["pair_f1"], "b3_f1": q["b3_f1"],
+            "parts_cpu_s": dict(parts, tables=c_total - c_stream)}
+
+
+def timed_parts(grouper) -> dict[str, float]:
+    """CPU seconds of the stream's parts, filled in as it runs: features, the refinement and
+    closing of stale stories before each chunk, and the assignment of each article (the peer's
+    code has the same methods; the final refinement and tables are the rest of the total)."""
+    spent = {"features": 0.0, "closing": 0.0, "assignment": 0.0}
+
+    def timer(name, method):
+        def run(*args, **kw):
+            c = time.process_time()
+            try:
+                return method(*args, **kw)
+            finally:
+                spent[name] += time.process_time() - c
+        return run
+
+    grouper.featurizer.featurize = timer("features", grouper.featurizer.featurize)
+    grouper.close_stale = timer("closing", grouper.close_stale)
+    grouper._assign = timer("assignment", grouper._assign)
+    return spent
 
 
 def peer_source(rev: str) -> str:
@@ -450,6 +473,7 @@ def scale(sizes: list[int], rate: float | None = None, close: bool = True, peer:
                   f"pair F1 {100*row['pair_f1']:.1f}  B3 F1 {100*row['b3_f1']:.1f}  "
                   f"max RSS {row['max_rss_mb']:.0f} MB (stream {row['max_rss_stream_mb']:.0f})  spill {row['spill_mb']:.0f} MB",
                   flush=True)
+            print(f"{'':>12} CPU s by part: " + ", ".join(f"{k} {v:.1f}" for k, v in row["parts_cpu_s"].items()), flush=True)
         if peer_src:
             o, p = got["ours"], got[f"peer {peer}"]
             print(f"{'':>12} n={n:>7}  ours / peer: {o['articles_per_cpu_s'] / p['articles_per_cpu_s']:.2f}x articles per CPU-s, "
