@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from newsfold.records import Article
 from newsfold.stages.stories import StoryConfig, StoryGrouper
 from newsfold.stages.stories import dots as dt
@@ -210,11 +212,16 @@ def test_candidates_are_the_head_of_all_stories_by_shared_keys_then_id():
         assert longer  # some articles had more candidates than were kept
 
 
-def test_batched_refinement_scores_equal_the_per_pair_forms_to_the_bit():
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_batched_refinement_scores_equal_the_per_pair_forms_to_the_bit(chunk, monkeypatch):
+    """Also in batches of 7 pairs (``batch.CHUNK``, which bounds the temporaries): the same scores."""
     import numpy as np
 
     from newsfold.stages.stories import batch
     from newsfold.stages.stories.refine import _leave_one_out, _pair_score
+
+    if chunk:
+        monkeypatch.setattr(batch, "CHUNK", chunk)
 
     g = StoryGrouper(StoryConfig())
     g.add_many(_articles(120))

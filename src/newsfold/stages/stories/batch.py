@@ -22,7 +22,7 @@ off by rounding only, for sorting out the pairs far below a bar before scoring t
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -33,6 +33,17 @@ from newsfold.stages.stories.score import Vector, story_keys, time_factor, vecto
 
 _NB = len(BLOCKS)
 _SHIFT = 35  # block-tagged keys are below len(BLOCKS) << 32 <= 2 ** 35
+
+
+CHUNK = 2048  # pairs scored in one batch: each pair's scores are its own, so batches bound the
+# temporaries (every term of every pair, several arrays of them) and change no result
+
+
+def _chunked(n: int, score: Callable[[int, int], np.ndarray]) -> np.ndarray:
+    """``score(lo, hi)`` of the pairs ``lo:hi``, ``CHUNK`` pairs at a time, as one array."""
+    if n <= CHUNK:
+        return score(0, n)
+    return np.concatenate([score(lo, min(n, lo + CHUNK)) for lo in range(0, n, CHUNK)])
 
 
 def dots_many(pairs: Sequence[tuple[Vector, Story]]) -> tuple[np.ndarray, np.ndarray, list[Story], np.ndarray]:
@@ -186,6 +197,10 @@ def _time_factors(config: StoryConfig, days: Sequence[tuple], memo: dict) -> np.
 
 def score_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story]], memo: dict) -> np.ndarray:
     """``score.score(config, v, s)`` of every (v, s) pair (``memo``: time factors, kept by the caller)."""
+    return _chunked(len(pairs), lambda lo, hi: _score_many(config, pairs[lo:hi], memo))
+
+
+def _score_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story]], memo: dict) -> np.ndarray:
     if not pairs:
         return np.zeros(0)
     dots, has, uniq, sj = dots_many(pairs)
@@ -210,6 +225,11 @@ def centroid_scores(config: StoryConfig, pairs: Sequence[tuple[Story, Vector, St
     """``refine._pair_score(config, a, av, b)`` of every (a, av, b): ``av``, a's centroid vector,
     against b's centroid (plain cosines), times the time factor of the gap between their days.
     ``rough``: with ``rough_dots`` (up to rounding; the blocks that count only)."""
+    return _chunked(len(pairs), lambda lo, hi: _centroid_scores(config, pairs[lo:hi], memo, rough))
+
+
+def _centroid_scores(config: StoryConfig, pairs: Sequence[tuple[Story, Vector, Story]], memo: dict,
+                     rough: bool) -> np.ndarray:
     if not pairs:
         return np.zeros(0)
     if rough:
@@ -249,6 +269,10 @@ def centroid_scores(config: StoryConfig, pairs: Sequence[tuple[Story, Vector, St
 def leave_one_out_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story]], self_dot: np.ndarray) -> np.ndarray:
     """``refine._leave_one_out(config, v, s)`` of every (v, s) pair: v against its own story s
     with v taken out of the centroid; ``self_dot``: each v's squared norm per block (``self_dots``)."""
+    return _chunked(len(pairs), lambda lo, hi: _leave_one_out_many(config, pairs[lo:hi], self_dot[lo:hi]))
+
+
+def _leave_one_out_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story]], self_dot: np.ndarray) -> np.ndarray:
     if not pairs:
         return np.zeros(0)
     dots, has, uniq, sj = dots_many(pairs)
