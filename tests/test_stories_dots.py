@@ -244,6 +244,19 @@ def test_batched_refinement_scores_equal_the_per_pair_forms_to_the_bit(chunk, mo
         sd = np.array([batch.self_dots(v) for v, _ in own])
         assert batch.leave_one_out_many(cfg, own, sd).tolist() == [_leave_one_out(cfg, v, s) for v, s in own]
     assert len(own) > 20 and batch.score_many(StoryConfig(), [], {}).size == 0
+    # with embeddings: the dense cosine joins the blocks' (a story without one, and one article without)
+    rng = np.random.default_rng(3)
+    for k, s in enumerate(stories[:8]):
+        s.dense = None if k == 2 else rng.normal(size=16)
+    for k, m in enumerate(members):
+        vecs[m.article_id].dense = None if k == 1 else rng.normal(size=16)
+    for s in live.values():
+        if s.dense is None and s in [o for _, o in own]:
+            s.dense = rng.normal(size=16)
+    cfg = StoryConfig(embedding_weight=0.3)
+    assert batch.score_many(cfg, pairs, {}).tolist() == [sc.score(cfg, v, s) for v, s in pairs]
+    sd = np.array([batch.self_dots(v) for v, _ in own])
+    assert batch.leave_one_out_many(cfg, own, sd).tolist() == [_leave_one_out(cfg, v, s) for v, s in own]
 
 
 def test_split_similarities_of_many_stories_equal_one_by_one_to_the_bit():

@@ -207,15 +207,7 @@ def _score_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story]], memo
     norm, valid, fac = _norms(config, uniq, True)
     ok = has & valid[sj]
     cos = dots / norm[sj] * fac[sj]
-    dense = None
-    if any(v.dense is not None and s.dense is not None for v, s in pairs):
-        dense = []
-        for v, s in pairs:
-            c = None
-            if v.dense is not None and s.dense is not None:
-                n = float(np.linalg.norm(s.dense))
-                c = float(np.dot(v.dense, s.dense) / n) if n else None
-            dense.append(c)
+    dense = _dense_cosines(pairs, _dense_cosine)
     factor = _time_factors(config, [(v.day, s.first_day, s.last_day) for v, s in pairs], memo)
     return combine_many(config, cos, ok, factor, dense)
 
@@ -287,17 +279,28 @@ def _leave_one_out_many(config: StoryConfig, pairs: Sequence[tuple[Vector, Story
         for i, (m, row, good) in enumerate(zip(rest, norm.tolist(), ok.tolist())):
             if m > 1:
                 cos[i] *= [min(1.0, x / m) ** p if g else 1.0 for x, g in zip(row, good)]
-    dense = None
-    if any(v.dense is not None and s.dense is not None for v, s in pairs):
-        dense = []
-        for v, s in pairs:
-            c = None
-            if v.dense is not None and s.dense is not None:
-                r = s.dense - v.dense
-                n = float((r @ r) ** 0.5)
-                c = float(v.dense @ r / n) if n > 1e-9 else None
-            dense.append(c)
-    return combine_many(config, cos, ok, None, dense)
+    return combine_many(config, cos, ok, None, _dense_cosines(pairs, _dense_cosine_without))
+
+
+def _dense_cosines(pairs: Sequence[tuple[Vector, Story]], cosine) -> list[float | None] | None:
+    """``cosine(v.dense, s.dense)`` of each pair where both have an embedding (else None); None
+    when no pair has both (embeddings off)."""
+    if not any(v.dense is not None and s.dense is not None for v, s in pairs):
+        return None
+    return [cosine(v.dense, s.dense) if v.dense is not None and s.dense is not None else None for v, s in pairs]
+
+
+def _dense_cosine(v: np.ndarray, s: np.ndarray) -> float | None:
+    """The article's embedding against the story's summed one (``score.score``)."""
+    n = float(np.linalg.norm(s))
+    return float(np.dot(v, s) / n) if n else None
+
+
+def _dense_cosine_without(v: np.ndarray, s: np.ndarray) -> float | None:
+    """The article's embedding against its story's without it (``refine._leave_one_out``)."""
+    r = s - v
+    n = float((r @ r) ** 0.5)
+    return float(v @ r / n) if n > 1e-9 else None
 
 
 def has_blocks(vs: Sequence[Vector]) -> np.ndarray:
