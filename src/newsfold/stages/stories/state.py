@@ -90,13 +90,7 @@ class StoryState:
         """``weigh``, and the positions of the terms kept (None: all of them)."""
         if ids.size == 0:
             return ids, tf, None
-        w = tf * self.idf(block, ids)
-        top = None
-        if ids.size > keep:
-            top = np.sort(np.argpartition(-w, keep - 1)[:keep])
-            ids, w = ids[top], w[top]
-        n = float(np.sqrt(np.dot(w, w)))
-        return ids, (w / n if n else w), top
+        return _top_unit(ids, tf * self.idf(block, ids), keep)
 
     def weigh_blocks(self, blocks: dict[str, tuple[np.ndarray, np.ndarray]], keep: dict[str, int]) -> dict:
         """``weigh_top`` of every block (block -> ids, weights, positions kept): the same floats,
@@ -111,15 +105,8 @@ class StoryState:
             if ids.size == 0:
                 out[b] = (ids, tf, None)
                 continue
-            w = tf * idf[at:at + ids.size]
+            out[b] = _top_unit(ids, tf * idf[at:at + ids.size], keep[b])
             at += ids.size
-            top = None
-            k = keep[b]
-            if ids.size > k:
-                top = np.sort(np.argpartition(-w, k - 1)[:k])
-                ids, w = ids[top], w[top]
-            n = math.sqrt(np.dot(w, w))  # = float(np.sqrt(...)): both the correctly rounded root
-            out[b] = (ids, (w / n if n else w), top)
         return out
 
     # --- persistence -----------------------------------------------------------------------
@@ -172,3 +159,14 @@ class StoryState:
             days = [m.day for m in state.members.live.values() if m.day is not None]
             state.newest_day = max(days) if days else None
         return state
+
+
+def _top_unit(ids: np.ndarray, w: np.ndarray, keep: int) -> tuple:
+    """The ``keep`` strongest of weights ``w`` (in term order), at unit length, and their positions
+    (None: all kept)."""
+    top = None
+    if ids.size > keep:
+        top = np.sort(np.argpartition(-w, keep - 1)[:keep])
+        ids, w = ids[top], w[top]
+    n = math.sqrt(np.dot(w, w))  # = float(np.sqrt(...)): both the correctly rounded root
+    return ids, (w / n if n else w), top

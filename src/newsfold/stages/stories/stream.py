@@ -234,10 +234,8 @@ class StoryGrouper:
         best, best_score, best_dots = None, -1.0, None
         cands = self.index.candidates(vec, live)
         dots = dots_pairs([(vec, c) for c in cands])
-        threshold, ratio = cfg.threshold, cfg.cohesion_ratio
         for story, s, d in zip(cands, scores(cfg, vec, cands, dots), dots):
-            # join_bar(cfg, story), inline
-            if s < (threshold if not story.joins else max(threshold, ratio * (story.join_sum / story.joins))):
+            if s < join_bar(cfg, story):
                 continue
             if s > best_score or (s == best_score and best is not None and story.story_id < best.story_id):
                 best, best_score, best_dots = story, s, d
