@@ -375,3 +375,52 @@ def test_stories_packed_ids():
     assert p["a-much-longer-id-than-the-others"] == 99 and p.get("id3") is None and p["id7"] == 70
     assert dict(p.items()) == {**{f"id{i}": i for i in range(50) if i != 3}, "id7": 70,
                                "a-much-longer-id-than-the-others": 99}
+
+
+def test_stories_closing_refines_the_stories_in_doubt_only(tmp_path, monkeypatch):
+    """An article that reaches two stories' bars puts the story it joins in doubt; only stories in
+    doubt are refined when they close, and the flag survives a save and load (a state saved
+    before the flag existed refines every closing story, as then)."""
+    import newsfold.stages.stories.refine as refine_mod
+
+    arts = _event_articles(8, 20)
+    # event 4's articles moved to event 3's days, and an article telling events 3 and 4 at once:
+    # it reaches both stories' bars
+    day_of = {a.article_id[-1]: a.published for a in arts if a.article_id.startswith("e03")}
+    four = [_art("e03x" + a.article_id[3:], a.title, a.text, a.outlet, day_of[a.article_id[-1]])
+            for a in arts if a.article_id.startswith("e04")]
+    three = next(a for a in arts if a.article_id == "e03-0")
+    both = _art("e03z-both", three.title, three.text + " " + four[0].text, "O9", three.published)
+    arts = [a for a in arts if not a.article_id.startswith("e04")] + four + [both]
+    refined: list[list[str]] = []
+    real = refine_mod.refine
+
+    def spy(grouper, only=None):
+        if only is not None:
+            refined.append(sorted(only))
+        return real(grouper, only=only)
+
+    monkeypatch.setattr(refine_mod, "refine", spy)
+    g = StoryGrouper(StoryConfig(close_days=5, chunk_size=3), spill=tmp_path / "spill")
+    g.add_many(list(arts))
+    st = g.state
+    sid_both = st.story_of("e03z-both")
+    flat = [sid for call in refined for sid in call]
+    assert sid_both in flat, (sid_both, refined)  # the story in doubt was refined when it closed
+    # the stories closed without a refinement are the events as they came
+    unrefined = set(st.closed.stories) - set(flat)
+    events = {frozenset(a.article_id for a in arts if a.article_id[:3] == e) for e in ("e00", "e01", "e02", "e05", "e06")}
+    assert len(unrefined) >= 3 and sid_both in st.closed.stories
+    assert all(frozenset(m.article_id for m in st.closed.story_members(sid)) in events for sid in unrefined), unrefined
+    # the flag across save and load; a state saved without it refines its closing stories
+    g2 = StoryGrouper(StoryConfig(close_days=5, chunk_size=3), spill=tmp_path / "spill2")
+    g2.add_many([a for a in arts if a.article_id.startswith(("e00", "e01"))])
+    flags = {sid: s.doubt for sid, s in g2.state.stories.live.items()}
+    assert flags and not all(flags.values())  # (so that the check of an older state below can fail)
+    g2.save(tmp_path / "state")
+    assert {sid: s.doubt for sid, s in StoryGrouper.load(tmp_path / "state").state.stories.live.items()} == flags
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "state" / "stories.parquet"
+    pq.write_table(pq.read_table(path).drop_columns(["doubt"]), path)
+    assert all(s.doubt for s in StoryGrouper.load(tmp_path / "state").state.stories.live.values())

@@ -41,6 +41,10 @@ class Story:
     join_sum: float = 0.0  # sum of the scores at which members joined (the seed excluded)
     joins: int = 0
     last_seq: int = 0  # the number of articles counted (``StoryState.n_docs``) at its last join
+    # a member's place is in doubt: it joined while another story also reached its bar, or it
+    # opened the story though a story scored near it; or a refinement made the story.  Only
+    # stories in doubt are refined when they close (``StoryGrouper.close_stale``)
+    doubt: bool = False
     # (cen_ids it was made from, block-tagged int64 keys of the centroid): ``score.story_keys``
     flat: tuple | None = field(default=None, repr=False, compare=False)
     # (what it was made from, per block norm and spread factor): ``score.scores``

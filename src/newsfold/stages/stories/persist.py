@@ -23,7 +23,7 @@ from newsfold.stages.stories.model import Member, Story
 STORY_SCHEMA = pa.schema(
     [("story_id", pa.string()), ("seed", pa.string()), ("first_day", pa.int64()), ("last_day", pa.int64()),
      ("keys", pa.list_(pa.int64())), ("dense", pa.list_(pa.float32())), ("join_sum", pa.float64()),
-     ("joins", pa.int64()), ("last_seq", pa.int64())]
+     ("joins", pa.int64()), ("last_seq", pa.int64()), ("doubt", pa.bool_())]
     + [f for b in BLOCKS for f in ((f"{b}_ids", pa.list_(pa.uint32())), (f"{b}_w", pa.list_(pa.float64())))]
 )
 _MEMBER_BASE = [("article_id", pa.string()), ("story_id", pa.string()), ("day", pa.int64()),
@@ -55,6 +55,7 @@ def stories_table(stories: list[Story]) -> pa.Table:
         "join_sum": [s.join_sum for s in stories],
         "joins": [s.joins for s in stories],
         "last_seq": [s.last_seq for s in stories],
+        "doubt": [s.doubt for s in stories],
     }
     for b in BLOCKS:
         cols[f"{b}_ids"] = [s.block(b)[0].tolist() for s in stories]
@@ -69,6 +70,7 @@ def stories_from_table(table: pa.Table) -> list[Story]:
         s.keys = np.unique(np.asarray(row["keys"], np.int64))
         s.join_sum, s.joins = row["join_sum"], row["joins"]
         s.last_seq = row.get("last_seq") or 0  # states saved before closing existed lack it
+        s.doubt = row.get("doubt") is not False  # states saved before it existed: refined at closing, as then
         s.dense = None if row["dense"] is None else np.asarray(row["dense"], np.float32)
         blocks = {}
         for b in BLOCKS:

@@ -79,7 +79,8 @@ def refine(grouper: Any, only: Iterable[str] | None = None) -> Refined:
         for sid in sorted(ids):
             s = live[sid]
             if sid in core_sids:
-                stories[sid] = Story(sid, s.seed, join_sum=s.join_sum, joins=s.joins, last_seq=s.last_seq)
+                stories[sid] = Story(sid, s.seed, join_sum=s.join_sum, joins=s.joins, last_seq=s.last_seq,
+                                     doubt=s.doubt)
             else:
                 stories[sid] = clones[sid] = replace(s, members=list(s.members), norm2=dict(s.norm2), keys=NO_KEYS)
                 index.add(clones[sid], s.keys.tolist())
@@ -158,7 +159,7 @@ def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bo
             continue
         if prev is not None:
             scope.index.remove(prev)
-        story = Story(sid, seeds.get(sid, aids[0]))
+        story = Story(sid, seeds.get(sid, aids[0]), doubt=_doubt(scope, sid))
         story.join_sum, story.joins, story.last_seq = joins.get(sid, (0.0, 0, 0))
         vs = [vecs[aid] for aid in aids]
         build_story(scope.config, story, vs)  # = add_to_story one member at a time, in order
@@ -171,6 +172,13 @@ def _rebuild(scope: Scope, vecs: PackedVectors, order: dict[str, int], fresh: bo
     scope.stories = stories
     if scope.core is not None:
         scope.core_sids = {scope.members[a].story_id for a in scope.core}
+
+
+def _doubt(scope: Scope, sid: str) -> bool:
+    """``Story.doubt`` of a story a refinement (re)makes: its old flag where it keeps its id, else
+    True (a story the refinement made)."""
+    old = scope.stories.get(sid)
+    return True if old is None else old.doubt
 
 
 def _centroid_vector(story: Story, n_terms: int, index_n: int) -> Vector:
@@ -387,7 +395,7 @@ def _rekey(scope: Scope, order: dict[str, int]) -> None:
         if old is not None and sid == key and old.members == aids:
             stories[sid] = old  # unchanged: kept whole, centroid and index entries
             continue
-        stories[sid] = s = Story(sid, new_seeds[sid])
+        stories[sid] = s = Story(sid, new_seeds[sid], doubt=_doubt(scope, sid))
         if sid in stats:
             s.join_sum, s.joins, s.last_seq = stats[sid].join_sum, stats[sid].joins, stats[sid].last_seq
     for sid, old in scope.stories.items():

@@ -16,10 +16,14 @@ Closing (bounded memory): before each full chunk of ``config.chunk_size`` articl
 the open stories that can no longer receive articles are *closed*: dated stories whose newest member is
 more than ``close_days`` older than the newest day seen (or than the chunk's oldest day, when that
 is older), and undated stories that no article joined in the last ``close_undated_after``
-articles.  They are refined one last time, with their neighbours (``refine(only=...)``), then
-leave the candidate index and RAM for the spill folder (``closed.py``).  The last, partial chunk of
-a batch closes nothing first: it is what a later run clusters again (``commit``/``flush``), so
-closing it would be redone, and undone, by every run.  A batch that fits in one chunk closes
+articles.  Those *in doubt* (``Story.doubt``: a member joined while another story also reached its
+bar, or opened the story though a story scored at least ``lone_ratio`` times the threshold; or a
+refinement made the story) are refined one last time, with their neighbours (``refine(only=...)``);
+the others, where no article had a second story to go to, close as the stream made them
+(measured on synthetic streams and on real sets in small chunks: docs/stories.md, Closing).  Then
+they leave the candidate index and RAM for the spill folder (``closed.py``).  The last, partial
+chunk of a batch closes nothing first: it is what a later run clusters again (``commit``/``flush``),
+so closing it would be redone, and undone, by every run.  A batch that fits in one chunk closes
 nothing, so a single batch is grouped exactly as before.
 """
 from __future__ import annotations
@@ -234,21 +238,25 @@ class StoryGrouper:
         best, best_score, best_dots = None, -1.0, None
         cands = self.index.candidates(vec, live)
         dots = dots_pairs([(vec, c) for c in cands])
+        reached, near = 0, False  # stories at their bar; one near it (where refinement could join one)
         for story, s, d in zip(cands, scores(cfg, vec, cands, dots), dots):
             if s < join_bar(cfg, story):
+                near = near or s >= cfg.lone_ratio * cfg.threshold
                 continue
+            reached += 1
             if s > best_score or (s == best_score and best is not None and story.story_id < best.story_id):
                 best, best_score, best_dots = story, s, d
         if best is None:
             sid, n = story_id_for(f.article_id), 1
             while st.exists(sid):  # an id a renamed article left behind
                 sid, n = f"{story_id_for(f.article_id)}-{n}", n + 1
-            best = Story(sid, f.article_id)
+            best = Story(sid, f.article_id, doubt=near)
             live[best.story_id] = best
             best_dots = dict.fromkeys(BLOCKS, 0.0)  # an empty centroid
         else:
             best.join_sum += best_score
             best.joins += 1
+            best.doubt = best.doubt or reached > 1
         add_to_story(cfg, best, vec, best_dots)
         best.members.append(f.article_id)
         best.last_seq = st.n_docs
@@ -293,9 +301,11 @@ class StoryGrouper:
         todo = [sid for sid, s in live.items() if stale(s)]
         if not todo:
             return 0
-        from newsfold.stages.stories.refine import refine
+        doubtful = [sid for sid in todo if live[sid].doubt]  # the others close as the stream made them
+        if doubtful:
+            from newsfold.stages.stories.refine import refine
 
-        note(st, refine(self, only=todo))
+            note(st, refine(self, only=doubtful))
         shut = [live[sid] for sid in sorted(live) if stale(live[sid])]
         members = {}
         for s in shut:
@@ -477,7 +487,8 @@ class StoryGrouper:
     def _rebuild_story(self, story: Story) -> None:
         """Recompute one open story's centroid from its members, under the current IDF."""
         self.index.remove(story)
-        fresh = Story(story.story_id, story.seed, join_sum=story.join_sum, joins=story.joins, last_seq=story.last_seq)
+        fresh = Story(story.story_id, story.seed, join_sum=story.join_sum, joins=story.joins, last_seq=story.last_seq,
+                      doubt=story.doubt)
         keys = []
         for aid in story.members:
             m = self.state.members.live[aid]
