@@ -424,3 +424,16 @@ def test_stories_closing_refines_the_stories_in_doubt_only(tmp_path, monkeypatch
     path = tmp_path / "state" / "stories.parquet"
     pq.write_table(pq.read_table(path).drop_columns(["doubt"]), path)
     assert all(s.doubt for s in StoryGrouper.load(tmp_path / "state").state.stories.live.values())
+
+
+def test_stories_member_sentences_plain_or_compressed():
+    """A member read back only to be read once keeps its sentences as a string: the same sentences."""
+    from newsfold.stages.stories.features import BLOCKS
+    from newsfold.stages.stories.model import Member
+
+    empty = {b: np.zeros(0, np.uint32) for b in BLOCKS}
+    for sents in ([], ["One."], ["Été à Zürich — «citée».", "", "مرحبا بالعالم", "a\ud800b"], ["x"] * 500):
+        packed = Member("a", "s", 1, "o", "t", empty, empty, sents)
+        plain = Member("a", "s", 1, "o", "t", empty, empty, sents, compress=False)
+        assert packed.sentences == plain.sentences == sents
+        assert isinstance(packed._text, bytes) and (not sents or isinstance(plain._text, str))

@@ -118,7 +118,7 @@ class ClosedStories:
                 continue
             m = self.rows.get(cur)
             if m is None:
-                m = member_from_row({**row, "article_id": cur})
+                m = member_from_row({**row, "article_id": cur}, compress=False)  # read once, by the caller
             m.story_id = sid
             out.append(m)
         out.sort(key=member_order)

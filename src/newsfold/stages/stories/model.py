@@ -82,15 +82,17 @@ class Member:
 
     The strongest hashed features of all blocks lie in one ``uint32`` buffer and their sublinear
     term frequencies in one ``float32`` buffer, cut into blocks by ``offsets``; the sentences are
-    one string, joined by newlines (a sentence never holds one), kept zlib-compressed as UTF-8.
-    ``ids``, ``tf`` and ``sentences`` give them back as per-block arrays and a list.
+    one string, joined by newlines (a sentence never holds one), kept zlib-compressed as UTF-8
+    (``compress=False``: kept as the string, for a member read back only to be read once, as the
+    result's rows of a closed story).  ``ids``, ``tf`` and ``sentences`` give them back as
+    per-block arrays and a list.
     """
 
     __slots__ = ("article_id", "story_id", "day", "outlet", "title", "_ids", "_tf", "_offsets", "_text", "dense")
 
     def __init__(self, article_id: str, story_id: str, day: int | None, outlet: str | None, title: str | None,
                  ids: dict[str, np.ndarray], tf: dict[str, np.ndarray], sentences: list[str],
-                 dense: np.ndarray | None = None):
+                 dense: np.ndarray | None = None, compress: bool = True):
         self.article_id, self.story_id, self.day, self.outlet, self.title = article_id, story_id, day, outlet, title
         id_parts = [ids[b] for b in BLOCKS]
         self._offsets = tuple(accumulate((len(p) for p in id_parts), initial=0))
@@ -100,7 +102,7 @@ class Member:
         else:
             self._ids, self._tf = NO_IDS, NO_TF
         text = "\n".join(sentences)
-        self._text = zlib.compress(text.encode("utf-8", "surrogatepass"), 1) if text else b""
+        self._text = text if not compress else zlib.compress(text.encode("utf-8", "surrogatepass"), 1) if text else b""
         self.dense = dense
 
     @property
@@ -117,9 +119,10 @@ class Member:
 
     @property
     def sentences(self) -> list[str]:
-        if not self._text:
+        text = self._text
+        if not text:
             return []
-        return zlib.decompress(self._text).decode("utf-8", "surrogatepass").split("\n")
+        return (text if type(text) is str else zlib.decompress(text).decode("utf-8", "surrogatepass")).split("\n")
 
 
 def story_id_for(article_id: str) -> str:

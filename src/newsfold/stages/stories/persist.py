@@ -102,15 +102,16 @@ def members_table(members: list[Member], features: bool = True) -> pa.Table:
     return pa.table(cols, schema=MEMBER_SCHEMA)
 
 
-def member_from_row(row: dict) -> Member:
-    """A member from a row of ``members_table`` (without features: empty blocks)."""
+def member_from_row(row: dict, compress: bool = True) -> Member:
+    """A member from a row of ``members_table`` (without features: empty blocks); ``compress``:
+    see ``Member``."""
     feats = f"{BLOCKS[0]}_ids" in row
     return Member(
         row["article_id"], row["story_id"], row["day"], row["outlet"], row["title"],
         {b: np.asarray(row[f"{b}_ids"] if feats else (), np.uint32) for b in BLOCKS},
         {b: np.asarray(row[f"{b}_tf"] if feats else (), np.float32) for b in BLOCKS},
         list(row["sentences"] or ()),
-        None if row.get("dense") is None else np.asarray(row["dense"], np.float32),
+        None if row.get("dense") is None else np.asarray(row["dense"], np.float32), compress,
     )
 
 
