@@ -39,7 +39,7 @@ from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.packed import PackedVectors
-from newsfold.stages.stories.scope import Scope, ScopeVectors, remembered
+from newsfold.stages.stories.scope import Scope, ScopeVectors, remembered, remembered_rows
 from newsfold.stages.stories.score import (CandidateIndex, Vector, block_dots, combine, index_keys,
     spread_cosine, time_factor, build_story, vector_arrays)
 
@@ -257,7 +257,12 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict)
             out[i] = x
         return out
 
-    scores = remembered(memo.setdefault("pairs", {}), [((a.story_id, b.story_id), (a, b)) for a, _, b in found], scored)
+    rows: list[tuple[str, Story, list[Story]]] = []  # found is grouped by a: one row per a
+    for a, _, b in found:
+        if not rows or rows[-1][1] is not a:
+            rows.append((a.story_id, a, []))
+        rows[-1][2].append(b)
+    scores = remembered_rows(memo.setdefault("pairs", {}), rows, scored)
     pairs = []
     for (a, _, b), s in zip(found, scores):
         if s is not None and s >= cfg.merge_threshold:
@@ -298,9 +303,9 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: di
     # those that do not fit their story well enough to stay without a search
     search = [i for i in range(len(aids)) if own_scores[i] < cfg.settled * cfg.threshold]
     cands = [scope.index.candidates(vs[i], stories, exclude=owns[i].story_id) for i in search]
-    flat = [(vs[i], c, aids[i]) for i, cs in zip(search, cands) for c in cs]
-    scores = remembered(memo.setdefault("scores", {}), [((aid, c.story_id), (c,)) for _, c, aid in flat],
-                    lambda todo: score_many(cfg, [flat[j][:2] for j in todo], memo).tolist())
+    flat = [(vs[i], c) for i, cs in zip(search, cands) for c in cs]
+    scores = remembered_rows(memo.setdefault("scores", {}), [(aids[i], None, cs) for i, cs in zip(search, cands)],
+                             lambda todo: score_many(cfg, [flat[j] for j in todo], memo).tolist())
     moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
     at = 0
     for i, cs in zip(search, cands):

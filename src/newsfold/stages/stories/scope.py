@@ -1,5 +1,6 @@
 """What one refinement works on: the open stories, their members and a candidate index, the
-scope's vectors (``ScopeVectors``) and what stays true from one round to the next (``remembered``)."""
+scope's vectors (``ScopeVectors``) and what stays true from one round to the next (``remembered``,
+``remembered_rows``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -55,3 +56,38 @@ def remembered(table: dict, items: list[tuple[Any, tuple]], compute: Callable[[l
             out[i] = value
             table[items[i][0]] = (items[i][1], value)
     return out
+
+
+def remembered_rows(table: dict, rows: list[tuple[Any, Any, list]], compute: Callable[[list[int]], list]) -> list:
+    """``remembered`` for values that come in rows: a row is (a key, the object the whole row
+    depends on or None, the objects of its values), and the values are given flat, row after row.
+    A value is taken from ``table`` where the key's row was kept with the very same row object and
+    holds the very same value object; the rest are made by ``compute`` (given their flat
+    positions).  ``table`` keeps one entry per key, the row just made (two tuples), not one per
+    value: a round of refinement scores some 16 candidates for each of tens of thousands of
+    articles, which as one entry per pair held more than 100 MB."""
+    out: list = []
+    todo: list[int] = []
+    for key, ctx, objs in rows:
+        hit = table.get(key)
+        if hit is not None and hit[0] is ctx:
+            known = {id(x): v for x, v in zip(hit[1], hit[2])}  # hit[1] holds its objects: ids stand
+            for x in objs:
+                v = known.get(id(x), _NONE)
+                if v is _NONE:
+                    todo.append(len(out))
+                out.append(v)
+        else:
+            todo.extend(range(len(out), len(out) + len(objs)))
+            out.extend([_NONE] * len(objs))
+    if todo:
+        for i, value in zip(todo, compute(todo)):
+            out[i] = value
+    at = 0
+    for key, ctx, objs in rows:
+        table[key] = (ctx, tuple(objs), tuple(out[at:at + len(objs)]))
+        at += len(objs)
+    return out
+
+
+_NONE = object()  # no value kept (a kept value may be None)
