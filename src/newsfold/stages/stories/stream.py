@@ -39,10 +39,11 @@ from newsfold.records import Article
 from newsfold.stages.stories.compare import sentences
 from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import ArticleFeatures, BLOCKS, Featurizer, day_ordinal, feature_key
-from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
+from newsfold.stages.stories.model import Member, Story, NO_KEYS, story_id_for
 from newsfold.stages.stories.order import article_order, ordered
 from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story, index_keys, scores,
     dots_pairs, top_keys, vector_flat)
+from newsfold.stages.stories import edits
 from newsfold.stages.stories.refine import refine as run_refine
 from newsfold.stages.stories.result import StoryResult, build_result
 from newsfold.stages.stories.state import StoryState
@@ -317,188 +318,21 @@ class StoryGrouper:
             st.closed.close(shut, members)
         return len(shut)
 
-    # --- renames -------------------------------------------------------------------------------
+    # --- edits to clustered articles (edits.py) ---------------------------------------------------
     def rename(self, old_article_id: str, new_article_id: str) -> str | None:
-        """An article's id changed: the member keeps its story under the new id.  When the new id
-        is a member already, the old one just leaves its story.  The story keeps its id either
-        way.  Returns the story of ``new_article_id`` afterwards; None when ``old`` is unknown."""
-        st = self.state
-        old, new = old_article_id, new_article_id
-        if old == new or old not in st.members:
-            return st.story_of(new) if old == new else None
-        remove = new in st.members
-        m = st.members.live.get(old)
-        if m is None:  # a closed story's member
-            sid = st.closed.rename(old, new, remove)
-            (st.changed if sid in st.closed.stories else st.gone).add(sid)
-            return st.story_of(new)
-        sid = m.story_id
-        story = st.stories.live[sid]
-        del st.members.live[old]
-        st.changed.add(sid)
-        if not remove:
-            m.article_id = new
-            st.members.live[new] = m
-            story.members[story.members.index(old)] = new
-            if story.seed == old:
-                story.seed = new
-            return sid
-        if not self._leave(story, old):
-            if story.seed == old:
-                story.seed = story.members[0]
-            self._rebuild_story(story)
-        return st.story_of(new)
+        """An article's id changed: the member keeps its story under the new id (``edits.rename``).
+        Returns the story of ``new_article_id`` afterwards; None when ``old`` is unknown."""
+        return edits.rename(self, old_article_id, new_article_id)
 
     def replace(self, old: Article, new: Article) -> str | None:
-        """A clustered article's canonical copy changed (a longer copy, or one that wins the tie by
-        content, came in a later run): ``old`` is the article as it was clustered, ``new`` as it is
-        now (another id, or the same id with another title, date or text).  One run over
-        everything clusters ``new`` where this state has ``old``, so ``new`` takes its place: its
-        features replace ``old``'s in the document frequencies, in the member and in its story's
-        centroid (an open story) or its row replaces ``old``'s (a closed one), and the story's seed
-        and id follow as one run names them (``_reseed``).  When ``new`` is clustered already (two
-        groups merged), ``old`` just leaves (``drop``).  Returns the story of ``new`` afterwards;
-        None when ``old`` is not clustered."""
-        st = self.state
-        oid, nid = old.article_id or "", new.article_id or ""
-        if oid not in st.members:
-            return None
-        if nid != oid and nid in st.members:
-            self.drop(old)
-            return st.story_of(nid)
-        fo, fn = self.featurizer.featurize([old, new])
-        for b in BLOCKS:
-            st.df[b][fo.blocks[b][0]] -= 1
-            st.df[b][fn.blocks[b][0]] += 1
-        old_key = (fo.day is None, fo.day or 0, oid)
-        m = st.members.live.get(oid)
-        if m is None:  # a closed story's member: no features kept, its row changes
-            empty = {b: np.zeros(0, np.uint32) for b in BLOCKS}
-            sid = st.closed.replace(oid, Member(nid, "", fn.day, new.outlet, new.title, empty,
-                                               {b: np.zeros(0, np.float32) for b in BLOCKS},
-                                               sentences(new.text or "")))
-            st.changed.add(sid)
-            return self._reseed(sid, old_key, nid)
-        sid = m.story_id
-        story = st.stories.live[sid]
-        dense = self._embed([new])
-        fn.dense = None if dense is None else dense[0]
-        ids = {b: fn.blocks[b][0] for b in BLOCKS}
-        tf = {b: fn.blocks[b][1] for b in BLOCKS}
-        vec = self.vector(ids, tf, fn.day, fn.dense)
-        keep = {b: np.isin(ids[b], np.asarray(vec.terms[b][0], np.uint32)) for b in BLOCKS}
-        del st.members.live[oid]
-        st.members.live[nid] = Member(nid, sid, fn.day, new.outlet, new.title, {b: ids[b][keep[b]] for b in BLOCKS},
-                                      {b: tf[b][keep[b]] for b in BLOCKS}, sentences(new.text or ""), fn.dense)
-        story.members = sorted((nid if a == oid else a for a in story.members),
-                               key=lambda a: member_order(st.members.live[a]))
-        st.changed.add(sid)
-        sid = self._reseed(sid, old_key, nid)
-        self._rebuild_story(st.stories.live[sid])
-        return sid
+        """A clustered article's canonical copy changed: ``new`` takes ``old``'s place as one run
+        clusters it (``edits.replace``).  Returns the story of ``new``; None when ``old`` is not clustered."""
+        return edits.replace(self, old, new)
 
     def drop(self, old: Article) -> None:
-        """A clustered article ceased to be one (its duplicate group merged into another article's):
-        its features leave the document frequencies, it leaves its story (an emptied story is
-        gone), and the story's seed and id follow (``_reseed``)."""
-        st = self.state
-        oid = old.article_id or ""
-        if oid not in st.members:
-            return
-        (fo,) = self.featurizer.featurize([old])
-        for b in BLOCKS:
-            st.df[b][fo.blocks[b][0]] -= 1
-        st.n_docs -= 1
-        old_key = (fo.day is None, fo.day or 0, oid)
-        m = st.members.live.get(oid)
-        if m is None:  # a closed story's member
-            sid = st.closed.rename(oid, oid, True)
-            if sid in st.closed.stories:
-                st.changed.add(sid)
-                self._reseed(sid, old_key, None)
-            else:
-                st.changed.discard(sid)
-                st.gone.add(sid)
-            return
-        sid = m.story_id
-        story = st.stories.live[sid]
-        del st.members.live[oid]
-        if self._leave(story, oid):
-            return
-        st.changed.add(sid)
-        self._rebuild_story(st.stories.live[self._reseed(sid, old_key, None)])
-
-    def _leave(self, story: Story, aid: str) -> bool:
-        """``aid`` leaves an open story; a story left empty is gone (True)."""
-        story.members.remove(aid)
-        if story.members:
-            return False
-        st = self.state
-        self.index.remove(story)
-        del st.stories.live[story.story_id]
-        st.changed.discard(story.story_id)
-        st.gone.add(story.story_id)
-        return True
-
-    def _reseed(self, sid: str, old_key: tuple, nid: str | None) -> str:
-        """After a member (stream position ``old_key``) became ``nid`` (None: left the story), the
-        seed one run gives the story: the new article where it opens the story (the old one was
-        the seed and the new one comes before the next member, or it now comes before the seed),
-        else the next member after the old one where that was the seed.  A story named after its
-        seed takes the new seed's id (when free).  Returns the story's id."""
-        st = self.state
-        live = st.stories.live.get(sid)
-        members = [st.members.live[a] for a in live.members] if live is not None else st.closed.story_members(sid)
-        keys = {m.article_id: member_order(m) for m in members}
-        seed = live.seed if live is not None else st.closed.stories[sid][2]
-        oid = old_key[2]
-        new_key = keys.get(nid) if nid is not None else None
-        if seed == oid:
-            later = [k for a, k in keys.items() if a != nid and k > old_key]
-            options = ([new_key] if new_key is not None else []) + ([min(later)] if later else [])
-            new_seed = min(options)[2] if options else min(keys.values())[2]
-        elif new_key is not None and seed in keys and new_key < keys[seed] < old_key:
-            new_seed = nid
-        else:
-            new_seed = seed
-        if new_seed == seed:
-            return sid
-        new_sid = story_id_for(new_seed) if sid == story_id_for(seed) and not st.exists(story_id_for(new_seed)) else sid
-        if live is None:
-            if new_sid == sid:
-                st.closed.stories[sid][2] = new_seed
-            else:
-                st.closed.rename_story(sid, new_sid, new_seed)
-        else:
-            live.seed = new_seed
-            if new_sid != sid:
-                self.index.remove(live)
-                del st.stories.live[sid]
-                live.story_id = new_sid
-                st.stories.live[new_sid] = live
-                for a in live.members:
-                    st.members.live[a].story_id = new_sid
-        if new_sid != sid:
-            st.changed.discard(sid)
-            st.gone.add(sid)
-            st.changed.add(new_sid)
-        return new_sid
-
-    def _rebuild_story(self, story: Story) -> None:
-        """Recompute one open story's centroid from its members, under the current IDF."""
-        self.index.remove(story)
-        fresh = Story(story.story_id, story.seed, join_sum=story.join_sum, joins=story.joins, last_seq=story.last_seq,
-                      doubt=story.doubt)
-        keys = []
-        for aid in story.members:
-            m = self.state.members.live[aid]
-            v = self.vector(m.ids, m.tf, m.day, m.dense)
-            add_to_story(self.config, fresh, v)
-            fresh.members.append(aid)
-            keys.append(v.keys)
-        self.state.stories.live[story.story_id] = fresh
-        for k in keys:
-            self.index.add(fresh, k)
+        """A clustered article ceased to be one: it leaves its story and the document frequencies
+        (``edits.drop``)."""
+        edits.drop(self, old)
 
     # --- output and persistence ----------------------------------------------------------------
     def result(self, refine: bool = True, only: Iterable[str] | None = None):
