@@ -4,7 +4,7 @@ an article renamed (``rename``), its canonical copy changed (``replace``), or no
 names call these (split from ``stream.py``)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -14,11 +14,9 @@ from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, member_order, story_id_for
 from newsfold.stages.stories.score import add_to_story
 
-if TYPE_CHECKING:
-    from newsfold.stages.stories.stream import StoryGrouper
+# ``grouper``: the ``stream.StoryGrouper`` whose state is edited (typed Any: stream.py imports this module)
 
-
-def rename(grouper: StoryGrouper, old_article_id: str, new_article_id: str) -> str | None:
+def rename(grouper: Any, old_article_id: str, new_article_id: str) -> str | None:
     """An article's id changed: the member keeps its story under the new id.  When the new id
     is a member already, the old one just leaves its story.  The story keeps its id either
     way.  Returns the story of ``new_article_id`` afterwards; None when ``old`` is unknown."""
@@ -49,7 +47,7 @@ def rename(grouper: StoryGrouper, old_article_id: str, new_article_id: str) -> s
         _rebuild_story(grouper, story)
     return st.story_of(new)
 
-def replace(grouper: StoryGrouper, old: Article, new: Article) -> str | None:
+def replace(grouper: Any, old: Article, new: Article) -> str | None:
     """A clustered article's canonical copy changed (a longer copy, or one that wins the tie by
     content, came in a later run): ``old`` is the article as it was clustered, ``new`` as it is
     now (another id, or the same id with another title, date or text).  One run over
@@ -97,7 +95,7 @@ def replace(grouper: StoryGrouper, old: Article, new: Article) -> str | None:
     _rebuild_story(grouper, st.stories.live[sid])
     return sid
 
-def drop(grouper: StoryGrouper, old: Article) -> None:
+def drop(grouper: Any, old: Article) -> None:
     """A clustered article ceased to be one (its duplicate group merged into another article's):
     its features leave the document frequencies, it leaves its story (an emptied story is
     gone), and the story's seed and id follow (``_reseed``)."""
@@ -128,7 +126,7 @@ def drop(grouper: StoryGrouper, old: Article) -> None:
     st.changed.add(sid)
     _rebuild_story(grouper, st.stories.live[_reseed(grouper, sid, old_key, None)])
 
-def _leave(grouper: StoryGrouper, story: Story, aid: str) -> bool:
+def _leave(grouper: Any, story: Story, aid: str) -> bool:
     """``aid`` leaves an open story; a story left empty is gone (True)."""
     story.members.remove(aid)
     if story.members:
@@ -140,7 +138,7 @@ def _leave(grouper: StoryGrouper, story: Story, aid: str) -> bool:
     st.gone.add(story.story_id)
     return True
 
-def _reseed(grouper: StoryGrouper, sid: str, old_key: tuple, nid: str | None) -> str:
+def _reseed(grouper: Any, sid: str, old_key: tuple, nid: str | None) -> str:
     """After a member (stream position ``old_key``) became ``nid`` (None: left the story), the
     seed one run gives the story: the new article where it opens the story (the old one was
     the seed and the new one comes before the next member, or it now comes before the seed),
@@ -184,7 +182,7 @@ def _reseed(grouper: StoryGrouper, sid: str, old_key: tuple, nid: str | None) ->
         st.changed.add(new_sid)
     return new_sid
 
-def _rebuild_story(grouper: StoryGrouper, story: Story) -> None:
+def _rebuild_story(grouper: Any, story: Story) -> None:
     """Recompute one open story's centroid from its members, under the current IDF."""
     grouper.index.remove(story)
     fresh = Story(story.story_id, story.seed, join_sum=story.join_sum, joins=story.joins, last_seq=story.last_seq,
