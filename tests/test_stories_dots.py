@@ -274,10 +274,10 @@ def test_split_similarities_of_many_stories_equal_one_by_one_to_the_bit():
     assert len(groups) > 5 and similarities_many(StoryConfig(), []) == []
 
 
-def test_remembered_rows_reuses_values_of_the_same_objects_only():
+def test_remembered_reuses_values_of_the_same_objects_only():
     """The refinement's memo of candidate scores: a value comes back only for the very object it was
     made with, in a row kept with the very same row object; None is a value; one entry per row."""
-    from newsfold.stages.stories.scope import remembered_rows
+    from newsfold.stages.stories.scope import remembered
 
     class Obj:
         def __init__(self, name):
@@ -296,13 +296,13 @@ def test_remembered_rows_reuses_values_of_the_same_objects_only():
     table: dict = {}
     rows = [("k1", own, [a, b]), ("k2", None, [c, d])]
     flat = [a, b, c, d]
-    assert remembered_rows(table, rows, compute(flat)) == [97, 98, 99, None]
+    assert remembered(table, rows, compute(flat)) == [97, 98, 99, None]
     assert calls == [["a", "b", "c", "d"]] and len(table) == 2
     b2 = Obj("b")  # b made again (a story rebuilt): a new object under the same name
     rows = [("k1", own, [b2, a]), ("k2", None, [d, c]), ("k3", None, [a])]
-    assert remembered_rows(table, rows, compute([b2, a, d, c, a])) == [98, 97, None, 99, 97]
+    assert remembered(table, rows, compute([b2, a, d, c, a])) == [98, 97, None, 99, 97]
     assert calls[-1] == ["b", "a"]  # b2 and k3's a (a new row); d's None was kept
     rows = [("k1", other, [a])]  # the row's own object changed: nothing of k1 holds
-    assert remembered_rows(table, rows, compute([a])) == [97] and calls[-1] == ["a"]
-    assert remembered_rows(table, [("k1", other, [a])], compute([a])) == [97] and calls[-1] == ["a"]
+    assert remembered(table, rows, compute([a])) == [97] and calls[-1] == ["a"]
+    assert remembered(table, [("k1", other, [a])], compute([a])) == [97] and calls[-1] == ["a"]
     assert len(calls) == 3 and len(table) == 3

@@ -1,7 +1,8 @@
 """Edits to articles already clustered, in place, as one run over everything would have them:
 an article renamed (``rename``), its canonical copy changed (``replace``), or no longer an article
 (``drop``); the story's seed and id follow (``_reseed``).  ``StoryGrouper``'s methods of the same
-names call these (split from ``stream.py``)."""
+names call these (split from ``stream.py``); ``grouper`` is that ``StoryGrouper`` (typed ``Any``:
+``stream.py`` imports this module)."""
 from __future__ import annotations
 
 from typing import Any
@@ -14,7 +15,6 @@ from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, member_order, story_id_for
 from newsfold.stages.stories.score import add_to_story
 
-# ``grouper``: the ``stream.StoryGrouper`` whose state is edited (typed Any: stream.py imports this module)
 
 def rename(grouper: Any, old_article_id: str, new_article_id: str) -> str | None:
     """An article's id changed: the member keeps its story under the new id.  When the new id
@@ -46,6 +46,7 @@ def rename(grouper: Any, old_article_id: str, new_article_id: str) -> str | None
             story.seed = story.members[0]
         _rebuild_story(grouper, story)
     return st.story_of(new)
+
 
 def replace(grouper: Any, old: Article, new: Article) -> str | None:
     """A clustered article's canonical copy changed (a longer copy, or one that wins the tie by
@@ -95,6 +96,7 @@ def replace(grouper: Any, old: Article, new: Article) -> str | None:
     _rebuild_story(grouper, st.stories.live[sid])
     return sid
 
+
 def drop(grouper: Any, old: Article) -> None:
     """A clustered article ceased to be one (its duplicate group merged into another article's):
     its features leave the document frequencies, it leaves its story (an emptied story is
@@ -126,6 +128,7 @@ def drop(grouper: Any, old: Article) -> None:
     st.changed.add(sid)
     _rebuild_story(grouper, st.stories.live[_reseed(grouper, sid, old_key, None)])
 
+
 def _leave(grouper: Any, story: Story, aid: str) -> bool:
     """``aid`` leaves an open story; a story left empty is gone (True)."""
     story.members.remove(aid)
@@ -137,6 +140,7 @@ def _leave(grouper: Any, story: Story, aid: str) -> bool:
     st.changed.discard(story.story_id)
     st.gone.add(story.story_id)
     return True
+
 
 def _reseed(grouper: Any, sid: str, old_key: tuple, nid: str | None) -> str:
     """After a member (stream position ``old_key``) became ``nid`` (None: left the story), the
@@ -181,6 +185,7 @@ def _reseed(grouper: Any, sid: str, old_key: tuple, nid: str | None) -> str:
         st.gone.add(sid)
         st.changed.add(new_sid)
     return new_sid
+
 
 def _rebuild_story(grouper: Any, story: Story) -> None:
     """Recompute one open story's centroid from its members, under the current IDF."""

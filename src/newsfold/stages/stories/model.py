@@ -102,7 +102,10 @@ class Member:
         else:
             self._ids, self._tf = NO_IDS, NO_TF
         text = "\n".join(sentences)
-        self._text = text if not compress else zlib.compress(text.encode("utf-8", "surrogatepass"), 1) if text else b""
+        if not compress:
+            self._text: str | bytes = text
+        else:
+            self._text = zlib.compress(text.encode("utf-8", "surrogatepass"), 1) if text else b""
         self.dense = dense
 
     @property

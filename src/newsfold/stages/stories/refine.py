@@ -39,7 +39,7 @@ from newsfold.stages.stories.config import StoryConfig
 from newsfold.stages.stories.features import BLOCKS
 from newsfold.stages.stories.model import Member, Story, NO_KEYS, member_order, story_id_for
 from newsfold.stages.stories.packed import PackedVectors
-from newsfold.stages.stories.scope import Scope, ScopeVectors, remembered, remembered_rows
+from newsfold.stages.stories.scope import Scope, ScopeVectors, remembered
 from newsfold.stages.stories.score import (CandidateIndex, Vector, block_dots, combine, index_keys,
     spread_cosine, time_factor, build_story, vector_arrays)
 
@@ -262,7 +262,7 @@ def _merge(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: dict)
         if not rows or rows[-1][1] is not a:
             rows.append((a.story_id, a, []))
         rows[-1][2].append(b)
-    scores = remembered_rows(memo.setdefault("pairs", {}), rows, scored)
+    scores = remembered(memo.setdefault("pairs", {}), rows, scored)
     pairs = []
     for (a, _, b), s in zip(found, scores):
         if s is not None and s >= cfg.merge_threshold:
@@ -298,13 +298,13 @@ def _reassign(scope: Scope, vecs: PackedVectors, order: dict[str, int], memo: di
         return leave_one_out_many(cfg, [(vs[loo[i]], owns[loo[i]]) for i in todo], sd).tolist()
 
     own_scores = [-1.0] * len(aids)
-    for i, x in zip(loo, remembered(memo.setdefault("own", {}), [(aids[i], (owns[i],)) for i in loo], leave_one_out)):
+    for i, x in zip(loo, remembered(memo.setdefault("own", {}), [(aids[i], None, [owns[i]]) for i in loo], leave_one_out)):
         own_scores[i] = x
     # those that do not fit their story well enough to stay without a search
     search = [i for i in range(len(aids)) if own_scores[i] < cfg.settled * cfg.threshold]
     cands = [scope.index.candidates(vs[i], stories, exclude=owns[i].story_id) for i in search]
     flat = [(vs[i], c) for i, cs in zip(search, cands) for c in cs]
-    scores = remembered_rows(memo.setdefault("scores", {}), [(aids[i], None, cs) for i, cs in zip(search, cands)],
+    scores = remembered(memo.setdefault("scores", {}), [(aids[i], None, cs) for i, cs in zip(search, cands)],
                              lambda todo: score_many(cfg, [flat[j] for j in todo], memo).tolist())
     moves: dict[str, str | None] = {}  # article id -> new story id (None: a story of its own)
     at = 0

@@ -1,6 +1,5 @@
 """What one refinement works on: the open stories, their members and a candidate index, the
-scope's vectors (``ScopeVectors``) and what stays true from one round to the next (``remembered``,
-``remembered_rows``)."""
+scope's vectors (``ScopeVectors``) and what stays true from one round to the next (``remembered``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,31 +38,13 @@ class ScopeVectors(dict):
         return v
 
 
-def remembered(table: dict, items: list[tuple[Any, tuple]], compute: Callable[[list[int]], list]) -> list:
-    """The values of ``items`` (a key, the objects the value depends on): from ``table`` where it
-    holds one made with the very same objects (a story that changes is a new object), else made by
-    ``compute`` (given the positions of the missing items) and kept in ``table``."""
-    out: list = [None] * len(items)
-    todo = []
-    for i, (key, objs) in enumerate(items):
-        hit = table.get(key)
-        if hit is not None and len(hit[0]) == len(objs) and all(x is y for x, y in zip(hit[0], objs)):
-            out[i] = hit[1]
-        else:
-            todo.append(i)
-    if todo:
-        for i, value in zip(todo, compute(todo)):
-            out[i] = value
-            table[items[i][0]] = (items[i][1], value)
-    return out
-
-
-def remembered_rows(table: dict, rows: list[tuple[Any, Any, list]], compute: Callable[[list[int]], list]) -> list:
-    """``remembered`` for values that come in rows: a row is (a key, the object the whole row
-    depends on or None, the objects of its values), and the values are given flat, row after row.
-    A value is taken from ``table`` where the key's row was kept with the very same row object and
-    holds the very same value object; the rest are made by ``compute`` (given their flat
-    positions).  ``table`` keeps one entry per key, the row just made (two tuples), not one per
+def remembered(table: dict, rows: list[tuple[Any, Any, list]], compute: Callable[[list[int]], list]) -> list:
+    """Values that stay true from one round to the next while what they depend on is the very same
+    object (a story that changes is a new object).  They come in rows: a row is (a key, the object
+    the whole row depends on or None, the objects of its values), and the values are given flat,
+    row after row.  A value is taken from ``table`` where the key's row was kept with the very same
+    row object and holds the very same value object; the rest are made by ``compute`` (given their
+    flat positions).  ``table`` keeps one entry per key, the row just made (two tuples), not one per
     value: a round of refinement scores some 16 candidates for each of tens of thousands of
     articles, which as one entry per pair held more than 100 MB."""
     out: list = []
