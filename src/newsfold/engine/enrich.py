@@ -165,11 +165,41 @@ def update_stories(gen, cfg, changes, start: Start | None = None, crosslingual_s
         for name, t in tables.items():
             gen.replace_all(name, t)
     else:
-        gone = sorted(volatile | renamed_away | old_story_ids | set(result.replaced or ()) | linked_gone)
+        gone = volatile | renamed_away | old_story_ids | set(result.replaced or ()) | linked_gone
+        edited = set(changes.fresh) | set(changes.renamed) | set(changes.renamed.values()) | set(before) | \
+            set(changes.removed)
+        standing = standing_stories(gen.readable("stories"), tables["stories"], gone, edited)
+        if standing:  # rows that would be written again as they are: kept where they are
+            keep = pa.array(sorted(standing), pa.string())
+            tables = {name: t.filter(pc.invert(pc.is_in(t.column("story_id"), value_set=keep)))
+                      for name, t in tables.items()}
         for name, t in tables.items():
-            gen.take(name, "story_id", gone)
+            gen.take(name, "story_id", sorted(gone - standing))
             gen.writer(name, t.schema).write_table(t)
     return len(st.stories) - crosslingual_status.get("linked", 0)
+
+
+def standing_stories(stored: Path, stories: pa.Table, ids: set[str], edited: set[str]) -> set[str]:
+    """The story ids of ``ids`` whose new row in ``stories`` equals their one row in the ``stored``
+    stories table and holds no article in ``edited`` (one whose text or id this run changed).  Their
+    rows stand: a story's row names its members in order, and its sentence rows are a function of
+    those members' texts, which an article keeps while it keeps its id unedited, so writing them
+    again would write the same rows."""
+    new = {r["story_id"]: r for r in stories.filter(
+        pc.is_in(stories.column("story_id"), value_set=pa.array(sorted(ids), pa.string()))).to_pylist()}
+    if not new:
+        return set()
+    want = pa.array(sorted(new), pa.string())
+    seen: dict[str, int] = {}
+    same: set[str] = set()
+    for rb in iter_batches(stored, 20000):
+        rb = rb.filter(pc.is_in(rb.column("story_id"), value_set=want))
+        for r in rb.to_pylist():
+            sid = r["story_id"]
+            seen[sid] = seen.get(sid, 0) + 1
+            if r == new[sid] and edited.isdisjoint(r["article_ids"]):
+                same.add(sid)
+    return {sid for sid in same if seen[sid] == 1}
 
 
 def count_languages(path: Path) -> dict[str, int]:
