@@ -381,7 +381,7 @@ def test_stories_closing_refines_the_stories_in_doubt_only(tmp_path, monkeypatch
     """An article that reaches two stories' bars puts the story it joins in doubt; only stories in
     doubt are refined when they close, and the flag survives a save and load (a state saved
     before the flag existed refines every closing story, as then)."""
-    import newsfold.stages.stories.refine as refine_mod
+    import newsfold.stages.stories.stream as stream_mod
 
     arts = _event_articles(8, 20)
     # event 4's articles moved to event 3's days, and an article telling events 3 and 4 at once:
@@ -393,14 +393,14 @@ def test_stories_closing_refines_the_stories_in_doubt_only(tmp_path, monkeypatch
     both = _art("e03z-both", three.title, three.text + " " + four[0].text, "O9", three.published)
     arts = [a for a in arts if not a.article_id.startswith("e04")] + four + [both]
     refined: list[list[str]] = []
-    real = refine_mod.refine
+    real = stream_mod.run_refine
 
     def spy(grouper, only=None):
         if only is not None:
             refined.append(sorted(only))
         return real(grouper, only=only)
 
-    monkeypatch.setattr(refine_mod, "refine", spy)
+    monkeypatch.setattr(stream_mod, "run_refine", spy)
     g = StoryGrouper(StoryConfig(close_days=5, chunk_size=3), spill=tmp_path / "spill")
     g.add_many(list(arts))
     st = g.state

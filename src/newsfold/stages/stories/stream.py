@@ -304,9 +304,7 @@ class StoryGrouper:
             return 0
         doubtful = [sid for sid in todo if live[sid].doubt]  # the others close as the stream made them
         if doubtful:
-            from newsfold.stages.stories.refine import refine
-
-            note(st, refine(self, only=doubtful))
+            note(st, run_refine(self, only=doubtful))
         shut = [live[sid] for sid in sorted(live) if stale(live[sid])]
         members = {}
         for s in shut:
@@ -353,8 +351,6 @@ class StoryGrouper:
         from newsfold.stages.stories.result import iter_infos
 
         if refine:
-            from newsfold.stages.stories.refine import refine as run_refine
-
             run_refine(self)
         st = self.state
         st.changed.clear()
