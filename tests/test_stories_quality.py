@@ -97,7 +97,7 @@ def test_stories_closing_on_a_stream_long_enough_to_close(shared_data: Path, tmp
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    import stories as bench
+    import stories_scale as bench
 
     pairs = list(bench.synthetic_stream(10_000))
     arts, gold = [a for a, _ in pairs], [g for _, g in pairs]
