@@ -90,3 +90,48 @@ def test_pending_articles_are_saved_and_renamed(tmp_path, giveme):
     assert len(back.state.pending) == 10
     assert sorted(back.flush()) == sorted(a.article_id for a in giveme[:10])
     assert back.state.pending == {} and back.state.n_docs == 10
+
+
+def test_publish_skips_the_stories_that_stand_as_stored(giveme, tmp_path):
+    """``publish(stands=...)`` builds every story but those the caller knows as stored; the pipeline's
+    predicate (``enrich.as_stored``) holds for a story stored with the same members in order, none
+    edited, labelled by a headline, and for no other."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newsfold.engine.enrich import as_stored, stored_members
+    from newsfold.stages.stories import story_tables
+
+    cfg = StoryConfig(chunk_size=16, reorder_window=24)
+    one, full = _one_run(cfg, giveme)
+    infos = {s.story_id: s for s in full.stories}
+    big = max(infos.values(), key=lambda s: s.n_articles)
+    assert big.n_articles > 2
+    again = StoryGrouper(cfg)
+    again.commit(giveme)
+    again.flush()
+    part = publish(again, (), lambda sid, ms: sid == big.story_id)
+    assert part.standing == {big.story_id} and big.story_id not in {s.story_id for s in part.stories}
+    assert len(part.stories) == len(full.stories) - 1 and set(part.replaced) == set(full.replaced) - {big.story_id}
+    assert all(s == infos[s.story_id] for s in part.stories)
+    # the predicate, on the members of the big story
+    ms = [m for m in one.state.members.live.values() if m.story_id == big.story_id] or \
+        list(one.state.closed.story_members(big.story_id))
+    ids = tuple(m.article_id for m in ms)
+    assert ids == tuple(big.article_ids)
+    stands = as_stored({big.story_id: ids}, set())
+    assert stands(big.story_id, ms)
+    assert not stands("s-other", ms)
+    assert not as_stored({big.story_id: ids[::-1]}, set())(big.story_id, ms)  # another order
+    assert not as_stored({big.story_id: ids[:-1]}, set())(big.story_id, ms)  # a member more
+    assert not as_stored({big.story_id: ids}, {ids[1]})(big.story_id, ms)  # an edited member
+    untitled = [type(m)(m.article_id, m.story_id, m.day, m.outlet, None, m.ids, m.tf, m.sentences) for m in ms]
+    assert not stands(big.story_id, untitled)  # a keyphrase label follows the document frequencies
+    # the stored members, read back from a stories table (a story stored twice is left out)
+    table = story_tables(full)["stories"]
+    path = tmp_path / "stories.parquet"
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), path)
+    twice = table.column("story_id")[0].as_py()
+    got = stored_members(path, set(infos) | {"s-none"})
+    assert got[big.story_id] == ids and twice not in got and "s-none" not in got
+    assert len(got) == len(infos) - 1

@@ -136,16 +136,24 @@ def update_stories(gen, cfg, changes, start: Start | None = None, crosslingual_s
     closed_at_save = set(st.closed.stories)
     grouper.flush()
     stage = (start or _no_progress)("refine stories", len(st.stories.live))
-    result = publish(grouper, closed_before - renamed_closed)
+    # articles whose text or id this run changed: a story holding one is built again
+    edited = set(changes.fresh) | set(changes.renamed) | set(changes.renamed.values()) | set(before) | \
+        set(changes.removed)
+    stored = stored_members(gen.readable("stories"), volatile) if saved else {}
+    result = publish(grouper, closed_before - renamed_closed, as_stored(stored, edited) if stored else None)
     stage.finish()
-    written = {s.story_id for s in result.stories}
+    built_standing = set(result.standing)
+    written = {s.story_id for s in result.stories} | built_standing
     (gen.state / "stories" / "volatile.json").write_text(json.dumps(sorted(written - closed_at_save)))
     # stories across languages: linked groups are written as one story (stories/crosslingual.py)
     from newsfold.engine import crosslingual
 
     crosslingual_status = {} if crosslingual_status is None else crosslingual_status
-    result, linked_gone = crosslingual.update(gen, grouper, result, volatile | renamed_away | set(result.replaced or ()),
-                                              crosslingual_status)
+    result, linked_gone = crosslingual.update(
+        gen, grouper, result, (volatile | renamed_away | set(result.replaced or ())) - built_standing,
+        crosslingual_status)
+    # a standing story that a link joins to a group now goes, with the group written whole
+    built_standing -= linked_gone | {s.story_id for s in result.stories}
     assigned = result.assignments
     want_ids = pa.array(sorted(assigned), pa.string())
 
@@ -165,9 +173,7 @@ def update_stories(gen, cfg, changes, start: Start | None = None, crosslingual_s
         for name, t in tables.items():
             gen.replace_all(name, t)
     else:
-        gone = volatile | renamed_away | old_story_ids | set(result.replaced or ()) | linked_gone
-        edited = set(changes.fresh) | set(changes.renamed) | set(changes.renamed.values()) | set(before) | \
-            set(changes.removed)
+        gone = (volatile | renamed_away | old_story_ids | set(result.replaced or ()) | linked_gone) - built_standing
         standing = standing_stories(gen.readable("stories"), tables["stories"], gone, edited)
         if standing:  # rows that would be written again as they are: kept where they are
             keep = pa.array(sorted(standing), pa.string())
@@ -177,6 +183,35 @@ def update_stories(gen, cfg, changes, start: Start | None = None, crosslingual_s
             gen.take(name, "story_id", sorted(gone - standing))
             gen.writer(name, t.schema).write_table(t)
     return len(st.stories) - crosslingual_status.get("linked", 0)
+
+
+def as_stored(stored: dict[str, tuple[str, ...]], edited: set[str]) -> Callable[[str, list], bool]:
+    """``publish``'s ``stands``: true of a story whose ``stored`` row names the same members in
+    order, none ``edited``, and whose label is one of their headlines (not keyphrases, which follow
+    the document frequencies): its row and sentence rows, functions of those members, would be
+    built the same."""
+    def stands(sid: str, ms: list) -> bool:
+        ids = stored.get(sid)
+        return ids is not None and len(ids) == len(ms) and all(m.article_id == a for m, a in zip(ms, ids)) and \
+            any(m.title for m in ms) and edited.isdisjoint(ids)
+    return stands
+
+
+def stored_members(stored: Path, ids: set[str]) -> dict[str, tuple[str, ...]]:
+    """Story id -> its members (``article_ids``) in the ``stored`` stories table, for the story ids
+    of ``ids`` stored in exactly one row."""
+    if not ids:
+        return {}
+    want = pa.array(sorted(ids), pa.string())
+    out: dict[str, tuple[str, ...]] = {}
+    twice: set[str] = set()
+    for rb in iter_batches(stored, 20000, columns=["story_id", "article_ids"]):
+        rb = rb.filter(pc.is_in(rb.column("story_id"), value_set=want))
+        for sid, aids in zip(rb.column("story_id").to_pylist(), rb.column("article_ids").to_pylist()):
+            if sid in out:
+                twice.add(sid)
+            out[sid] = tuple(aids)
+    return {sid: aids for sid, aids in out.items() if sid not in twice}
 
 
 def standing_stories(stored: Path, stories: pa.Table, ids: set[str], edited: set[str]) -> set[str]:

@@ -27,8 +27,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -72,6 +73,7 @@ class StoryResult:
     stories: list[StoryInfo]
     config: dict
     replaced: list[str] | None = None  # partial results: the story ids whose earlier rows this replaces
+    standing: set[str] = field(default_factory=set)  # stories not built: their earlier rows stand (``stands``)
 
     def story(self, story_id: str) -> StoryInfo:
         return next(s for s in self.stories if s.story_id == story_id)
@@ -112,29 +114,40 @@ def story_info(state: StoryState, sid: str, ms: list[Member]) -> StoryInfo:
     )
 
 
-def iter_infos(state: StoryState, sids: Iterable[str] | None = None) -> Iterator[StoryInfo]:
-    """The open stories (of ``sids``, when given), then the closed ones, segment by segment."""
+Stands = Callable[[str, list[Member]], bool]
+
+
+def iter_infos(state: StoryState, sids: Iterable[str] | None = None, stands: Stands | None = None,
+               standing: set[str] | None = None) -> Iterator[StoryInfo]:
+    """The open stories (of ``sids``, when given), then the closed ones, segment by segment.
+    ``stands(story id, members)``: True for a story whose earlier row the caller knows to be what
+    it would build (its id added to ``standing``, not built)."""
     want = None if sids is None else set(sids)
     groups: dict[str, list] = {}
     for m in sorted(state.members.live.values(), key=member_order):
         if want is None or m.story_id in want:
             groups.setdefault(m.story_id, []).append(m)
-    for sid, ms in groups.items():
+    for sid, ms in chain(groups.items(), state.closed.iter_stories(want)):  # the closed ones one at a time
+        if not ms:
+            continue
+        if stands is not None and stands(sid, ms):
+            if standing is not None:
+                standing.add(sid)
+            continue
         yield story_info(state, sid, ms)
-    for sid, ms in state.closed.iter_stories(want):
-        if ms:
-            yield story_info(state, sid, ms)
 
 
 def sorted_infos(stories: list[StoryInfo]) -> list[StoryInfo]:
     return sorted(stories, key=lambda s: (s.first_seen is None, s.first_seen or "", s.story_id))
 
 
-def build_result(state: StoryState, only: Iterable[str] | None = None) -> StoryResult:
-    """The stories of ``state`` as they are (no refinement); ``only``: just those story ids."""
-    stories = sorted_infos(list(iter_infos(state, only)))
+def build_result(state: StoryState, only: Iterable[str] | None = None, stands: Stands | None = None) -> StoryResult:
+    """The stories of ``state`` as they are (no refinement); ``only``: just those story ids;
+    ``stands``: see ``iter_infos`` (the stories it skips are the result's ``standing``)."""
+    standing: set[str] = set()
+    stories = sorted_infos(list(iter_infos(state, only, stands, standing)))
     assignments = {aid: s.story_id for s in stories for aid in s.article_ids}
-    return StoryResult(dict(sorted(assignments.items())), stories, state.config.to_dict())
+    return StoryResult(dict(sorted(assignments.items())), stories, state.config.to_dict(), standing=standing)
 
 
 def write_story_tables(stories: Iterable[StoryInfo], folder: str | Path, batch: int = 500) -> int:

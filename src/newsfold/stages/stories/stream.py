@@ -45,7 +45,7 @@ from newsfold.stages.stories.score import (CandidateIndex, Vector, add_to_story,
     dots_pairs, top_keys, vector_flat)
 from newsfold.stages.stories import edits
 from newsfold.stages.stories.refine import refine as run_refine
-from newsfold.stages.stories.result import StoryResult, build_result
+from newsfold.stages.stories.result import Stands, StoryResult, build_result
 from newsfold.stages.stories.state import StoryState
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -398,16 +398,17 @@ def grouper_result(grouper: StoryGrouper, refine: bool, only: Iterable[str] | No
     return result
 
 
-def publish(grouper: StoryGrouper, final: Iterable[str]) -> StoryResult:
+def publish(grouper: StoryGrouper, final: Iterable[str], stands: Stands | None = None) -> StoryResult:
     """The rows a run that added articles must write: refine every open story, then build every
-    story but those of ``final`` (closed stories whose published rows still hold).  ``replaced``
-    names the built stories and those gone (by renames) since the last result."""
+    story but those of ``final`` (closed stories whose published rows still hold) and those that
+    ``stands`` (``result.iter_infos``) finds as they were published.  ``replaced`` names the built
+    stories and those gone (by renames) since the last result."""
     st = grouper.state
     run_refine(grouper)
     final = set(final)
     want = sorted(set(st.stories.live) | {sid for sid in st.closed.stories if sid not in final})
-    result = build_result(st, want)
-    result.replaced = sorted(set(want) | st.gone)
+    result = build_result(st, want, stands)
+    result.replaced = sorted((set(want) - result.standing) | st.gone)
     st.changed.clear()
     st.gone.clear()
     return result
