@@ -41,7 +41,10 @@ def update(gen, grouper, raw, gone_raw: set[str], status: dict | None = None):
                 sid = st.story_of(aid)
                 if sid is not None:
                     rows.append((aid, sid, lang, day_ordinal(pub)))
-        stories = views(rows)
+        # a story's language is one of its members': with fewer than two of the encoder's languages
+        # among the articles, no two stories can link (``candidate_pairs``), and none are looked at
+        one_language = len({lang for _, _, lang, _ in rows if lang in xl.ENCODER_LANGUAGES}) < 2
+        stories = {} if one_language else views(rows)
         cache = EmbeddingCache.load(saved)
         chars = config.crosslingual_chars
 
