@@ -1,6 +1,7 @@
 """Story grouping: the seeds' stories, shared sentences, streaming state, tables."""
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -437,3 +438,35 @@ def test_stories_member_sentences_plain_or_compressed():
         plain = Member("a", "s", 1, "o", "t", empty, empty, sents, compress=False)
         assert packed.sentences == plain.sentences == sents
         assert isinstance(packed._text, bytes) and (not sents or isinstance(plain._text, str))
+
+
+def test_stories_saved_table_reads_back_column_by_column():
+    """``stories_from_table`` gives back the stories ``stories_table`` wrote (centroids, norms, keys,
+    flags), from a table in several chunks too, and fills in what a state saved before
+    ``last_seq`` and ``doubt`` existed lacks."""
+
+    from newsfold.stages.stories.features import BLOCKS
+    from newsfold.stages.stories.persist import stories_from_table, stories_table
+
+    g = StoryGrouper(StoryConfig())
+    g.add_many(_event_articles(6, 5))
+    stories = sorted(g.state.stories.live.values(), key=lambda s: s.story_id)
+    assert len(stories) >= 6
+
+    def fields(a):
+        return (a.story_id, a.seed, a.first_day, a.last_day, a.keys.tolist(), a.join_sum, a.joins, a.last_seq,
+                a.doubt, [(a.block(x)[0].tolist(), a.block(x)[1].tolist()) for x in BLOCKS])
+
+    for s in stories:
+        s.keys = np.asarray(sorted({3, 1, len(s.members) + 5}), np.int64)
+    table = stories_table(stories)
+    back = stories_from_table(table)
+    assert [fields(s) for s in back] == [fields(s) for s in stories]
+    # a loaded story's squared norms are summed exactly from its weights (the stream's are running sums)
+    assert all(b.norm2[x] == math.fsum((b.block(x)[1] ** 2).tolist()) for b in back for x in BLOCKS)
+    chunked = pa.concat_tables([table.slice(0, 2), table.slice(2)])
+    assert chunked.column("keys").num_chunks == 2
+    again = stories_from_table(chunked)
+    assert [(fields(s), s.norm2) for s in again] == [(fields(s), s.norm2) for s in back]
+    old = stories_from_table(table.drop_columns(["last_seq", "doubt"]))
+    assert all(s.last_seq == 0 and s.doubt for s in old) and [s.story_id for s in old] == [s.story_id for s in stories]

@@ -63,23 +63,36 @@ def stories_table(stories: list[Story]) -> pa.Table:
     return pa.table(cols, schema=STORY_SCHEMA)
 
 
+def _lists(table: pa.Table, name: str, dtype) -> tuple[np.ndarray, list[int]]:
+    """A list column as one numpy array of its values and each row's offsets into it."""
+    col = table.column(name).combine_chunks()
+    return col.values.to_numpy(zero_copy_only=False).astype(dtype, copy=False), col.offsets.to_numpy().tolist()
+
+
 def stories_from_table(table: pa.Table) -> list[Story]:
+    """The stories of ``stories_table``, column by column (the same arrays a row at a time would give)."""
+    names = set(table.column_names)
+    col = {c: table.column(c).to_pylist() for c in ("story_id", "seed", "first_day", "last_day", "dense", "join_sum",
+                                                    "joins") + tuple(c for c in ("last_seq", "doubt") if c in names)}
+    keys, key_off = _lists(table, "keys", np.int64)
+    blocks = {b: (_lists(table, f"{b}_ids", np.uint32), _lists(table, f"{b}_w", np.float64)) for b in BLOCKS}
     out = []
-    for row in table.to_pylist():
-        s = Story(row["story_id"], row["seed"], first_day=row["first_day"], last_day=row["last_day"])
-        s.keys = np.unique(np.asarray(row["keys"], np.int64))
-        s.join_sum, s.joins = row["join_sum"], row["joins"]
-        s.last_seq = row.get("last_seq") or 0  # states saved before closing existed lack it
-        s.doubt = row.get("doubt") is not False  # states saved before it existed: refined at closing, as then
-        s.dense = None if row["dense"] is None else np.asarray(row["dense"], np.float32)
-        blocks = {}
-        for b in BLOCKS:
-            ids = np.asarray(row[f"{b}_ids"], np.uint32)
-            w = np.asarray(row[f"{b}_w"], np.float64)
+    for i in range(table.num_rows):
+        s = Story(col["story_id"][i], col["seed"][i], first_day=col["first_day"][i], last_day=col["last_day"][i])
+        s.keys = np.unique(keys[key_off[i]:key_off[i + 1]])
+        s.join_sum, s.joins = col["join_sum"][i], col["joins"][i]
+        s.last_seq = (col["last_seq"][i] or 0) if "last_seq" in col else 0  # states saved before closing lack it
+        # states saved before the flag existed: refined at closing, as then
+        s.doubt = col["doubt"][i] is not False if "doubt" in col else True
+        dense = col["dense"][i]
+        s.dense = None if dense is None else np.asarray(dense, np.float32)
+        parts = {}
+        for b, ((all_ids, io), (all_w, wo)) in blocks.items():
+            ids, w = all_ids[io[i]:io[i + 1]], all_w[wo[i]:wo[i + 1]]
             order = np.argsort(ids, kind="stable")
-            blocks[b] = (ids[order], w[order])
-            s.norm2[b] = math.fsum(v * v for v in row[f"{b}_w"])
-        s.set_blocks(blocks)
+            parts[b] = (ids[order], w[order])
+            s.norm2[b] = math.fsum((w * w).tolist())
+        s.set_blocks(parts)
         out.append(s)
     return out
 
