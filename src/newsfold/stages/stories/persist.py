@@ -71,19 +71,21 @@ def _lists(table: pa.Table, name: str, dtype) -> tuple[np.ndarray, list[int]]:
 
 def stories_from_table(table: pa.Table) -> list[Story]:
     """The stories of ``stories_table``, column by column (the same arrays a row at a time would give)."""
-    names = set(table.column_names)
+    n = table.num_rows
     col = {c: table.column(c).to_pylist() for c in ("story_id", "seed", "first_day", "last_day", "dense", "join_sum",
-                                                    "joins") + tuple(c for c in ("last_seq", "doubt") if c in names)}
+                                                    "joins")}
+    # states saved before closing lack last_seq, and before the flag, doubt: refined at closing, as then
+    col["last_seq"] = table.column("last_seq").to_pylist() if "last_seq" in table.column_names else [0] * n
+    col["doubt"] = table.column("doubt").to_pylist() if "doubt" in table.column_names else [True] * n
     keys, key_off = _lists(table, "keys", np.int64)
     blocks = {b: (_lists(table, f"{b}_ids", np.uint32), _lists(table, f"{b}_w", np.float64)) for b in BLOCKS}
     out = []
-    for i in range(table.num_rows):
+    for i in range(n):
         s = Story(col["story_id"][i], col["seed"][i], first_day=col["first_day"][i], last_day=col["last_day"][i])
         s.keys = np.unique(keys[key_off[i]:key_off[i + 1]])
         s.join_sum, s.joins = col["join_sum"][i], col["joins"][i]
-        s.last_seq = (col["last_seq"][i] or 0) if "last_seq" in col else 0  # states saved before closing lack it
-        # states saved before the flag existed: refined at closing, as then
-        s.doubt = col["doubt"][i] is not False if "doubt" in col else True
+        s.last_seq = col["last_seq"][i] or 0
+        s.doubt = col["doubt"][i] is not False
         dense = col["dense"][i]
         s.dense = None if dense is None else np.asarray(dense, np.float32)
         parts = {}
